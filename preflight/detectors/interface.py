@@ -1,0 +1,49 @@
+"""What a detector is given and what it returns.
+
+A detector is a plain module in ``preflight/detectors/`` with a docstring (its user
+documentation, shown by ``preflight kb detectors``), a ``PARAMETERS`` mapping of the
+parameters it accepts to their meaning, and ``detect(context, params)`` yielding ``Hit``s.
+Detectors read the snapshot through the Istio semantics modules and never decide
+mitigation: the engine does that once for every entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from preflight.istio.control_plane import ControlPlane
+from preflight.snapshot.interface import ObjectRef, ServiceRef, SourceRef
+from preflight.snapshot.model import Snapshot
+from preflight.versions import UpgradePath
+
+
+@dataclass(frozen=True)
+class DetectorContext:
+    snapshot: Snapshot
+    control_plane: ControlPlane
+    path: UpgradePath
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One resource the change touches.
+
+    ``services`` None lets the engine scope the resource to the services it applies to
+    (``preflight.istio.scoping``); a detector that knows better names them.
+    """
+
+    resource: ObjectRef
+    message: str
+    source: SourceRef | None = None
+    services: tuple[ServiceRef, ...] | None = None
+    details: Mapping[str, str] = field(default_factory=dict)
+
+
+class DetectorModule(Protocol):
+    __name__: str
+    __doc__: str | None
+    PARAMETERS: Mapping[str, str]
+
+    def detect(self, context: DetectorContext, params: Mapping[str, Any]) -> Iterable[Hit]: ...

@@ -1,0 +1,116 @@
+"""The report: what the engine found, in the shape every formatter renders."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from preflight.kb.interface import KBEntry, Severity
+from preflight.snapshot.interface import ObjectRef, ServiceRef, SnapshotInfo, SourceRef
+
+
+class FindingStatus(str, Enum):
+    AFFECTED = "affected"
+    MITIGATED = "mitigated"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class ChangeStatus(str, Enum):
+    """What became of one KB entry on this path."""
+
+    HIT = "hit"  # at least one affected finding
+    MITIGATED = "mitigated"  # found, but the snapshot keeps the old behaviour everywhere
+    NOT_PRESENT = "not-present"  # detector ran, nothing in the snapshot is touched
+    ADVISORY = "advisory"  # cannot be seen in a snapshot; read it
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Finding:
+    change: str  # KB entry id
+    introduced_in: str
+    severity: Severity
+    status: FindingStatus
+    resource: ObjectRef
+    services: tuple[ServiceRef, ...]
+    message: str
+    source: SourceRef | None = None
+    mitigation_reason: str | None = None  # why it counts as mitigated
+    details: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ChangeOutcome:
+    entry: KBEntry
+    status: ChangeStatus
+    affected: int = 0
+    mitigated: int = 0
+    mitigation_note: str | None = None  # e.g. a compatibilityVersion the target no longer ships
+
+
+@dataclass(frozen=True)
+class ServiceImpact:
+    service: ServiceRef
+    findings: tuple[Finding, ...]
+
+    @property
+    def worst(self) -> Severity:
+        affected = [f.severity for f in self.findings if f.status is FindingStatus.AFFECTED]
+        pool = affected or [f.severity for f in self.findings]
+        return max(pool, key=lambda s: s.rank)
+
+    @property
+    def affected(self) -> bool:
+        return any(f.status is FindingStatus.AFFECTED for f in self.findings)
+
+
+@dataclass(frozen=True)
+class Report:
+    source_version: str
+    target_version: str
+    path: tuple[str, ...]
+    findings: tuple[Finding, ...]
+    changes: tuple[ChangeOutcome, ...]
+    snapshot: SnapshotInfo
+    version_note: str = ""  # how --from was found
+    notes: tuple[str, ...] = ()  # warnings worth reading (partial coverage, skipped inputs)
+    generated_at: str | None = None  # None when timestamps are switched off
+    tool_version: str = ""
+    fail_on: Severity = Severity.HIGH
+    extra: Mapping[str, Any] = field(default_factory=dict)  # sections added by later stages
+
+    @property
+    def services(self) -> tuple[ServiceImpact, ...]:
+        grouped: dict[ServiceRef, list[Finding]] = defaultdict(list)
+        for finding in self.findings:
+            for service in finding.services:
+                grouped[service].append(finding)
+        return tuple(ServiceImpact(service, tuple(items)) for service, items in sorted(grouped.items()))
+
+    @property
+    def entries(self) -> Mapping[str, KBEntry]:
+        return {c.entry.id: c.entry for c in self.changes}
+
+    def counts(self) -> Mapping[str, Mapping[str, int]]:
+        by_severity = {s.value: 0 for s in Severity}
+        by_status = {s.value: 0 for s in FindingStatus}
+        for finding in self.findings:
+            by_status[finding.status.value] += 1
+            if finding.status is FindingStatus.AFFECTED:
+                by_severity[finding.severity.value] += 1
+        return {"severity": by_severity, "status": by_status}
+
+    def gate_findings(self, threshold: Severity, include_mitigated: bool = False) -> list[Finding]:
+        return [
+            f
+            for f in self.findings
+            if f.severity.rank >= threshold.rank
+            and (f.status is FindingStatus.AFFECTED or include_mitigated)
+        ]

@@ -1,0 +1,1 @@
+"""Istio semantics, each in one place: selectors, hosts, injection, control plane, scoping, authz."""

@@ -1,0 +1,144 @@
+"""Which workloads and services a resource applies to.
+
+* Workload-selector kinds (AuthorizationPolicy, PeerAuthentication,
+  RequestAuthentication, Sidecar, EnvoyFilter, Telemetry, WasmPlugin): with
+  ``targetRef``/``targetRefs`` the named Gateway's or Service's pods; with a selector
+  the matching workloads of the resource's namespace (of every namespace when the
+  resource lives in the root namespace); without either, every workload of the
+  namespace (the whole mesh for the root namespace).
+* Host kinds (VirtualService, DestinationRule, ServiceEntry): the Kubernetes services
+  their hosts name, short names resolved against the resource's namespace.
+* A Service is its own scope; a workload is scoped to the services that select it;
+  a Namespace to its services; istiod and its mesh ConfigMap to every meshed service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from functools import cached_property
+
+from preflight.istio.control_plane import ControlPlane, is_istiod
+from preflight.istio.hosts import ServiceHosts
+from preflight.istio.injection import membership
+from preflight.istio.selectors import workload_selector_labels
+from preflight.snapshot.interface import WORKLOAD_KINDS, K8sObject, ServiceRef, Workload, list_at
+from preflight.snapshot.model import Snapshot, workload_of
+
+WORKLOAD_SELECTOR_KINDS = frozenset(
+    {
+        "AuthorizationPolicy",
+        "PeerAuthentication",
+        "RequestAuthentication",
+        "Sidecar",
+        "EnvoyFilter",
+        "Telemetry",
+        "WasmPlugin",
+    }
+)
+HOST_KINDS = frozenset({"VirtualService", "DestinationRule", "ServiceEntry"})
+GATEWAY_NAME_LABEL = "gateway.networking.k8s.io/gateway-name"
+
+
+class Scope:
+    """Scoping answers for one snapshot, with the indexes they need built once."""
+
+    def __init__(self, snapshot: Snapshot, control_plane: ControlPlane) -> None:
+        self.snapshot = snapshot
+        self.control_plane = control_plane
+
+    @cached_property
+    def hosts(self) -> ServiceHosts:
+        return ServiceHosts(self.snapshot.services, "cluster.local")
+
+    @cached_property
+    def meshed_services(self) -> tuple[ServiceRef, ...]:
+        """Services with at least one workload in the mesh (sidecar or ambient)."""
+        labels = self.snapshot.namespace_labels
+        found = set()
+        for workload in self.snapshot.workloads:
+            if membership(workload, labels.get(workload.namespace, {})).in_mesh:
+                found.update(self.snapshot.services_of_workload(workload))
+        return tuple(sorted(found))
+
+    def workloads_for(self, obj: K8sObject) -> list[Workload]:
+        """Workloads a workload-selector resource applies to."""
+        spec = obj.spec
+        target_refs = [t for t in list_at(spec, "targetRefs") if isinstance(t, Mapping)]
+        single = spec.get("targetRef")
+        if isinstance(single, Mapping):
+            target_refs.append(single)
+        if target_refs:
+            return self._targeted_workloads(obj, target_refs)
+        labels = workload_selector_labels(spec)
+        namespaces = [obj.namespace]
+        if obj.namespace == self.control_plane.root_namespace:
+            namespaces = self.snapshot.namespaces
+        found: list[Workload] = []
+        for namespace in namespaces:
+            found.extend(self.snapshot.workloads_in(namespace, labels))
+        return found
+
+    def _targeted_workloads(self, obj: K8sObject, target_refs: list[Mapping[str, object]]) -> list[Workload]:
+        found: list[Workload] = []
+        for target in target_refs:
+            kind, name = str(target.get("kind", "")), str(target.get("name", ""))
+            namespace = str(target.get("namespace") or obj.namespace)
+            if kind == "Gateway":
+                found.extend(self.snapshot.workloads_in(namespace, {GATEWAY_NAME_LABEL: name}))
+            elif kind == "Service":
+                found.extend(self.snapshot.workloads_of_service(ServiceRef(namespace, name)))
+        return found
+
+    def services_for_workloads(self, workloads: Iterable[Workload]) -> tuple[ServiceRef, ...]:
+        found: set[ServiceRef] = set()
+        for workload in workloads:
+            found.update(self.snapshot.services_of_workload(workload))
+        return tuple(sorted(found))
+
+    def services_for_hosts(self, hosts: Iterable[str], namespace: str) -> tuple[ServiceRef, ...]:
+        found: set[ServiceRef] = set()
+        for host in hosts:
+            found.update(self.hosts.lookup(host, namespace))
+        return tuple(sorted(found))
+
+    def services_for(self, obj: K8sObject) -> tuple[ServiceRef, ...]:
+        """The services a resource changes the behaviour of (empty when none can be named)."""
+        kind = obj.kind
+        if kind in WORKLOAD_SELECTOR_KINDS:
+            targeted = list_at(obj.spec, "targetRefs") or obj.spec.get("targetRef")
+            services_targeted = self._targeted_services(obj) if targeted else ()
+            return tuple(sorted({*services_targeted, *self.services_for_workloads(self.workloads_for(obj))}))
+        if kind in HOST_KINDS:
+            return self.services_for_hosts(host_list(obj), obj.namespace)
+        if kind == "Service":
+            return (ServiceRef(obj.namespace, obj.name),)
+        if kind in WORKLOAD_KINDS:
+            workload = workload_of(obj)
+            return self.snapshot.services_of_workload(workload) if workload else ()
+        if kind == "Namespace":
+            return tuple(self.snapshot.services_by_namespace.get(obj.name, ()))
+        if (kind == "Deployment" and is_istiod(obj)) or (kind == "ConfigMap" and _is_mesh_config_map(obj)):
+            return self.meshed_services
+        return ()
+
+    def _targeted_services(self, obj: K8sObject) -> tuple[ServiceRef, ...]:
+        refs = [t for t in list_at(obj.spec, "targetRefs") if isinstance(t, Mapping)]
+        if isinstance(obj.spec.get("targetRef"), Mapping):
+            refs.append(obj.spec["targetRef"])
+        return tuple(
+            ServiceRef(str(t.get("namespace") or obj.namespace), str(t.get("name", "")))
+            for t in refs
+            if t.get("kind") == "Service"
+        )
+
+
+def host_list(obj: K8sObject) -> list[str]:
+    """``spec.host`` of a DestinationRule, ``spec.hosts`` of a VirtualService or ServiceEntry."""
+    if obj.kind == "DestinationRule":
+        host = obj.spec.get("host")
+        return [host] if isinstance(host, str) else []
+    return [h for h in list_at(obj.spec, "hosts") if isinstance(h, str)]
+
+
+def _is_mesh_config_map(obj: K8sObject) -> bool:
+    return obj.name == "istio" or obj.name.startswith("istio-") and "mesh" in (obj.body.get("data") or {})

@@ -1,0 +1,1 @@
+"""Stage 2: the knowledge base of Istio behaviour changes, read and validated once."""

@@ -1,0 +1,99 @@
+"""A knowledge-base entry as the engine and the reports see it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from preflight.versions import IstioVersion
+
+
+class Severity(str, Enum):
+    INFO = "info"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_RANK = {Severity.INFO: 0, Severity.LOW: 1, Severity.MEDIUM: 2, Severity.HIGH: 3, Severity.CRITICAL: 4}
+
+AREAS = ("traffic", "security", "telemetry", "install", "extensibility", "ambient")
+PROVENANCES = ("upstream", "field-report")
+
+
+@dataclass(frozen=True)
+class DetectorCall:
+    name: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Mitigation:
+    """How to keep the old behaviour, and what in a snapshot shows it is already kept.
+
+    Any one mechanism is enough: every pilot ``env`` flag at its value on every istiod
+    that is upgraded, every ``mesh_config`` key (dotted path; ``None`` = any value), or a
+    ``compatibilityVersion`` at or below ``compatibility_version`` that the target still ships.
+    """
+
+    text: str
+    env: Mapping[str, str] = field(default_factory=dict)
+    mesh_config: Mapping[str, Any] = field(default_factory=dict)
+    compatibility_version: str | None = None
+
+    @property
+    def is_available(self) -> bool:
+        return bool(self.env or self.mesh_config or self.compatibility_version)
+
+
+@dataclass(frozen=True)
+class Upstream:
+    settings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    docs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class KBEntry:
+    id: str
+    introduced_in: IstioVersion
+    title: str
+    summary: str
+    impact: str  # completes "your service X will …"
+    severity: Severity
+    area: str
+    remediation: str
+    mitigation: Mitigation
+    upstream: Upstream
+    provenance: str
+    source_file: str
+    detector: DetectorCall | None = None
+    advisory: str | None = None  # why a snapshot cannot show who is affected
+    severity_reason: str | None = None
+    caveats: tuple[str, ...] = ()  # where upstream is inconsistent, or field reports are unconfirmed
+    simulation: Mapping[str, Any] = field(default_factory=dict)  # semantic change for the simulator
+
+    @property
+    def minor(self) -> str:
+        return self.introduced_in.minor_text
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    entries: tuple[KBEntry, ...]
+    minors: tuple[str, ...]  # every minor with a KB file, ascending
+    # compatibilityVersion values each target minor ships profiles for.
+    compatibility_profiles: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def get(self, entry_id: str) -> KBEntry | None:
+        return next((e for e in self.entries if e.id == entry_id), None)

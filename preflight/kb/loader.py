@@ -1,0 +1,274 @@
+"""Reading ``knowledge/1.NN.yaml`` files into validated ``KBEntry`` records.
+
+Each file holds one Istio minor::
+
+    minor: "1.21"
+    compatibility_versions: ["1.20"]   # compatibilityVersion profiles shipped at 1.21.0
+    entries:
+      - id: 1.21-externalname-alias
+        ...
+
+Errors name the file, the line and the entry.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from preflight.detectors import registry
+from preflight.errors import KnowledgeBaseError, Location, VersionError
+from preflight.kb.interface import (
+    AREAS,
+    PROVENANCES,
+    DetectorCall,
+    KBEntry,
+    KnowledgeBase,
+    Mitigation,
+    Severity,
+    Upstream,
+)
+from preflight.resources import bundled_dir
+from preflight.versions import parse_version
+
+_ID = re.compile(r"^\d+\.\d+(\.\d+)?-[a-z0-9]+(-[a-z0-9]+)*$")
+_REQUIRED_TEXT = ("id", "title", "summary", "impact", "remediation")
+_KNOWN_KEYS = frozenset(
+    {
+        "id",
+        "introduced_in",
+        "title",
+        "summary",
+        "impact",
+        "severity",
+        "severity_reason",
+        "area",
+        "detector",
+        "advisory",
+        "remediation",
+        "mitigation",
+        "upstream",
+        "provenance",
+        "caveats",
+        "simulation",
+    }
+)
+
+
+def load_knowledge_base(extra_dirs: Iterable[str | Path] = (), include_builtin: bool = True) -> KnowledgeBase:
+    dirs: list[Path] = [bundled_dir("knowledge")] if include_builtin else []
+    dirs.extend(Path(d) for d in extra_dirs)
+    entries: list[KBEntry] = []
+    seen: dict[str, str] = {}
+    minors: set[str] = set()
+    profiles: dict[str, tuple[str, ...]] = {}
+    for directory in dirs:
+        if not directory.is_dir():
+            raise KnowledgeBaseError("knowledge-base directory not found", Location(str(directory)))
+        files = sorted(directory.glob("*.yaml"), key=_minor_sort_key)
+        if not files:
+            raise KnowledgeBaseError("no knowledge-base files (*.yaml)", Location(str(directory)))
+        for file in files:
+            minor, compat, file_entries = load_file(file)
+            minors.add(minor)
+            if compat:
+                profiles[minor] = compat
+            for entry in file_entries:
+                if entry.id in seen:
+                    raise KnowledgeBaseError(
+                        f"duplicate entry id '{entry.id}' (also in {seen[entry.id]})", Location(str(file))
+                    )
+                seen[entry.id] = str(file)
+                entries.append(entry)
+    entries.sort(key=lambda e: (e.introduced_in.as_packaging(), e.id))
+    ordered_minors = tuple(sorted(minors, key=lambda m: parse_version(m).minor_key))
+    return KnowledgeBase(tuple(entries), ordered_minors, profiles)
+
+
+def load_file(file: Path) -> tuple[str, tuple[str, ...], list[KBEntry]]:
+    name = str(file)
+    try:
+        text = file.read_text(encoding="utf-8")
+        node = yaml.compose(text, Loader=yaml.CSafeLoader)
+        data = yaml.load(text, Loader=yaml.CSafeLoader)
+    except OSError as error:
+        raise KnowledgeBaseError(f"cannot read: {error.strerror}", Location(name)) from None
+    except UnicodeDecodeError:
+        raise KnowledgeBaseError("not UTF-8 text", Location(name)) from None
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark
+        raise KnowledgeBaseError(
+            f"invalid YAML: {error.problem}", Location(name, mark.line + 1 if mark else None)
+        ) from None
+    if not isinstance(data, Mapping):
+        raise KnowledgeBaseError("expected a mapping with 'minor' and 'entries'", Location(name, 1))
+    minor = str(data.get("minor", ""))
+    try:
+        minor_version = parse_version(minor)
+    except VersionError:
+        raise KnowledgeBaseError(f"'minor' must be an Istio minor such as \"1.21\", found '{minor}'", Location(name, 1)) from None
+    if minor_version.patch is not None:
+        raise KnowledgeBaseError(f"'minor' must not carry a patch number: '{minor}'", Location(name, 1))
+    compat = tuple(str(v) for v in data.get("compatibility_versions") or [])
+    raw_entries = data.get("entries") or []
+    if not isinstance(raw_entries, list):
+        raise KnowledgeBaseError("'entries' must be a list", Location(name, 1))
+    lines = _entry_lines(node)
+    entries = []
+    for position, raw in enumerate(raw_entries):
+        location = Location(name, lines[position] if position < len(lines) else None)
+        entries.append(_entry(raw, minor, location))
+    return minor, compat, entries
+
+
+def _entry(raw: Any, minor: str, location: Location) -> KBEntry:
+    if not isinstance(raw, Mapping):
+        raise KnowledgeBaseError("an entry must be a mapping", location)
+    entry_id = str(raw.get("id", "<no id>"))
+
+    def fail(message: str) -> KnowledgeBaseError:
+        return KnowledgeBaseError(f"entry '{entry_id}': {message}", location)
+
+    unknown = sorted(set(raw) - _KNOWN_KEYS)
+    if unknown:
+        raise fail(f"unknown field(s): {', '.join(unknown)}")
+    for key in _REQUIRED_TEXT:
+        if not isinstance(raw.get(key), str) or not raw[key].strip():
+            raise fail(f"'{key}' is required text")
+    if not _ID.match(entry_id):
+        raise fail("'id' must look like '1.21-short-name' (lowercase words joined by '-')")
+    try:
+        introduced = parse_version(str(raw.get("introduced_in", "")))
+    except VersionError as error:
+        raise fail(f"'introduced_in': {error.message}") from None
+    if introduced.minor_text != minor:
+        raise fail(f"'introduced_in' {introduced} does not belong in the file for {minor}")
+    if not entry_id.startswith(introduced.minor_text + "-") and not entry_id.startswith(f"{introduced}-"):
+        raise fail(f"'id' must start with its minor '{introduced.minor_text}-'")
+    try:
+        severity = Severity(raw.get("severity"))
+    except ValueError:
+        raise fail(f"'severity' must be one of {', '.join(s.value for s in Severity)}") from None
+    severity_reason = raw.get("severity_reason")
+    if severity.rank >= Severity.HIGH.rank and not (isinstance(severity_reason, str) and severity_reason.strip()):
+        raise fail(f"severity {severity} needs a 'severity_reason' saying why")
+    area = raw.get("area")
+    if area not in AREAS:
+        raise fail(f"'area' must be one of {', '.join(AREAS)}")
+    provenance = raw.get("provenance", "upstream")
+    if provenance not in PROVENANCES:
+        raise fail(f"'provenance' must be one of {', '.join(PROVENANCES)}")
+    detector = _detector(raw.get("detector"), fail)
+    advisory = raw.get("advisory")
+    if (detector is None) == (advisory is None):
+        raise fail("needs exactly one of 'detector' or 'advisory'")
+    if advisory is not None and (not isinstance(advisory, str) or not advisory.strip()):
+        raise fail("'advisory' must say why a snapshot cannot show who is affected")
+    upstream = _upstream(raw.get("upstream"), fail)
+    if provenance == "upstream" and not (upstream.settings or upstream.notes or upstream.docs):
+        raise fail("an upstream entry must cite upstream settings, notes or docs")
+    caveats = raw.get("caveats") or []
+    if not isinstance(caveats, list) or not all(isinstance(c, str) for c in caveats):
+        raise fail("'caveats' must be a list of text")
+    if provenance == "field-report" and not caveats:
+        raise fail("a field-report entry must say in 'caveats' what is unconfirmed")
+    simulation = raw.get("simulation") or {}
+    if not isinstance(simulation, Mapping):
+        raise fail("'simulation' must be a mapping")
+    return KBEntry(
+        id=entry_id,
+        introduced_in=introduced,
+        title=raw["title"].strip(),
+        summary=raw["summary"].strip(),
+        impact=raw["impact"].strip(),
+        severity=severity,
+        area=str(area),
+        remediation=raw["remediation"].strip(),
+        mitigation=_mitigation(raw.get("mitigation"), fail),
+        upstream=upstream,
+        provenance=str(provenance),
+        source_file=location.file,
+        detector=detector,
+        advisory=advisory.strip() if isinstance(advisory, str) else None,
+        severity_reason=severity_reason.strip() if isinstance(severity_reason, str) else None,
+        caveats=tuple(c.strip() for c in caveats),
+        simulation=dict(simulation),
+    )
+
+
+def _detector(raw: Any, fail: Any) -> DetectorCall | None:
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        raw = {"name": raw}
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("name"), str):
+        raise fail("'detector' must be a name or a mapping with 'name' and 'params'")
+    params = raw.get("params") or {}
+    if not isinstance(params, Mapping):
+        raise fail("'detector.params' must be a mapping")
+    problem = registry.check_call(raw["name"], params)
+    if problem:
+        raise fail(problem)
+    return DetectorCall(raw["name"], dict(params))
+
+
+def _mitigation(raw: Any, fail: Any) -> Mitigation:
+    if raw is None:
+        raise fail("'mitigation' is required (say 'none' in its text when nothing keeps the old behaviour)")
+    if isinstance(raw, str):
+        return Mitigation(text=raw.strip())
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("text"), str):
+        raise fail("'mitigation' must be text or a mapping with 'text'")
+    env = raw.get("env") or {}
+    mesh_config = raw.get("mesh_config") or {}
+    if not isinstance(env, Mapping) or not all(isinstance(v, str) for v in env.values()):
+        raise fail("'mitigation.env' must map flag names to string values")
+    if not isinstance(mesh_config, Mapping):
+        raise fail("'mitigation.mesh_config' must map dotted meshConfig keys to values")
+    compat = raw.get("compatibility_version")
+    if compat is not None:
+        try:
+            parse_version(str(compat))
+        except VersionError:
+            raise fail(f"'mitigation.compatibility_version' '{compat}' is not a version") from None
+    return Mitigation(
+        text=raw["text"].strip(),
+        env={str(k): v for k, v in env.items()},
+        mesh_config={str(k): v for k, v in mesh_config.items()},
+        compatibility_version=str(compat) if compat is not None else None,
+    )
+
+
+def _upstream(raw: Any, fail: Any) -> Upstream:
+    if raw is None:
+        return Upstream()
+    if not isinstance(raw, Mapping):
+        raise fail("'upstream' must be a mapping with settings, notes and docs")
+    parts = {}
+    for key in ("settings", "notes", "docs"):
+        value = raw.get(key) or []
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise fail(f"'upstream.{key}' must be a list of text")
+        parts[key] = tuple(value)
+    for url in parts["docs"]:
+        if not url.startswith("https://"):
+            raise fail(f"'upstream.docs' must be https URLs: {url}")
+    return Upstream(**parts)
+
+
+def _entry_lines(node: Any) -> list[int]:
+    if not isinstance(node, yaml.MappingNode):
+        return []
+    for key, value in node.value:
+        if isinstance(key, yaml.ScalarNode) and key.value == "entries" and isinstance(value, yaml.SequenceNode):
+            return [item.start_mark.line + 1 for item in value.value]
+    return []
+
+
+def _minor_sort_key(path: Path) -> tuple[int, ...]:
+    numbers = re.findall(r"\d+", path.stem)
+    return tuple(int(n) for n in numbers) or (0,)

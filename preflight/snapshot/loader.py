@@ -1,0 +1,327 @@
+"""Reading exported cluster state: kubectl YAML/JSON, GitOps trees, helm template output.
+
+Accepts files, directories (recursively: ``.yaml``, ``.yml``, ``.json``) and ``-`` for
+stdin; multi-document YAML; ``kind: List`` and ``*List`` wrappers. Secrets never enter
+the model. Every rejection is an ``InputError`` naming the file and line.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from preflight.errors import InputError, Location
+from preflight.snapshot.interface import (
+    CLUSTER_SCOPED_KINDS,
+    K8sObject,
+    ObjectRef,
+    SnapshotInfo,
+    SourceRef,
+)
+from preflight.snapshot.model import Snapshot
+from preflight.snapshot.redact import pod_specs_of, redact_pod_spec, strip_noise
+
+SNAPSHOT_SUFFIXES = (".yaml", ".yml", ".json")
+MAX_FILE_BYTES = 1024 * 1024 * 1024
+MAX_DOCUMENTS_PER_FILE = 2_000_000
+# An alias-expanded document larger than this many nodes is a "billion laughs" attack
+# (or a mistake); kubectl never writes anchors at all.
+MAX_EXPANDED_NODES = 2_000_000
+MANIFEST_API_VERSION = "preflight/v1"
+MANIFEST_KIND = "SnapshotManifest"
+
+_ANCHOR = re.compile(rb"(?:^|[\s\[{,:-])&[^\s]", re.MULTILINE)
+
+
+@dataclass
+class LoadOptions:
+    default_namespace: str = "default"
+    cluster_name: str | None = None
+
+
+@dataclass
+class _LoadState:
+    objects: list[K8sObject] = field(default_factory=list)
+    dropped_secrets: int = 0
+    kubernetes_version: str | None = None
+    manifest: dict[str, Any] = field(default_factory=dict)
+    sources: list[str] = field(default_factory=list)
+
+
+def load_snapshot(paths: Iterable[str], options: LoadOptions | None = None) -> Snapshot:
+    """Load every input into one ``Snapshot``; raises ``InputError`` on the first bad input."""
+    options = options or LoadOptions()
+    state = _LoadState()
+    for path in paths:
+        for name, data in _read_inputs(path):
+            state.sources.append(name)
+            _load_bytes(name, data, options, state)
+    info = SnapshotInfo(
+        sources=tuple(state.sources),
+        kubernetes_version=state.kubernetes_version,
+        cluster_name=options.cluster_name or _manifest_text(state.manifest, "cluster"),
+        manifest=state.manifest,
+        dropped_secrets=state.dropped_secrets,
+    )
+    return Snapshot(state.objects, info)
+
+
+def load_documents(name: str, data: bytes) -> list[tuple[Any, int | None, list[int | None]]]:
+    """Parse one file: each document with its first line and, for List wrappers, its items' lines."""
+    text = _decode(name, data)
+    if name.endswith(".json") or (not name.endswith((".yaml", ".yml")) and text.lstrip()[:1] in ("{", "[")):
+        return _parse_json(name, text)
+    return _parse_yaml(name, text, has_anchors=bool(_ANCHOR.search(data)))
+
+
+# Reading ------------------------------------------------------------------------------
+
+
+def _read_inputs(path: str) -> Iterator[tuple[str, bytes]]:
+    if path == "-":
+        yield "<stdin>", sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+        return
+    root = Path(path)
+    if root.is_dir():
+        files = sorted(
+            p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in SNAPSHOT_SUFFIXES
+        )
+        if not files:
+            raise InputError("directory has no .yaml, .yml or .json files", Location(path))
+        for file in files:
+            yield str(file), _read_file(file)
+        return
+    if not root.exists():
+        raise InputError("no such file or directory", Location(path))
+    yield str(root), _read_file(root)
+
+
+def _read_file(path: Path) -> bytes:
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise InputError(f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB", Location(str(path)))
+        return path.read_bytes()
+    except OSError as error:
+        raise InputError(f"cannot read: {error.strerror or error}", Location(str(path))) from None
+
+
+def _decode(name: str, data: bytes) -> str:
+    if len(data) > MAX_FILE_BYTES:
+        raise InputError(f"input is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB", Location(name))
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise InputError("not UTF-8 text", Location(name, line)) from None
+
+
+# Parsing ------------------------------------------------------------------------------
+
+
+class _LineRecordingLoader(yaml.CSafeLoader):
+    """The C loader, noting each document's line and its List items' lines as it composes them."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.document_lines: list[tuple[int | None, list[int | None]]] = []
+        self.check_expansion = False
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        item_lines: list[int | None] = []
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.value == "items" and isinstance(
+                    value, yaml.SequenceNode
+                ):
+                    item_lines = [item.start_mark.line + 1 for item in value.value]
+        self.document_lines.append((node.start_mark.line + 1, item_lines))
+        if self.check_expansion:
+            _refuse_alias_bomb(node)
+        return super().construct_document(node)
+
+
+def _refuse_alias_bomb(root: yaml.Node) -> None:
+    sizes: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if id(node) in sizes:
+            continue
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [part for pair in node.value for part in pair]
+        if children_done or not children:
+            total = 1 + sum(sizes.get(id(child), 1) for child in children)
+            if total > MAX_EXPANDED_NODES:
+                raise _AliasBomb(node.start_mark.line + 1)
+            sizes[id(node)] = total
+            continue
+        stack.append((node, True))
+        stack.extend((child, False) for child in children if id(child) not in sizes)
+
+
+class _AliasBomb(Exception):
+    def __init__(self, line: int) -> None:
+        self.line = line
+
+
+def _parse_yaml(name: str, text: str, has_anchors: bool) -> list[tuple[Any, int | None, list[int | None]]]:
+    loader = _LineRecordingLoader(text)
+    loader.check_expansion = has_anchors
+    documents: list[tuple[Any, int | None, list[int | None]]] = []
+    try:
+        while loader.check_data():
+            data = loader.get_data()
+            line, item_lines = loader.document_lines[-1] if loader.document_lines else (None, [])
+            documents.append((data, line, item_lines))
+            if len(documents) > MAX_DOCUMENTS_PER_FILE:
+                raise InputError(f"more than {MAX_DOCUMENTS_PER_FILE} documents", Location(name))
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark is not None else None
+        problem = (error.problem or error.context or "invalid YAML").strip()
+        raise InputError(f"invalid YAML: {problem}", Location(name, line)) from None
+    except yaml.YAMLError as error:
+        raise InputError(f"invalid YAML: {str(error).splitlines()[0]}", Location(name)) from None
+    except _AliasBomb as bomb:
+        raise InputError(
+            f"YAML aliases expand to more than {MAX_EXPANDED_NODES} nodes (alias bomb?)",
+            Location(name, bomb.line),
+        ) from None
+    except RecursionError:
+        raise InputError("YAML is nested too deeply", Location(name)) from None
+    finally:
+        loader.dispose()
+    return documents
+
+
+def _parse_json(name: str, text: str) -> list[tuple[Any, int | None, list[int | None]]]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputError(f"invalid JSON: {error.msg}", Location(name, error.lineno)) from None
+    except RecursionError:
+        raise InputError("JSON is nested too deeply", Location(name)) from None
+    return [(data, 1, [])]
+
+
+# Building objects ---------------------------------------------------------------------
+
+
+def _load_bytes(name: str, data: bytes, options: LoadOptions, state: _LoadState) -> None:
+    for index, (document, line, item_lines) in enumerate(load_documents(name, data)):
+        if document is None:
+            continue  # an empty document between '---' separators
+        location = Location(name, line, index)
+        if not isinstance(document, Mapping):
+            raise InputError(
+                f"expected a Kubernetes object (a mapping), found {_type_name(document)}", location
+            )
+        if _is_version_document(document):
+            state.kubernetes_version = _server_version(document)
+            continue
+        if document.get("apiVersion") == MANIFEST_API_VERSION and document.get("kind") == MANIFEST_KIND:
+            state.manifest = dict(document)
+            version = _manifest_text(state.manifest, "kubernetesVersion")
+            state.kubernetes_version = state.kubernetes_version or version
+            continue
+        kind = document.get("kind")
+        if isinstance(kind, str) and (kind == "List" or kind.endswith("List")) and "items" in document:
+            items = document.get("items")
+            if items is None:
+                continue
+            if not isinstance(items, list):
+                raise InputError(f"'items' of a {kind} must be a list, found {_type_name(items)}", location)
+            for position, item in enumerate(items):
+                item_line = item_lines[position] if position < len(item_lines) else line
+                _add_object(item, Location(name, item_line, index), options, state)
+            continue
+        _add_object(document, location, options, state)
+
+
+def _add_object(document: Any, location: Location, options: LoadOptions, state: _LoadState) -> None:
+    if not isinstance(document, dict):
+        raise InputError(f"expected a Kubernetes object (a mapping), found {_type_name(document)}", location)
+    kind = document.get("kind")
+    if kind is None and "apiVersion" not in document:
+        return  # not a Kubernetes object at all (a values file in a GitOps tree): nothing to read
+    if not isinstance(kind, str) or not kind:
+        raise InputError(f"'kind' must be a non-empty string, found {_type_name(kind)}", location)
+    if kind == "Secret":
+        state.dropped_secrets += 1
+        return
+    metadata = document.get("metadata")
+    if metadata is None:
+        metadata = document["metadata"] = {}
+    if not isinstance(metadata, dict):
+        raise InputError(f"'metadata' of {kind} must be a mapping, found {_type_name(metadata)}", location)
+    name = metadata.get("name")
+    if name is None and "generateName" in metadata:
+        name = metadata.get("generateName")
+    if not isinstance(name, str) or not name:
+        raise InputError(f"{kind} has no metadata.name", location)
+    for key in ("labels", "annotations"):
+        value = metadata.get(key)
+        if value is not None and not isinstance(value, dict):
+            raise InputError(f"metadata.{key} of {kind} {name} must be a mapping, found {_type_name(value)}", location)
+    spec = document.get("spec")
+    if spec is not None and not isinstance(spec, dict):
+        raise InputError(f"'spec' of {kind} {name} must be a mapping, found {_type_name(spec)}", location)
+    namespace = metadata.get("namespace")
+    if kind in CLUSTER_SCOPED_KINDS:
+        namespace = ""
+    elif namespace is None or namespace == "":
+        namespace = options.default_namespace
+        metadata["namespace"] = namespace
+    elif not isinstance(namespace, str):
+        raise InputError(f"metadata.namespace of {kind} {name} must be a string", location)
+    strip_noise(document)
+    for pod_spec in pod_specs_of(document):
+        redact_pod_spec(pod_spec)
+    api_version = document.get("apiVersion")
+    ref = ObjectRef(kind, namespace, name, str(api_version) if api_version is not None else "")
+    state.objects.append(K8sObject(ref, document, SourceRef(location.file, location.line, location.document or 0)))
+
+
+def _is_version_document(document: Mapping[str, Any]) -> bool:
+    return "kind" not in document and isinstance(document.get("serverVersion"), Mapping)
+
+
+def _server_version(document: Mapping[str, Any]) -> str | None:
+    server = document.get("serverVersion")
+    if isinstance(server, Mapping):
+        version = server.get("gitVersion")
+        if isinstance(version, str):
+            return version
+    return None
+
+
+def _manifest_text(manifest: Mapping[str, Any], key: str) -> str | None:
+    value = manifest.get(key)
+    return value if isinstance(value, str) else None
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    return type(value).__name__
