@@ -1,0 +1,64 @@
+"""The command line: parses options, wires the stages, maps errors to exit codes. Nothing else.
+
+Exit codes (also in ``preflight --help``):
+  0  no affected finding at or above --fail-on
+  1  the gate failed: an affected finding at or above --fail-on
+  2  usage error or bad input (unreadable snapshot, unknown version, invalid KB)
+  3  internal error (a bug): never reported as success
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from preflight import __version__
+from preflight.errors import ExitCode, PreflightError
+
+EXIT_CODES_HELP = """\b
+Exit codes:
+  0  no affected finding at or above --fail-on
+  1  gate failed: an affected finding at or above --fail-on
+  2  usage error or bad input (unreadable snapshot, unknown version, invalid KB)
+  3  internal error: never reported as success
+"""
+
+
+class PreflightGroup(click.Group):
+    """Maps every failure to one line and an exit code, in one place, so a gate fails closed."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        kwargs["standalone_mode"] = False
+        try:
+            result = super().main(*args, **kwargs)
+        except PreflightError as error:
+            click.echo(f"preflight: error: {error}", err=True)
+            sys.exit(int(error.exit_code))
+        except click.exceptions.Exit as exit_request:
+            sys.exit(exit_request.exit_code)
+        except click.Abort:
+            click.echo("preflight: aborted", err=True)
+            sys.exit(int(ExitCode.BAD_INPUT))
+        except click.ClickException as error:
+            click.echo(f"preflight: error: {error.format_message()}", err=True)
+            sys.exit(int(ExitCode.BAD_INPUT))
+        except KeyboardInterrupt:
+            click.echo("preflight: interrupted", err=True)
+            sys.exit(int(ExitCode.INTERNAL_ERROR))
+        except Exception as error:  # a bug; the gate must still fail closed
+            click.echo(f"preflight: internal error: {type(error).__name__}: {error}", err=True)
+            sys.exit(int(ExitCode.INTERNAL_ERROR))
+        sys.exit(int(result) if isinstance(result, int) else 0)
+
+
+@click.group(cls=PreflightGroup, epilog=EXIT_CODES_HELP)
+@click.version_option(__version__, prog_name="preflight")
+def main() -> None:
+    """Istio Preflight: which of your services an Istio upgrade changes, and why."""
+
+
+def register(command: click.Command | Callable[..., Any]) -> None:
+    main.add_command(command)  # type: ignore[arg-type]
