@@ -1,0 +1,1 @@
+"""Detectors: one small module each; the module docstring is its user documentation."""
