@@ -17,6 +17,7 @@ import click
 
 from preflight import __version__
 from preflight.errors import ExitCode, PreflightError
+from preflight.traffic.export import traffic
 
 EXIT_CODES_HELP = """\b
 Exit codes:
@@ -62,3 +63,16 @@ def main() -> None:
 
 def register(command: click.Command | Callable[..., Any]) -> None:
     main.add_command(command)  # type: ignore[arg-type]
+
+
+register(traffic)
+
+
+def _register_builtin_commands() -> None:
+    from preflight.commands import check_command, demo_command, kb_group
+
+    for command in (check_command, demo_command, kb_group):
+        register(command)
+
+
+_register_builtin_commands()

@@ -1,0 +1,68 @@
+"""Workload identities as Istio issues them.
+
+* A meshed workload's identity is the SPIFFE ID
+  ``spiffe://<trust-domain>/ns/<namespace>/sa/<service-account>``.
+* AuthorizationPolicy ``principals`` name the same identity without the ``spiffe://``
+  scheme (``cluster.local/ns/shop/sa/frontend``); a value may start or end with ``*``
+  (suffix or prefix match), and ``*`` alone matches any authenticated identity.
+* Telemetry reports ``unknown`` where the caller presented no identity (plaintext).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SPIFFE_SCHEME = "spiffe://"
+UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Identity:
+    trust_domain: str
+    namespace: str
+    service_account: str
+
+    @property
+    def spiffe_id(self) -> str:
+        return f"{SPIFFE_SCHEME}{self.principal}"
+
+    @property
+    def principal(self) -> str:
+        """The form AuthorizationPolicy ``source.principals`` use (no scheme)."""
+        return f"{self.trust_domain}/ns/{self.namespace}/sa/{self.service_account}"
+
+
+def spiffe_id(trust_domain: str, namespace: str, service_account: str) -> str:
+    return Identity(trust_domain, namespace, service_account).spiffe_id
+
+
+def parse_identity(value: str | None) -> Identity | None:
+    """``spiffe://td/ns/x/sa/y`` or ``td/ns/x/sa/y``; ``None`` for ``unknown``, empty or another shape."""
+    if not value or value == UNKNOWN:
+        return None
+    text = value.removeprefix(SPIFFE_SCHEME)
+    parts = text.split("/")
+    if len(parts) != 5 or parts[1] != "ns" or parts[3] != "sa" or not all(parts[i] for i in (0, 2, 4)):
+        return None
+    return Identity(parts[0], parts[2], parts[4])
+
+
+def normalise_principal(value: str | None) -> str | None:
+    """A principal as a SPIFFE ID when it has Istio's shape, else as given; ``None`` for unknown."""
+    if not value or value == UNKNOWN:
+        return None
+    identity = parse_identity(value)
+    return identity.spiffe_id if identity else value
+
+
+def principal_matches(pattern: str, principal: str) -> bool:
+    """Does an AuthorizationPolicy principal value match an identity (either form)?"""
+    candidate = principal.removeprefix(SPIFFE_SCHEME)
+    pattern = pattern.removeprefix(SPIFFE_SCHEME)
+    if pattern == "*":
+        return bool(candidate)
+    if pattern.startswith("*"):
+        return candidate.endswith(pattern[1:])
+    if pattern.endswith("*"):
+        return candidate.startswith(pattern[:-1])
+    return candidate == pattern

@@ -1,0 +1,1 @@
+"""Traffic: who talks to whom, observed (Prometheus, Kiali, edge lists) or declared by configuration."""
