@@ -274,3 +274,23 @@ def _maybe_version(value: Any) -> IstioVersion | None:
         return parse_version(str(value))
     except VersionError:
         return None
+
+
+def webhook_control_plane_namespaces(configuration: K8sObject) -> set[str]:
+    """Namespaces of the istiod services an injection or validation webhook configuration calls.
+
+    Istio's webhooks are named ``*.istio.io`` (``namespace.sidecar-injector.istio.io``,
+    ``rev.validation.istio.io``) and call the ``istiod[-<rev>]`` service; a revision tag's
+    configuration does the same, so its namespace is where that revision's istiod runs.
+    """
+    namespaces: set[str] = set()
+    for webhook in list_at(configuration.body, "webhooks"):
+        if not isinstance(webhook, Mapping):
+            continue
+        service = dig(webhook, "clientConfig", "service")
+        if not isinstance(service, Mapping) or not isinstance(service.get("namespace"), str):
+            continue  # a URL webhook: an external control plane, nothing to read in this cluster
+        service_name = str(service.get("name", ""))
+        if str(webhook.get("name", "")).endswith(".istio.io") or service_name.startswith("istiod"):
+            namespaces.add(service["namespace"])
+    return namespaces

@@ -28,12 +28,17 @@ _CREDENTIAL_MARKERS = re.compile(
 _CREDENTIAL_NAMES = re.compile(r"(PASS|SECRET|TOKEN|KEY|CREDENTIAL|AUTH|PRIVATE|CERT)", re.IGNORECASE)
 
 
+# Image and content digests are long hex runs, but public identifiers rather than keys.
+_DIGEST = re.compile(r"\bsha(?:256|384|512):[0-9a-f]{64,128}\b")
+# Long unbroken base64 runs are keys or certificates more often than anything else.
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{64,}={0,2}")
+
+
 def looks_like_credential(value: str) -> bool:
     """True for strings shaped like keys, certificates, tokens or URLs with passwords."""
     if _CREDENTIAL_MARKERS.search(value):
         return True
-    # Long unbroken base64 runs are keys or certificates more often than anything else.
-    return bool(re.search(r"[A-Za-z0-9+/]{64,}={0,2}", value))
+    return bool(_BASE64_RUN.search(_DIGEST.sub("", value)))
 
 
 def redact_env_value(container: str, name: str, value: Any) -> Any:
@@ -97,3 +102,132 @@ def strip_noise(body: dict[str, Any]) -> None:
         annotations = metadata.get("annotations")
         if isinstance(annotations, dict):
             annotations.pop("kubectl.kubernetes.io/last-applied-configuration", None)
+
+
+# Exported objects ---------------------------------------------------------------------
+# The live export (``preflight snapshot``) writes files users keep and share, so it
+# scrubs harder than loading does: every string of an object is scanned, not only env.
+
+_URL_CREDENTIALS = re.compile(r"://[^/\s:@]+:[^/\s@]+@")
+_CREDENTIAL_FLAG = re.compile(r"^(--?[A-Za-z0-9_.-]+)(=(.*))?$", re.DOTALL)
+# Status fields later stages may read (running images, addresses); the rest is churn.
+_KEPT_STATUS: dict[str, tuple[str, ...]] = {
+    "Pod": ("phase", "podIP", "containerStatuses", "initContainerStatuses"),
+    "Service": ("loadBalancer",),
+    "Namespace": ("phase",),
+}
+_KEPT_CONTAINER_STATUS = ("name", "image", "imageID", "ready")
+_SHORTEST_CREDENTIAL = 8  # "://a:b@h": nothing shorter matches any credential shape
+
+
+def redact_credentials_in_text(text: str) -> str:
+    """Replace only the credential-looking parts, so a YAML document inside a value stays readable."""
+    if len(text) < _SHORTEST_CREDENTIAL or not looks_like_credential(text):
+        return text
+    text = _URL_CREDENTIALS.sub(f"://{REDACTED}@", text)
+    text = _CREDENTIAL_MARKERS.sub(REDACTED, text)
+    digests = [match.span() for match in _DIGEST.finditer(text)]
+
+    def replace_run(match: re.Match[str]) -> str:
+        if any(start <= match.start() < end for start, end in digests):
+            return match.group(0)
+        return REDACTED
+
+    return _BASE64_RUN.sub(replace_run, text)
+
+
+def redact_strings(node: Any) -> None:
+    """Apply ``redact_credentials_in_text`` to every string value (never to keys) in place."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, dict):
+            for key, value in current.items():
+                if isinstance(value, str):
+                    current[key] = redact_credentials_in_text(value)
+                elif isinstance(value, dict | list):
+                    stack.append(value)
+        elif isinstance(current, list):
+            for index, value in enumerate(current):
+                if isinstance(value, str):
+                    current[index] = redact_credentials_in_text(value)
+                elif isinstance(value, dict | list):
+                    stack.append(value)
+
+
+def redact_credential_arguments(pod_spec: Any) -> None:
+    """``--password=x`` and ``--token x`` in container command lines keep the flag, lose the value.
+
+    File paths are kept: a flag pointing at a mounted key file names where it is, not what it is.
+    """
+    if not isinstance(pod_spec, dict):
+        return
+    for key in ("containers", "initContainers", "ephemeralContainers"):
+        for container in pod_spec.get(key) or []:
+            if not isinstance(container, dict):
+                continue
+            for field_name in ("command", "args"):
+                arguments = container.get(field_name)
+                if isinstance(arguments, list):
+                    container[field_name] = _redact_argument_list(arguments)
+
+
+def _redact_argument_list(arguments: list[Any]) -> list[Any]:
+    redacted: list[Any] = []
+    value_is_secret = False
+    for argument in arguments:
+        if not isinstance(argument, str):
+            redacted.append(argument)
+            value_is_secret = False
+            continue
+        if value_is_secret and not argument.startswith(("-", "/")):
+            redacted.append(REDACTED)
+            value_is_secret = False
+            continue
+        value_is_secret = False
+        flag = _CREDENTIAL_FLAG.match(argument)
+        if flag is not None and _CREDENTIAL_NAMES.search(flag.group(1)):
+            value = flag.group(3)
+            if value is None:
+                value_is_secret = True
+            elif value and not value.startswith("/"):
+                argument = f"{flag.group(1)}={REDACTED}"
+        redacted.append(argument)
+    return redacted
+
+
+def trim_status(body: dict[str, Any]) -> None:
+    """Keep the few status fields of Pods, Services and Namespaces; drop every other status."""
+    status = body.get("status")
+    if status is None:
+        return
+    kept = _KEPT_STATUS.get(str(body.get("kind", "")))
+    if kept is None or not isinstance(status, dict):
+        body.pop("status", None)
+        return
+    trimmed = {key: status[key] for key in kept if key in status}
+    for key in ("containerStatuses", "initContainerStatuses"):
+        if isinstance(trimmed.get(key), list):
+            trimmed[key] = [
+                {name: item[name] for name in _KEPT_CONTAINER_STATUS if name in item}
+                for item in trimmed[key]
+                if isinstance(item, dict)
+            ]
+    body["status"] = trimmed
+
+
+def sanitize_exported(body: dict[str, Any]) -> None:
+    """Everything the live export does to an object before writing it, in place.
+
+    Noise and status go; env values are redacted as at load; credential-looking flag
+    values, ConfigMap binary data and credential-looking substrings anywhere are replaced
+    by the marker, keeping names and keys.
+    """
+    strip_noise(body)
+    trim_status(body)
+    for pod_spec in pod_specs_of(body):
+        redact_pod_spec(pod_spec)
+        redact_credential_arguments(pod_spec)
+    if body.get("kind") == "ConfigMap" and isinstance(body.get("binaryData"), dict):
+        body["binaryData"] = {key: REDACTED for key in body["binaryData"]}
+    redact_strings(body)
