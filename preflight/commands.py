@@ -1,0 +1,180 @@
+"""The ``check``, ``demo`` and ``kb`` commands: options in, stages wired, nothing decided here."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import click
+
+from preflight.detectors import registry
+from preflight.engine.engine import CheckOptions, run_check
+from preflight.engine.interface import Report
+from preflight.errors import ExitCode, UsageError
+from preflight.formats.interface import FORMATS, format_for_path, renderer
+from preflight.kb.interface import Severity
+from preflight.kb.loader import load_knowledge_base
+from preflight.output import write_atomic
+from preflight.resources import demo_cluster_dir
+from preflight.snapshot.loader import LoadOptions, load_snapshot
+from preflight.versions import parse_version
+
+SEVERITIES = [s.value for s in Severity]
+
+
+def _render_outputs(report: Report, outputs: Sequence[str], format_name: str | None) -> list[tuple[str, str]]:
+    """Every (path, text) to write, rendered before anything is written."""
+    rendered = []
+    for path in outputs:
+        name = format_name if (format_name and len(outputs) == 1) else format_for_path(path)
+        rendered.append((path, renderer(name)(report)))
+    return rendered
+
+
+def gate_exit_code(report: Report, include_mitigated: bool) -> int:
+    return int(ExitCode.GATE_FAILED if report.gate_findings(report.fail_on, include_mitigated) else ExitCode.OK)
+
+
+@click.command("check", epilog="Exit codes: 0 passed, 1 gate failed, 2 bad input or usage, 3 internal error.")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--snapshot", "snapshots", multiple=True, type=click.Path(), help="Snapshot file or directory (repeatable; same as PATHS).")
+@click.option("--from", "source", metavar="VERSION", help="Current Istio version; detected from istiod when omitted.")
+@click.option("--to", "target", metavar="VERSION", required=True, help="Target Istio version.")
+@click.option("--kb", "kb_dirs", multiple=True, type=click.Path(), help="Extra knowledge-base directory (repeatable).")
+@click.option("--format", "format_name", type=click.Choice(FORMATS), help="Output format (default: text, or from --output's extension).")
+@click.option("--output", "outputs", multiple=True, metavar="FILE", help="Write the report here (repeatable; format from extension).")
+@click.option("--fail-on", type=click.Choice(SEVERITIES), default="high", show_default=True, help="Fail when an affected finding is at or above this severity.")
+@click.option("--fail-on-mitigated", is_flag=True, help="Count mitigated findings towards --fail-on too.")
+@click.option("--default-namespace", default="default", show_default=True, help="Namespace for namespaced objects without one.")
+@click.option("--no-timestamp", is_flag=True, help="Leave the generation time out (byte-identical reports).")
+def check_command(
+    paths: tuple[str, ...],
+    snapshots: tuple[str, ...],
+    source: str | None,
+    target: str,
+    kb_dirs: tuple[str, ...],
+    format_name: str | None,
+    outputs: tuple[str, ...],
+    fail_on: str,
+    fail_on_mitigated: bool,
+    default_namespace: str,
+    no_timestamp: bool,
+) -> int:
+    """Report which services an upgrade to --to changes, from a snapshot of the cluster.
+
+    PATHS are files or directories exported with kubectl (YAML or JSON), GitOps or
+    helm-template output, or - for stdin.
+    """
+    inputs = [*paths, *snapshots]
+    if not inputs:
+        raise UsageError("give at least one snapshot file or directory (or - for stdin)")
+    kb = load_knowledge_base(kb_dirs)
+    options = CheckOptions(
+        target=parse_version(target),
+        source=parse_version(source) if source else None,
+        fail_on=Severity(fail_on),
+        timestamp=not no_timestamp,
+    )
+    snapshot = load_snapshot(inputs, LoadOptions(default_namespace=default_namespace))
+    report = run_check(snapshot, kb, options)
+    if outputs:
+        for path, text in _render_outputs(report, outputs, format_name):
+            write_atomic(path, text)
+    else:
+        click.echo(renderer(format_name or "text")(report), nl=False)
+    return gate_exit_code(report, fail_on_mitigated)
+
+
+@click.command("demo")
+@click.option("--to", "target", default=None, metavar="VERSION", help="Target version (default: newest in the KB).")
+@click.option("--output", default="preflight-report.html", show_default=True, help="Where to write the HTML report.")
+def demo_command(target: str | None, output: str) -> int:
+    """Run a check on the bundled example cluster and write an HTML report."""
+    kb = load_knowledge_base()
+    snapshot = load_snapshot([str(demo_cluster_dir())])
+    options = CheckOptions(target=parse_version(target or kb.minors[-1]))
+    report = run_check(snapshot, kb, options)
+    write_atomic(output, renderer("html")(report))
+    click.echo(renderer("text")(report), nl=False)
+    click.echo(f"\nHTML report written to {output}")
+    return 0
+
+
+@click.group("kb")
+def kb_group() -> None:
+    """Inspect and validate the knowledge base."""
+
+
+@kb_group.command("validate")
+@click.argument("directories", nargs=-1, type=click.Path())
+def kb_validate(directories: tuple[str, ...]) -> int:
+    """Validate the built-in knowledge base, or the given directories on top of it."""
+    kb = load_knowledge_base(directories)
+    detectors = sum(1 for e in kb.entries if e.detector)
+    click.echo(f"ok: {len(kb.entries)} entries in {len(kb.minors)} minors ({detectors} with detectors)")
+    return 0
+
+
+@kb_group.command("list")
+@click.option("--kb", "kb_dirs", multiple=True, type=click.Path())
+@click.option("--version", "minor", default=None, help="Only this minor.")
+def kb_list(kb_dirs: tuple[str, ...], minor: str | None) -> int:
+    """Entries per Istio minor: how many have detectors and how many are advisory."""
+    kb = load_knowledge_base(kb_dirs)
+    click.echo(f"{'minor':<7}{'entries':>8}{'detector':>10}{'advisory':>10}")
+    for each in kb.minors:
+        if minor and each != minor:
+            continue
+        entries = [e for e in kb.entries if e.minor == each]
+        detected = sum(1 for e in entries if e.detector)
+        click.echo(f"{each:<7}{len(entries):>8}{detected:>10}{len(entries) - detected:>10}")
+    click.echo("")
+    for entry in kb.entries:
+        if minor and entry.minor != minor:
+            continue
+        how = f"detector {entry.detector.name}" if entry.detector else "advisory"
+        click.echo(f"{entry.id:<58} {entry.severity.value:<9}{how}")
+    return 0
+
+
+@kb_group.command("show")
+@click.argument("entry_id")
+@click.option("--kb", "kb_dirs", multiple=True, type=click.Path())
+def kb_show(entry_id: str, kb_dirs: tuple[str, ...]) -> int:
+    """Everything the knowledge base says about one change."""
+    kb = load_knowledge_base(kb_dirs)
+    entry = kb.get(entry_id)
+    if entry is None:
+        raise UsageError(f"no knowledge-base entry '{entry_id}' (see 'preflight kb list')")
+    lines = [
+        f"{entry.id} — {entry.title}",
+        f"introduced in {entry.introduced_in}; severity {entry.severity.value}; area {entry.area}; "
+        f"provenance {entry.provenance}",
+        "",
+        entry.summary,
+        "",
+        f"Affected services will {entry.impact}.",
+    ]
+    if entry.severity_reason:
+        lines.append(f"Why {entry.severity.value}: {entry.severity_reason}")
+    if entry.detector:
+        lines.append(f"Detector: {entry.detector.name} {dict(entry.detector.params) or ''}".rstrip())
+        lines.append("  " + registry.documentation(entry.detector.name).replace("\n", "\n  "))
+    else:
+        lines.append(f"Advisory: {entry.advisory}")
+    lines += [f"Fix: {entry.remediation}", f"Keep old behaviour: {entry.mitigation.text}"]
+    for caveat in entry.caveats:
+        lines.append(f"Caveat: {caveat}")
+    for label, items in (("Settings", entry.upstream.settings), ("Notes", entry.upstream.notes), ("Docs", entry.upstream.docs)):
+        if items:
+            lines.append(f"{label}: {', '.join(items)}")
+    lines.append(f"Defined in {entry.source_file}")
+    click.echo("\n".join(lines))
+    return 0
+
+
+@kb_group.command("detectors")
+def kb_detectors() -> int:
+    """The detectors entries can use, with their documentation."""
+    for name in registry.detectors():
+        click.echo(f"{name}\n  " + registry.documentation(name).replace("\n", "\n  ") + "\n")
+    return 0

@@ -1,0 +1,44 @@
+"""The formatter contract and the registry of formats by name and file extension."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from pathlib import Path
+
+from preflight.engine.interface import Report
+from preflight.errors import UsageError
+
+Renderer = Callable[[Report], str]
+
+FORMATS = ("text", "json", "markdown", "html", "sarif", "junit")
+_EXTENSIONS = {
+    ".txt": "text",
+    ".json": "json",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".html": "html",
+    ".htm": "html",
+    ".sarif": "sarif",
+    ".xml": "junit",
+}
+
+
+def renderer(name: str) -> Renderer:
+    if name not in FORMATS:
+        raise UsageError(f"unknown format '{name}' (choose from {', '.join(FORMATS)})")
+    module = importlib.import_module(f"preflight.formats.{name}_format")
+    render: Renderer = module.render
+    return render
+
+
+def format_for_path(path: str) -> str:
+    name = Path(path).name.lower()
+    if name.endswith(".sarif.json"):
+        return "sarif"
+    if name.endswith(".junit.xml"):
+        return "junit"
+    suffix = Path(name).suffix
+    if suffix not in _EXTENSIONS:
+        raise UsageError(f"cannot tell the format of '{path}' from its extension; pass --format")
+    return _EXTENSIONS[suffix]

@@ -1,0 +1,136 @@
+"""The JSON report: a public contract, ``schema: preflight/v1``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from preflight.engine.interface import ChangeOutcome, Finding, Report
+from preflight.kb.interface import KBEntry
+from preflight.snapshot.interface import ObjectRef
+
+SCHEMA = "preflight/v1"
+
+
+def render(report: Report) -> str:
+    return json.dumps(to_document(report), indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+
+
+def to_document(report: Report) -> dict[str, Any]:
+    counts = report.counts()
+    document: dict[str, Any] = {
+        "schema": SCHEMA,
+        "tool": {"name": "istio-preflight", "version": report.tool_version},
+        "generated_at": report.generated_at,
+        "from": report.source_version,
+        "to": report.target_version,
+        "path": list(report.path),
+        "version_note": report.version_note,
+        "snapshot": {
+            "sources": list(report.snapshot.sources),
+            "cluster": report.snapshot.cluster_name,
+            "kubernetes_version": report.snapshot.kubernetes_version,
+            "secrets_dropped": report.snapshot.dropped_secrets,
+        },
+        "fail_on": report.fail_on.value,
+        "verdict": verdict(report),
+        "summary": {
+            "affected_by_severity": counts["severity"],
+            "by_status": counts["status"],
+            "services_affected": sum(1 for s in report.services if s.affected),
+            "changes": {
+                status: sum(1 for c in report.changes if c.status.value == status)
+                for status in ("hit", "mitigated", "not-present", "advisory")
+            },
+        },
+        "notes": list(report.notes),
+        "services": [
+            {
+                "service": str(impact.service),
+                "namespace": impact.service.namespace,
+                "name": impact.service.name,
+                "worst_severity": impact.worst.value,
+                "affected": impact.affected,
+                "findings": [_finding_ref(f) for f in impact.findings],
+            }
+            for impact in report.services
+        ],
+        "findings": [finding_document(f, report.entries.get(f.change)) for f in report.findings],
+        "changes": [_change(c) for c in report.changes],
+    }
+    document.update(report.extra)
+    return document
+
+
+def verdict(report: Report) -> str:
+    """``blocked`` when the gate fails; ``safe-with-mitigations`` when findings remain below it or mitigated."""
+    if report.gate_findings(report.fail_on):
+        return "blocked"
+    return "safe-with-mitigations" if report.findings else "safe"
+
+
+def finding_id(finding: Finding) -> str:
+    return f"{finding.change}:{finding.resource.kind}/{finding.resource.namespace}/{finding.resource.name}"
+
+
+def _finding_ref(finding: Finding) -> dict[str, Any]:
+    return {"id": finding_id(finding), "change": finding.change, "severity": finding.severity.value,
+            "status": finding.status.value}
+
+
+def finding_document(finding: Finding, entry: KBEntry | None) -> dict[str, Any]:
+    return {
+        "id": finding_id(finding),
+        "change": finding.change,
+        "title": entry.title if entry else None,
+        "introduced_in": finding.introduced_in,
+        "severity": finding.severity.value,
+        "status": finding.status.value,
+        "mitigation": {
+            "applied": finding.mitigation_reason,
+            "how": entry.mitigation.text if entry else None,
+            "env": dict(entry.mitigation.env) if entry else {},
+            "mesh_config": dict(entry.mitigation.mesh_config) if entry else {},
+            "compatibility_version": entry.mitigation.compatibility_version if entry else None,
+        },
+        "remediation": entry.remediation if entry else None,
+        "upstream": _upstream(entry),
+        "resource": _resource(finding.resource),
+        "location": (
+            {"file": finding.source.file, "line": finding.source.line} if finding.source is not None else None
+        ),
+        "services": [str(s) for s in finding.services],
+        "message": finding.message,
+    }
+
+
+def _change(outcome: ChangeOutcome) -> dict[str, Any]:
+    entry = outcome.entry
+    return {
+        "id": entry.id,
+        "title": entry.title,
+        "introduced_in": str(entry.introduced_in),
+        "severity": entry.severity.value,
+        "area": entry.area,
+        "status": outcome.status.value,
+        "affected": outcome.affected,
+        "mitigated": outcome.mitigated,
+        "mitigation_note": outcome.mitigation_note,
+        "advisory": entry.advisory,
+        "provenance": entry.provenance,
+        "upstream": _upstream(entry),
+    }
+
+
+def _upstream(entry: KBEntry | None) -> dict[str, list[str]]:
+    if entry is None:
+        return {"settings": [], "notes": [], "docs": []}
+    return {
+        "settings": list(entry.upstream.settings),
+        "notes": list(entry.upstream.notes),
+        "docs": list(entry.upstream.docs),
+    }
+
+
+def _resource(ref: ObjectRef) -> dict[str, str]:
+    return {"apiVersion": ref.api_version, "kind": ref.kind, "namespace": ref.namespace, "name": ref.name}

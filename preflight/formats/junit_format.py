@@ -1,0 +1,48 @@
+"""JUnit XML: one testsuite per change, one testcase per change × service (failed when affected)."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ElementTree
+from collections import defaultdict
+
+from preflight.engine.interface import Finding, FindingStatus, Report
+
+
+def render(report: Report) -> str:
+    suites = ElementTree.Element("testsuites", name="istio-preflight")
+    by_change: dict[str, list[Finding]] = defaultdict(list)
+    for finding in report.findings:
+        by_change[finding.change].append(finding)
+    total = failures = 0
+    for outcome in report.changes:
+        entry = outcome.entry
+        cases: dict[str, list[Finding]] = defaultdict(list)
+        for finding in by_change.get(entry.id, []):
+            for target in [str(s) for s in finding.services] or [str(finding.resource)]:
+                cases[target].append(finding)
+        suite = ElementTree.SubElement(suites, "testsuite", name=entry.id)
+        suite_failures = 0
+        if not cases:
+            case = ElementTree.SubElement(suite, "testcase", classname=entry.id, name=entry.title)
+            if outcome.status.value == "advisory":
+                ElementTree.SubElement(case, "skipped", message=f"advisory: {entry.advisory}")
+        for target, findings in sorted(cases.items()):
+            case = ElementTree.SubElement(suite, "testcase", classname=entry.id, name=target)
+            affected = [f for f in findings if f.status is FindingStatus.AFFECTED]
+            if affected:
+                suite_failures += 1
+                failure = ElementTree.SubElement(
+                    case, "failure", message=f"{entry.severity.value}: {entry.title}", type=entry.severity.value
+                )
+                failure.text = "\n".join(f.message for f in affected) + f"\nFix: {entry.remediation}"
+            else:
+                out = ElementTree.SubElement(case, "system-out")
+                out.text = "\n".join(f"mitigated: {f.mitigation_reason}" for f in findings)
+        suite.set("tests", str(max(1, len(cases))))
+        suite.set("failures", str(suite_failures))
+        total += max(1, len(cases))
+        failures += suite_failures
+    suites.set("tests", str(total))
+    suites.set("failures", str(failures))
+    ElementTree.indent(suites)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ElementTree.tostring(suites, encoding="unicode") + "\n"

@@ -1,0 +1,95 @@
+"""SARIF 2.1.0: one rule per KB entry, one result per affected finding, located in the snapshot file."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from preflight.engine.interface import FindingStatus, Report
+from preflight.formats.json_format import finding_id
+from preflight.kb.interface import Severity
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+_LEVEL = {
+    Severity.CRITICAL: "error",
+    Severity.HIGH: "error",
+    Severity.MEDIUM: "warning",
+    Severity.LOW: "note",
+    Severity.INFO: "note",
+}
+_SECURITY_SEVERITY = {Severity.CRITICAL: "9.5", Severity.HIGH: "8.0", Severity.MEDIUM: "5.5",
+                      Severity.LOW: "3.0", Severity.INFO: "0.0"}
+
+
+def render(report: Report) -> str:
+    return json.dumps(to_document(report), indent=2, ensure_ascii=False) + "\n"
+
+
+def to_document(report: Report) -> dict[str, Any]:
+    rule_ids = sorted({f.change for f in report.findings})
+    entries = report.entries
+    rules = []
+    for rule_id in rule_ids:
+        entry = entries.get(rule_id)
+        rule: dict[str, Any] = {"id": rule_id}
+        if entry is not None:
+            rule.update(
+                {
+                    "name": "".join(part.capitalize() for part in entry.id.split("-")[1:]),
+                    "shortDescription": {"text": entry.title},
+                    "fullDescription": {"text": entry.summary},
+                    "help": {
+                        "text": f"{entry.remediation}\n\nKeep the old behaviour: {entry.mitigation.text}",
+                        "markdown": f"{entry.remediation}\n\n**Keep the old behaviour:** {entry.mitigation.text}",
+                    },
+                    "helpUri": entry.upstream.docs[0] if entry.upstream.docs else None,
+                    "defaultConfiguration": {"level": _LEVEL[entry.severity]},
+                    "properties": {
+                        "tags": [entry.area, f"istio-{entry.minor}"],
+                        "security-severity": _SECURITY_SEVERITY[entry.severity],
+                    },
+                }
+            )
+            if rule["helpUri"] is None:
+                del rule["helpUri"]
+        rules.append(rule)
+    results = []
+    for finding in report.findings:
+        result: dict[str, Any] = {
+            "ruleId": finding.change,
+            "ruleIndex": rule_ids.index(finding.change),
+            "level": _LEVEL[finding.severity] if finding.status is FindingStatus.AFFECTED else "none",
+            "kind": "fail" if finding.status is FindingStatus.AFFECTED else "pass",
+            "message": {"text": finding.message},
+            "partialFingerprints": {"preflightFindingId": finding_id(finding)},
+            "properties": {"services": [str(s) for s in finding.services], "status": finding.status.value},
+        }
+        if finding.source is not None and finding.source.file != "<stdin>":
+            region = {"startLine": finding.source.line} if finding.source.line else None
+            location: dict[str, Any] = {"artifactLocation": {"uri": finding.source.file}}
+            if region:
+                location["region"] = region
+            result["locations"] = [
+                {
+                    "physicalLocation": location,
+                    "logicalLocations": [{"fullyQualifiedName": str(finding.resource), "kind": "resource"}],
+                }
+            ]
+        results.append(result)
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "istio-preflight",
+                        "version": report.tool_version,
+                        "informationUri": "https://istio.io/latest/news/releases/",
+                        "rules": rules,
+                    }
+                },
+                "results": results,
+            }
+        ],
+    }

@@ -1,0 +1,66 @@
+"""Plain text for the terminal: verdict first, then each affected service, then the changes."""
+
+from __future__ import annotations
+
+from preflight.engine.interface import ChangeStatus, FindingStatus, Report
+from preflight.formats.json_format import verdict
+
+_VERDICT_TEXT = {
+    "blocked": "BLOCKED",
+    "safe-with-mitigations": "SAFE WITH MITIGATIONS",
+    "safe": "SAFE",
+}
+
+
+def render(report: Report) -> str:
+    counts = report.counts()
+    lines = [
+        f"Istio upgrade {report.source_version} -> {report.target_version} "
+        f"(minors: {', '.join(report.path) or 'none'})",
+        f"Verdict: {_VERDICT_TEXT[verdict(report)]} (gate: --fail-on {report.fail_on.value})",
+        "Affected findings by severity: "
+        + ", ".join(f"{name} {count}" for name, count in counts["severity"].items() if count)
+        if any(counts["severity"].values())
+        else "Affected findings: none",
+    ]
+    if report.version_note:
+        lines.append(f"Current version {report.version_note}")
+    for note in report.notes:
+        lines.append(f"Note: {note}")
+    lines.append("")
+    entries = report.entries
+    affected = [s for s in report.services if s.affected]
+    if affected:
+        lines.append("Services that will behave differently:")
+        for impact in affected:
+            lines.append(f"  {impact.service} [{impact.worst.value}]")
+            for finding in impact.findings:
+                if finding.status is not FindingStatus.AFFECTED:
+                    continue
+                entry = entries.get(finding.change)
+                what = entry.impact if entry else finding.message
+                lines.append(f"    - {finding.change}: your service {impact.service} will {what}")
+                lines.append(f"      because {finding.message}")
+                if entry and entry.mitigation.text:
+                    lines.append(f"      keep old behaviour: {entry.mitigation.text}")
+        lines.append("")
+    unscoped = [f for f in report.findings if not f.services and f.status is FindingStatus.AFFECTED]
+    if unscoped:
+        lines.append("Affected resources not tied to a service:")
+        for finding in unscoped:
+            lines.append(f"  - [{finding.severity.value}] {finding.change}: {finding.message}")
+        lines.append("")
+    mitigated = [f for f in report.findings if f.status is FindingStatus.MITIGATED]
+    if mitigated:
+        lines.append("Already mitigated:")
+        for finding in mitigated:
+            lines.append(f"  - {finding.change} on {finding.resource}: {finding.mitigation_reason}")
+        lines.append("")
+    lines.append("Changes on this path:")
+    for outcome in report.changes:
+        entry = outcome.entry
+        suffix = ""
+        if outcome.status is ChangeStatus.HIT:
+            suffix = f" ({outcome.affected} affected)"
+        lines.append(f"  {outcome.status.value:<11} {entry.severity.value:<8} {entry.id}: {entry.title}{suffix}")
+    return "\n".join(lines).rstrip() + "\n"
