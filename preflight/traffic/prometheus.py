@@ -53,12 +53,11 @@ def query(metric: str, window: str) -> str:
 
 
 def is_prometheus_result(document: Any) -> bool:
-    return (
-        isinstance(document, Mapping)
-        and "status" in document
-        and isinstance(document.get("data"), Mapping)
-        and "resultType" in document["data"]
-    )
+    if not isinstance(document, Mapping) or "status" not in document:
+        return False
+    data = document.get("data")
+    # A failed query answers {"status": "error", "errorType": ..., "error": ...} without data.
+    return (isinstance(data, Mapping) and "resultType" in data) or "errorType" in document
 
 
 def parse(name: str, text: str, document: Mapping[str, Any]) -> list[Edge]:
