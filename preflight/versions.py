@@ -124,11 +124,13 @@ def upgrade_path(source: IstioVersion, target: IstioVersion, known_minors: list[
     if not known:
         raise VersionError("the knowledge base knows no Istio versions")
     first, last = known[0], known[-1]
-    for label, version in (("--from", source), ("--to", target)):
-        if version.major != 1 or not first <= version.minor_key <= last:
+    # The first KB minor holds the changes *from* the minor before it, so that one is a valid start.
+    oldest_source = (first[0], first[1] - 1)
+    for label, version, lowest in (("--from", source, oldest_source), ("--to", target, first)):
+        if version.major != 1 or not lowest <= version.minor_key <= last:
             raise VersionError(
                 f"{label} {version} is outside the knowledge base's range "
-                f"{first[0]}.{first[1]}–{last[0]}.{last[1]}"
+                f"{lowest[0]}.{lowest[1]}–{last[0]}.{last[1]}"
             )
     if target.minor_key < source.minor_key or (
         target.minor_key == source.minor_key

@@ -1,0 +1,129 @@
+"""Exit codes and wiring of the commands, run as a user runs them (a subprocess) where it matters."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from preflight.cli import main
+
+FIXTURES = Path(__file__).parent / "fixtures"
+CLUSTER = str(FIXTURES / "cluster")
+
+
+
+def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "preflight", *args], capture_output=True, text=True, input=stdin, timeout=120
+    )
+
+
+def test_gate_fails_with_exit_1_on_a_high_finding() -> None:
+    result = run("check", CLUSTER, "--to", "1.22.0")
+    assert result.returncode == 1, result.stderr
+    assert "BLOCKED" in result.stdout
+
+
+def test_gate_passes_with_exit_0_below_the_threshold() -> None:
+    result = run("check", CLUSTER, "--to", "1.22.0", "--fail-on", "critical")
+    assert result.returncode == 0, result.stderr
+
+
+def test_bad_input_exits_2_with_one_line_and_no_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("kind: Service\nmetadata: [\n")
+    result = run("check", str(bad), "--to", "1.22.0")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert str(bad) in result.stderr
+
+
+@pytest.mark.parametrize("versions", [["--to", "banana"], ["--from", "1.22.0", "--to", "1.21.0"], ["--to", "1.99"]])
+def test_version_problems_exit_2(versions: list[str]) -> None:
+    result = run("check", CLUSTER, *versions)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+
+
+def test_usage_errors_exit_2() -> None:
+    assert run("check", CLUSTER).returncode == 2  # --to missing
+    assert run("check", "--to", "1.22").returncode == 2  # no snapshot
+
+
+def test_internal_error_exits_3_never_0(monkeypatch: pytest.MonkeyPatch) -> None:
+    import preflight.commands
+
+    def explode(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(preflight.commands, "run_check", explode)
+    result = CliRunner().invoke(main, ["check", CLUSTER, "--to", "1.22.0"])
+    assert result.exit_code == 3
+    assert "internal error" in result.output
+
+
+def test_stdin_is_read_with_a_dash() -> None:
+    text = (FIXTURES / "cluster" / "export.yaml").read_text()
+    result = run("check", "-", "--to", "1.22.0", "--format", "json", stdin=text)
+    assert result.returncode == 1
+    assert json.loads(result.stdout)["schema"] == "preflight/v1"
+
+
+def test_several_outputs_take_their_format_from_the_extension(tmp_path: Path) -> None:
+    outputs = [tmp_path / "r.html", tmp_path / "r.sarif", tmp_path / "r.json", tmp_path / "r.junit.xml", tmp_path / "r.md"]
+    args = [arg for path in outputs for arg in ("--output", str(path))]
+    result = run("check", CLUSTER, "--to", "1.22.0", *args)
+    assert result.returncode == 1, result.stderr
+    assert outputs[0].read_text().startswith("<!DOCTYPE html>")
+    assert json.loads(outputs[1].read_text())["version"] == "2.1.0"
+    assert json.loads(outputs[2].read_text())["schema"] == "preflight/v1"
+    assert outputs[3].read_text().startswith("<?xml")
+    assert outputs[4].read_text().startswith("## Istio upgrade")
+
+
+def test_nothing_is_written_when_input_is_bad(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("- just\n- a list\n")
+    out = tmp_path / "report.html"
+    result = run("check", str(bad), "--to", "1.22.0", "--output", str(out))
+    assert result.returncode == 2
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == [bad]
+
+
+def test_unknown_output_extension_is_a_usage_error(tmp_path: Path) -> None:
+    result = run("check", CLUSTER, "--to", "1.22.0", "--output", str(tmp_path / "report.pdf"))
+    assert result.returncode == 2
+    assert "extension" in result.stderr
+
+
+def test_demo_writes_an_html_report(tmp_path: Path) -> None:
+    out = tmp_path / "demo.html"
+    result = run("demo", "--output", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "payments/legacy-billing" in out.read_text()
+
+
+def test_kb_commands() -> None:
+    assert run("kb", "validate").returncode == 0
+    listing = run("kb", "list")
+    assert listing.returncode == 0 and "1.21-externalname-alias" in listing.stdout
+    shown = run("kb", "show", "1.21-externalname-alias")
+    assert shown.returncode == 0 and "ENABLE_EXTERNAL_NAME_ALIAS" in shown.stdout
+    assert run("kb", "show", "1.21-no-such-entry").returncode == 2
+
+
+def test_invalid_kb_overlay_exits_2(tmp_path: Path) -> None:
+    (tmp_path / "1.21.yaml").write_text('minor: "1.21"\nentries:\n- id: 1.21-x\n  title: t\n')
+    result = run("kb", "validate", str(tmp_path))
+    assert result.returncode == 2
+    assert "1.21.yaml:3" in result.stderr
+
+
+def test_help_documents_exit_codes() -> None:
+    result = run("--help")
+    assert "Exit codes" in result.stdout and "internal error" in result.stdout
