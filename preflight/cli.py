@@ -17,6 +17,7 @@ import click
 
 from preflight import __version__
 from preflight.errors import ExitCode, PreflightError
+from preflight.export.command import snapshot_command
 from preflight.traffic.export import traffic
 
 EXIT_CODES_HELP = """\b
@@ -76,3 +77,4 @@ def _register_builtin_commands() -> None:
 
 
 _register_builtin_commands()
+register(snapshot_command)

@@ -1,4 +1,4 @@
-"""``preflight snapshot``: export what Preflight reads from a live cluster, safely, in one command.
+"""Export what Preflight reads from a live cluster, safely, in one command (`preflight snapshot`).
 
 Uses your own kubectl (kubeconfig, context, auth plugins). Exports Namespaces, Services,
 workloads (Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs, CronJobs, Pods),

@@ -1,9 +1,12 @@
 """Which of the kinds Preflight reads this cluster serves, and in which order to export them.
 
 Discovery reads ``/api/v1``, ``/apis`` and, for each wanted group, the APIResourceList
-of its preferred version. A group or resource the cluster does not serve is skipped
-quietly (a cluster without Gateway API simply has no Gateways); it is still named in the
-manifest under ``notServed``. Secrets are never on the list, whatever the cluster serves.
+of every served version: a resource is taken at the group's preferred version when it is
+served there, else at the first version (in the server's order of preference) serving it
+(``EnvoyFilter`` exists only in ``networking.istio.io/v1alpha3``). A group or resource
+the cluster does not serve is skipped quietly (a cluster without Gateway API simply has
+no Gateways); it is still named in the manifest under ``notServed``. Secrets are never
+on the list, whatever the cluster serves.
 """
 
 from __future__ import annotations
@@ -106,33 +109,45 @@ def discover(kubectl: Kubectl) -> Discovery:
     served: dict[tuple[str, str], ApiResource] = {}
     _add_resources(served, _read_discovery(kubectl, "/api/v1"), "", "v1")
     group_list = _read_discovery(kubectl, "/apis")
-    preferred: dict[str, str] = {}
-    for group in group_list.get("groups") or []:
-        if not isinstance(group, Mapping) or not isinstance(group.get("name"), str):
-            continue
-        version = (group.get("preferredVersion") or {}).get("version")
-        if isinstance(version, str):
-            preferred[group["name"]] = version
+    versions_of = {
+        group["name"]: _versions_by_preference(group)
+        for group in group_list.get("groups") or []
+        if isinstance(group, Mapping) and isinstance(group.get("name"), str)
+    }
     wanted_groups = {w.group for w in (*CLUSTER_WIDE, *WORKLOADS) if w.group}
     wanted_groups.update(ISTIO_GROUPS, GATEWAY_API_GROUPS)
     not_served: list[str] = []
     for group in sorted(wanted_groups):
-        version = preferred.get(group)
-        if version is None:
+        found = False
+        for version in versions_of.get(group, []):
+            try:
+                resources = _read_discovery(kubectl, f"/apis/{group}/{version}")
+            except ApiRefusal as refusal:
+                if not refusal.not_found:
+                    raise InputError(
+                        f"cannot read discovery of {group}/{version}: {refusal.message}"
+                    ) from None
+                continue  # listed in /apis but gone since: a CRD version being removed
+            _add_resources(served, resources, group, version)
+            found = True
+        if not found:
             not_served.append(group)
-            continue
-        try:
-            resources = _read_discovery(kubectl, f"/apis/{group}/{version}")
-        except ApiRefusal as refusal:
-            if not refusal.not_found:
-                raise InputError(f"cannot read discovery of {group}/{version}: {refusal.message}") from None
-            not_served.append(group)  # listed in /apis but gone since: a CRD being removed
-            continue
-        _add_resources(served, resources, group, version)
     for wanted in (*CLUSTER_WIDE, *WORKLOADS, MESH_CONFIG):
         if wanted.group not in not_served and (wanted.group, wanted.resource) not in served:
             not_served.append(wanted.resource if not wanted.group else f"{wanted.resource}.{wanted.group}")
     return Discovery(served, tuple(sorted(not_served)))
+
+
+def _versions_by_preference(group: Mapping[str, Any]) -> list[str]:
+    listed = [
+        entry["version"]
+        for entry in group.get("versions") or []
+        if isinstance(entry, Mapping) and isinstance(entry.get("version"), str)
+    ]
+    preferred = (group.get("preferredVersion") or {}).get("version")
+    if isinstance(preferred, str):
+        listed = [preferred, *(version for version in listed if version != preferred)]
+    return listed
 
 
 def _read_discovery(kubectl: Kubectl, path: str) -> Mapping[str, Any]:
@@ -157,6 +172,6 @@ def _add_resources(
         verbs = entry.get("verbs") or []
         if not isinstance(name, str) or "/" in name or not isinstance(kind, str):
             continue  # subresources such as pods/log are not objects
-        if "list" not in verbs or (group, name) in NEVER_EXPORTED:
+        if "list" not in verbs or (group, name) in NEVER_EXPORTED or (group, name) in served:
             continue
         served[(group, name)] = ApiResource(group, version, name, kind, bool(entry.get("namespaced")))

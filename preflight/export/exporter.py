@@ -243,13 +243,15 @@ class _Export:
                     self._write_page(stream, resource, page, keep)
             except ApiRefusal as refusal:
                 if refusal.forbidden:
-                    refused.append(ForbiddenList(resource, namespace, refusal.message, self._explain(impact)))
+                    refused.append(
+                        ForbiddenList(resource, namespace, refusal.message, self._explain(resource, impact))
+                    )
                 elif not refusal.not_found:  # a CRD removed since discovery: nothing to export
                     raise
         return refused
 
-    def _explain(self, impact: str) -> str:
-        if self.request.namespaces:
+    def _explain(self, resource: ApiResource, impact: str) -> str:
+        if self.request.namespaces or not resource.namespaced:
             return impact
         return f"{impact} (an account that may read only some namespaces can export them with --namespace)"
 
@@ -260,8 +262,7 @@ class _Export:
             if not isinstance(item, dict):
                 continue
             # List items from the API carry neither kind nor apiVersion; the loader needs both.
-            item["apiVersion"] = resource.group_version
-            item["kind"] = resource.kind
+            item = {"apiVersion": resource.group_version, "kind": resource.kind, **item}
             if keep is not None and not keep(item):
                 continue
             if resource.resource == "customresourcedefinitions":

@@ -19,7 +19,7 @@ _FLAG_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _HARMLESS_VALUE = re.compile(r"^[A-Za-z0-9_.:/,|=*-]{0,200}$")
 _CREDENTIAL_MARKERS = re.compile(
     r"-----BEGIN [A-Z ]*(PRIVATE KEY|CERTIFICATE)-----|"
-    r"\b(eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,})|"  # JWT
+    r"\b(eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}(\.[A-Za-z0-9_-]+)?)|"  # JWT, signature included
     r"\b(AKIA|ASIA)[A-Z0-9]{16}\b|"  # AWS access key id
     r"\bgh[pousr]_[A-Za-z0-9]{20,}|"  # GitHub token
     r"\bxox[abprs]-[A-Za-z0-9-]{10,}|"  # Slack token
