@@ -36,15 +36,40 @@ def gate_exit_code(report: Report, include_mitigated: bool) -> int:
 
 @click.command("check", epilog="Exit codes: 0 passed, 1 gate failed, 2 bad input or usage, 3 internal error.")
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--snapshot", "snapshots", multiple=True, type=click.Path(), help="Snapshot file or directory (repeatable; same as PATHS).")
+@click.option(
+    "--snapshot",
+    "snapshots",
+    multiple=True,
+    type=click.Path(),
+    help="Snapshot file or directory (repeatable; same as PATHS).",
+)
 @click.option("--from", "source", metavar="VERSION", help="Current Istio version; detected from istiod when omitted.")
 @click.option("--to", "target", metavar="VERSION", required=True, help="Target Istio version.")
 @click.option("--kb", "kb_dirs", multiple=True, type=click.Path(), help="Extra knowledge-base directory (repeatable).")
-@click.option("--format", "format_name", type=click.Choice(FORMATS), help="Output format (default: text, or from --output's extension).")
-@click.option("--output", "outputs", multiple=True, metavar="FILE", help="Write the report here (repeatable; format from extension).")
-@click.option("--fail-on", type=click.Choice(SEVERITIES), default="high", show_default=True, help="Fail when an affected finding is at or above this severity.")
+@click.option(
+    "--format",
+    "format_name",
+    type=click.Choice(FORMATS),
+    help="Output format (default: text, or from --output's extension).",
+)
+@click.option(
+    "--output",
+    "outputs",
+    multiple=True,
+    metavar="FILE",
+    help="Write the report here (repeatable; format from extension).",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(SEVERITIES),
+    default="high",
+    show_default=True,
+    help="Fail when an affected finding is at or above this severity.",
+)
 @click.option("--fail-on-mitigated", is_flag=True, help="Count mitigated findings towards --fail-on too.")
-@click.option("--default-namespace", default="default", show_default=True, help="Namespace for namespaced objects without one.")
+@click.option(
+    "--default-namespace", default="default", show_default=True, help="Namespace for namespaced objects without one."
+)
 @click.option("--no-timestamp", is_flag=True, help="Leave the generation time out (byte-identical reports).")
 def check_command(
     paths: tuple[str, ...],
@@ -164,7 +189,11 @@ def kb_show(entry_id: str, kb_dirs: tuple[str, ...]) -> int:
     lines += [f"Fix: {entry.remediation}", f"Keep old behaviour: {entry.mitigation.text}"]
     for caveat in entry.caveats:
         lines.append(f"Caveat: {caveat}")
-    for label, items in (("Settings", entry.upstream.settings), ("Notes", entry.upstream.notes), ("Docs", entry.upstream.docs)):
+    for label, items in (
+        ("Settings", entry.upstream.settings),
+        ("Notes", entry.upstream.notes),
+        ("Docs", entry.upstream.docs),
+    ):
         if items:
             lines.append(f"{label}: {', '.join(items)}")
     lines.append(f"Defined in {entry.source_file}")

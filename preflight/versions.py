@@ -130,7 +130,7 @@ def upgrade_path(source: IstioVersion, target: IstioVersion, known_minors: list[
         if version.major != 1 or not lowest <= version.minor_key <= last:
             raise VersionError(
                 f"{label} {version} is outside the knowledge base's range "
-                f"{lowest[0]}.{lowest[1]}–{last[0]}.{last[1]}"
+                f"{lowest[0]}.{lowest[1]} to {last[0]}.{last[1]}"
             )
     if target.minor_key < source.minor_key or (
         target.minor_key == source.minor_key

@@ -7,9 +7,9 @@ import textwrap
 from preflight.detectors.interface import DetectorContext, Hit
 from preflight.detectors.registry import get
 from preflight.istio.control_plane import read_control_plane
+from preflight.snapshot.interface import SnapshotInfo
 from preflight.snapshot.loader import LoadOptions, _load_bytes, _LoadState
 from preflight.snapshot.model import Snapshot
-from preflight.snapshot.interface import SnapshotInfo
 from preflight.versions import parse_version, upgrade_path
 
 KNOWN_MINORS = [f"1.{n}" for n in range(10, 32)]

@@ -14,7 +14,6 @@ FIXTURES = Path(__file__).parent / "fixtures"
 CLUSTER = str(FIXTURES / "cluster")
 
 
-
 def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "preflight", *args], capture_output=True, text=True, input=stdin, timeout=120
@@ -74,7 +73,13 @@ def test_stdin_is_read_with_a_dash() -> None:
 
 
 def test_several_outputs_take_their_format_from_the_extension(tmp_path: Path) -> None:
-    outputs = [tmp_path / "r.html", tmp_path / "r.sarif", tmp_path / "r.json", tmp_path / "r.junit.xml", tmp_path / "r.md"]
+    outputs = [
+        tmp_path / "r.html",
+        tmp_path / "r.sarif",
+        tmp_path / "r.json",
+        tmp_path / "r.junit.xml",
+        tmp_path / "r.md",
+    ]
     args = [arg for path in outputs for arg in ("--output", str(path))]
     result = run("check", CLUSTER, "--to", "1.22.0", *args)
     assert result.returncode == 1, result.stderr

@@ -59,10 +59,10 @@ def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]
                 services=(ref,),
             )
     for rule in snapshot.of_kind("DestinationRule"):
-        host = rule.spec.get("host")
-        if not isinstance(host, str):
+        rule_host = rule.spec.get("host")
+        if not isinstance(rule_host, str):
             continue
-        alias = aliases.get(resolve_short_name(host, rule.namespace))
+        alias = aliases.get(resolve_short_name(rule_host, rule.namespace))
         if alias is None:
             continue
         ref, target = alias

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from preflight import __version__
 from preflight.detectors import registry
@@ -27,9 +27,7 @@ class CheckOptions:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
-def resolve_path(
-    options: CheckOptions, control_plane: ControlPlane, kb: KnowledgeBase
-) -> tuple[UpgradePath, str]:
+def resolve_path(options: CheckOptions, control_plane: ControlPlane, kb: KnowledgeBase) -> tuple[UpgradePath, str]:
     from preflight.errors import VersionError
 
     if options.source is not None:
@@ -60,7 +58,7 @@ def run_check(snapshot: Snapshot, kb: KnowledgeBase, options: CheckOptions) -> R
             "The snapshot has no istiod Deployment, IstioOperator or Helm values: flags that keep old "
             "behaviour cannot be seen, so nothing is reported as mitigated."
         )
-    generated = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if options.timestamp else None
+    generated = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if options.timestamp else None
     return Report(
         source_version=str(path.source),
         target_version=str(path.target),

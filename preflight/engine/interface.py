@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from preflight.kb.interface import KBEntry, Severity
 from preflight.snapshot.interface import ObjectRef, ServiceRef, SnapshotInfo, SourceRef
 
 
-class FindingStatus(str, Enum):
+class FindingStatus(StrEnum):
     AFFECTED = "affected"
     MITIGATED = "mitigated"
 
@@ -20,7 +20,7 @@ class FindingStatus(str, Enum):
         return self.value
 
 
-class ChangeStatus(str, Enum):
+class ChangeStatus(StrEnum):
     """What became of one KB entry on this path."""
 
     HIT = "hit"  # at least one affected finding
@@ -111,6 +111,5 @@ class Report:
         return [
             f
             for f in self.findings
-            if f.severity.rank >= threshold.rank
-            and (f.status is FindingStatus.AFFECTED or include_mitigated)
+            if f.severity.rank >= threshold.rank and (f.status is FindingStatus.AFFECTED or include_mitigated)
         ]

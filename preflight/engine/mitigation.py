@@ -12,9 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from preflight.errors import VersionError
 from preflight.istio.control_plane import ControlPlane, Revision
 from preflight.kb.interface import KBEntry, Mitigation
-from preflight.versions import IstioVersion, VersionError, parse_version
+from preflight.versions import IstioVersion, parse_version
 
 
 @dataclass(frozen=True)

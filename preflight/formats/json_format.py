@@ -74,8 +74,12 @@ def finding_id(finding: Finding) -> str:
 
 
 def _finding_ref(finding: Finding) -> dict[str, Any]:
-    return {"id": finding_id(finding), "change": finding.change, "severity": finding.severity.value,
-            "status": finding.status.value}
+    return {
+        "id": finding_id(finding),
+        "change": finding.change,
+        "severity": finding.severity.value,
+        "status": finding.status.value,
+    }
 
 
 def finding_document(finding: Finding, entry: KBEntry | None) -> dict[str, Any]:

@@ -18,10 +18,10 @@ from typing import Any
 
 import yaml
 
-from preflight.errors import InputError, Location
+from preflight.errors import InputError, Location, VersionError
 from preflight.snapshot.interface import K8sObject, ObjectRef, dig, list_at, mapping_at
 from preflight.snapshot.model import Snapshot
-from preflight.versions import IstioVersion, VersionError, parse_version, version_from_image
+from preflight.versions import IstioVersion, parse_version, version_from_image
 
 DEFAULT_ROOT_NAMESPACE = "istio-system"
 DEFAULT_TRUST_DOMAIN = "cluster.local"
@@ -117,9 +117,7 @@ def _images(deployment: K8sObject) -> list[str]:
 def _revision_of_deployment(deployment: K8sObject, snapshot: Snapshot) -> Revision:
     template = mapping_at(deployment.spec, "template")
     template_labels = mapping_at(mapping_at(template, "metadata"), "labels")
-    revision_name = str(
-        deployment.labels.get("istio.io/rev") or template_labels.get("istio.io/rev") or "default"
-    )
+    revision_name = str(deployment.labels.get("istio.io/rev") or template_labels.get("istio.io/rev") or "default")
     containers = [c for c in list_at(mapping_at(template, "spec"), "containers") if isinstance(c, Mapping)]
     discovery = next((c for c in containers if c.get("name") == "discovery"), containers[0] if containers else {})
     env: dict[str, str | None] = {}

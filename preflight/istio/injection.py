@@ -60,18 +60,19 @@ def membership(workload: Workload, namespace_labels: Mapping[str, str]) -> MeshM
     if proxy_container(workload) is not None:
         revision = workload.pod_labels.get("istio.io/rev") or namespace_revision(namespace_labels) or "default"
         return MeshMembership("sidecar", revision, "pod has an istio-proxy container")
-    if namespace_labels.get("istio.io/dataplane-mode") == "ambient" and workload.pod_labels.get(
-        "istio.io/dataplane-mode"
-    ) != "none":
+    if (
+        namespace_labels.get("istio.io/dataplane-mode") == "ambient"
+        and workload.pod_labels.get("istio.io/dataplane-mode") != "none"
+    ):
         return MeshMembership("ambient", None, "namespace is labelled for ambient mode")
     if pod_opt == "false":
         return MeshMembership("none", None, "pod opts out with sidecar.istio.io/inject=false")
     pod_revision = workload.pod_labels.get("istio.io/rev")
     if pod_revision:
         return MeshMembership("sidecar", pod_revision, f"pod label istio.io/rev={pod_revision}")
-    revision = namespace_revision(namespace_labels)
-    if revision:
-        return MeshMembership("sidecar", revision, "namespace injection label")
+    namespace_rev = namespace_revision(namespace_labels)
+    if namespace_rev:
+        return MeshMembership("sidecar", namespace_rev, "namespace injection label")
     if pod_opt == "true":
         return MeshMembership("sidecar", "default", "pod opts in with sidecar.istio.io/inject=true")
     return MeshMembership("none", None, "no injection label")

@@ -54,7 +54,7 @@ class Scope:
     def meshed_services(self) -> tuple[ServiceRef, ...]:
         """Services with at least one workload in the mesh (sidecar or ambient)."""
         labels = self.snapshot.namespace_labels
-        found = set()
+        found: set[ServiceRef] = set()
         for workload in self.snapshot.workloads:
             if membership(workload, labels.get(workload.namespace, {})).in_mesh:
                 found.update(self.snapshot.services_of_workload(workload))
@@ -141,4 +141,4 @@ def host_list(obj: K8sObject) -> list[str]:
 
 
 def _is_mesh_config_map(obj: K8sObject) -> bool:
-    return obj.name == "istio" or obj.name.startswith("istio-") and "mesh" in (obj.body.get("data") or {})
+    return obj.name == "istio" or (obj.name.startswith("istio-") and "mesh" in (obj.body.get("data") or {}))

@@ -110,7 +110,9 @@ def load_file(file: Path) -> tuple[str, tuple[str, ...], list[KBEntry]]:
     try:
         minor_version = parse_version(minor)
     except VersionError:
-        raise KnowledgeBaseError(f"'minor' must be an Istio minor such as \"1.21\", found '{minor}'", Location(name, 1)) from None
+        raise KnowledgeBaseError(
+            f"'minor' must be an Istio minor such as \"1.21\", found '{minor}'", Location(name, 1)
+        ) from None
     if minor_version.patch is not None:
         raise KnowledgeBaseError(f"'minor' must not carry a patch number: '{minor}'", Location(name, 1))
     compat = tuple(str(v) for v in data.get("compatibility_versions") or [])
@@ -150,7 +152,7 @@ def _entry(raw: Any, minor: str, location: Location) -> KBEntry:
     if not entry_id.startswith(introduced.minor_text + "-") and not entry_id.startswith(f"{introduced}-"):
         raise fail(f"'id' must start with its minor '{introduced.minor_text}-'")
     try:
-        severity = Severity(raw.get("severity"))
+        severity = Severity(str(raw.get("severity")))
     except ValueError:
         raise fail(f"'severity' must be one of {', '.join(s.value for s in Severity)}") from None
     severity_reason = raw.get("severity_reason")

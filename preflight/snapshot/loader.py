@@ -90,9 +90,7 @@ def _read_inputs(path: str) -> Iterator[tuple[str, bytes]]:
         return
     root = Path(path)
     if root.is_dir():
-        files = sorted(
-            p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in SNAPSHOT_SUFFIXES
-        )
+        files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in SNAPSHOT_SUFFIXES)
         if not files:
             raise InputError("directory has no .yaml, .yml or .json files", Location(path))
         for file in files:
@@ -138,9 +136,7 @@ class _LineRecordingLoader(yaml.CSafeLoader):
         item_lines: list[int | None] = []
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
-                if isinstance(key, yaml.ScalarNode) and key.value == "items" and isinstance(
-                    value, yaml.SequenceNode
-                ):
+                if isinstance(key, yaml.ScalarNode) and key.value == "items" and isinstance(value, yaml.SequenceNode):
                     item_lines = [item.start_mark.line + 1 for item in value.value]
         self.document_lines.append((node.start_mark.line + 1, item_lines))
         if self.check_expansion:
@@ -180,7 +176,7 @@ def _parse_yaml(name: str, text: str, has_anchors: bool) -> list[tuple[Any, int 
     loader.check_expansion = has_anchors
     documents: list[tuple[Any, int | None, list[int | None]]] = []
     try:
-        while loader.check_data():
+        while loader.check_data():  # type: ignore[no-untyped-call]
             data = loader.get_data()
             line, item_lines = loader.document_lines[-1] if loader.document_lines else (None, [])
             documents.append((data, line, item_lines))
@@ -224,9 +220,7 @@ def _load_bytes(name: str, data: bytes, options: LoadOptions, state: _LoadState)
             continue  # an empty document between '---' separators
         location = Location(name, line, index)
         if not isinstance(document, Mapping):
-            raise InputError(
-                f"expected a Kubernetes object (a mapping), found {_type_name(document)}", location
-            )
+            raise InputError(f"expected a Kubernetes object (a mapping), found {_type_name(document)}", location)
         if _is_version_document(document):
             state.kubernetes_version = _server_version(document)
             continue

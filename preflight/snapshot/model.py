@@ -8,10 +8,10 @@ from functools import cached_property
 
 from preflight.istio.selectors import LabelIndex
 from preflight.snapshot.interface import (
+    WORKLOAD_KINDS,
     K8sObject,
     ObjectRef,
     ServiceRef,
-    WORKLOAD_KINDS,
     SnapshotInfo,
     Workload,
     mapping_at,

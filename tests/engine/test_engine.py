@@ -37,7 +37,9 @@ spec:
 
 def check(text: str, target: str = "1.22.0", source: str | None = None):  # type: ignore[no-untyped-def]
     kb = load_knowledge_base([FIXTURE_KB], include_builtin=False)
-    options = CheckOptions(target=parse_version(target), source=parse_version(source) if source else None, timestamp=False)
+    options = CheckOptions(
+        target=parse_version(target), source=parse_version(source) if source else None, timestamp=False
+    )
     return run_check(snapshot_from_yaml(text), kb, options)
 
 
@@ -55,8 +57,10 @@ def test_env_flag_on_every_istiod_mitigates() -> None:
 
 
 def test_flag_on_only_one_of_two_revisions_does_not_mitigate() -> None:
-    text = CLUSTER + istiod(env='{name: ENABLE_EXTERNAL_NAME_ALIAS, value: "false"}') + istiod(
-        name="istiod-canary", revision="canary"
+    text = (
+        CLUSTER
+        + istiod(env='{name: ENABLE_EXTERNAL_NAME_ALIAS, value: "false"}')
+        + istiod(name="istiod-canary", revision="canary")
     )
     report = check(text)
     assert report.findings[0].status is FindingStatus.AFFECTED

@@ -49,23 +49,37 @@ def test_multi_document_yaml_is_split_into_objects(tmp_path: Path) -> None:
 
 
 def test_kind_list_items_are_objects_with_their_own_lines(tmp_path: Path) -> None:
-    text = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Service\n  metadata: {name: a, namespace: x}\n" \
-           "- apiVersion: v1\n  kind: Service\n  metadata: {name: b, namespace: x}\n"
+    text = (
+        "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Service\n  metadata: {name: a, namespace: x}\n"
+        "- apiVersion: v1\n  kind: Service\n  metadata: {name: b, namespace: x}\n"
+    )
     snapshot = load_snapshot([str(write(tmp_path, "list.yaml", text))])
     lines = {o.name: o.source.line for o in snapshot.objects}
     assert lines == {"a": 4, "b": 7}
 
 
 def test_typed_list_wrappers_from_kubectl_are_unwrapped(tmp_path: Path) -> None:
-    document = {"apiVersion": "v1", "kind": "ServiceList", "items": [
-        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "a", "namespace": "x"}}]}
+    document = {
+        "apiVersion": "v1",
+        "kind": "ServiceList",
+        "items": [{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "a", "namespace": "x"}}],
+    }
     snapshot = load_snapshot([str(write(tmp_path, "services.json", json.dumps(document)))])
     assert [o.name for o in snapshot.of_kind("Service")] == ["a"]
 
 
 def test_json_export_loads(tmp_path: Path) -> None:
-    document = {"apiVersion": "v1", "kind": "List", "items": [
-        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "payments", "labels": {"istio-injection": "enabled"}}}]}
+    document = {
+        "apiVersion": "v1",
+        "kind": "List",
+        "items": [
+            {
+                "apiVersion": "v1",
+                "kind": "Namespace",
+                "metadata": {"name": "payments", "labels": {"istio-injection": "enabled"}},
+            }
+        ],
+    }
     snapshot = load_snapshot([str(write(tmp_path, "ns.json", json.dumps(document)))])
     assert snapshot.namespace_labels["payments"] == {"istio-injection": "enabled"}
 
@@ -79,7 +93,10 @@ def test_directories_are_read_recursively_and_other_files_ignored(tmp_path: Path
 
 
 def test_objects_without_namespace_get_the_default_one_but_cluster_kinds_do_not(tmp_path: Path) -> None:
-    text = "apiVersion: v1\nkind: Service\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: n}\n"
+    text = (
+        "apiVersion: v1\nkind: Service\nmetadata: {name: a}\n---\n"
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: n}\n"
+    )
     snapshot = load_snapshot([str(write(tmp_path, "x.yaml", text))])
     assert snapshot.get("Service", "default", "a") is not None
     assert snapshot.get("Namespace", "", "n") is not None
@@ -184,7 +201,7 @@ def test_missing_path_and_empty_directory_are_errors(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such file"):
         load_snapshot([str(tmp_path / "nope.yaml")])
     (tmp_path / "empty").mkdir()
-    with pytest.raises(InputError, match="no .yaml"):
+    with pytest.raises(InputError, match=r"no \.yaml"):
         load_snapshot([str(tmp_path / "empty")])
 
 
