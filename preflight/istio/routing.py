@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
+from preflight.istio.hosts import is_wildcard, matches, resolve_short_name, subset_of
 from preflight.snapshot.interface import K8sObject, list_at
 
 ROUTE_SECTIONS = ("http", "tcp", "tls")
@@ -25,3 +26,78 @@ def destinations(virtual_service: K8sObject) -> Iterator[Mapping[str, object]]:
             mirror = route.get("mirror")
             if isinstance(mirror, Mapping):
                 yield mirror
+
+
+# Which VirtualService a wildcard service host gets ------------------------------------
+#
+# istiod builds one route configuration per service host and has to pick, among the
+# VirtualServices bound to sidecars whose hosts overlap that service host, the one whose
+# routes it uses. Up to 1.20 the oldest VirtualService with any overlapping host won;
+# from 1.21 the one whose host covers the service host most specifically wins (an equal
+# host first, then the longest wildcard that contains it), like ``MostSpecificHostMatch``.
+
+
+def applies_to_sidecars(virtual_service: K8sObject) -> bool:
+    """Bound to the ``mesh`` gateway: no ``gateways`` field, or ``mesh`` listed in it."""
+    gateways = [g for g in list_at(virtual_service.spec, "gateways") if isinstance(g, str)]
+    return not gateways or "mesh" in gateways
+
+
+def creation_order_key(obj: K8sObject) -> tuple[str, str, str]:
+    """istiod's tie-break for config of equal standing: older first, then namespace, then name.
+
+    RFC 3339 timestamps in UTC sort as text; an object without one sorts first, as
+    istiod treats a zero creation time as oldest.
+    """
+    return (obj.creation_timestamp, obj.namespace, obj.name)
+
+
+def oldest_first_winner(candidates: Iterable[K8sObject]) -> K8sObject | None:
+    """The pre-1.21 choice: the oldest of the VirtualServices whose hosts overlap."""
+    return min(candidates, key=creation_order_key, default=None)
+
+
+def most_specific_host(service_host: str, virtual_service_hosts: Iterable[str]) -> str | None:
+    """The VirtualService host that covers ``service_host`` most specifically, or ``None``.
+
+    An equal host wins; otherwise a wildcard host that contains the service host, the
+    longest one first. Hosts narrower than the service host do not cover it.
+    """
+    best: str | None = None
+    for host in virtual_service_hosts:
+        if host == service_host:
+            return host
+        if is_wildcard(host) and subset_of(service_host, host) and (best is None or len(host) > len(best)):
+            best = host
+    return best
+
+
+def most_specific_winner(service_host: str, candidates: Iterable[K8sObject]) -> K8sObject | None:
+    """The 1.21+ choice for ``service_host`` among VirtualServices (hosts resolved per namespace)."""
+    ranked: list[tuple[int, tuple[str, str, str], K8sObject]] = []
+    for virtual_service in candidates:
+        hosts = [resolve_short_name(h, virtual_service.namespace) for h in _hosts(virtual_service)]
+        chosen = most_specific_host(service_host, hosts)
+        if chosen is None:
+            continue
+        specificity = 10**6 if chosen == service_host else len(chosen)
+        ranked.append((-specificity, creation_order_key(virtual_service), virtual_service))
+    if not ranked:
+        return None
+    return min(ranked, key=lambda r: (r[0], r[1]))[2]
+
+
+def overlapping_virtual_services(service_host: str, virtual_services: Iterable[K8sObject]) -> list[K8sObject]:
+    """Sidecar-bound VirtualServices with at least one host overlapping ``service_host``."""
+    found = []
+    for virtual_service in virtual_services:
+        if not applies_to_sidecars(virtual_service):
+            continue
+        hosts = (resolve_short_name(h, virtual_service.namespace) for h in _hosts(virtual_service))
+        if any(matches(h, service_host) for h in hosts):
+            found.append(virtual_service)
+    return found
+
+
+def _hosts(virtual_service: K8sObject) -> list[str]:
+    return [h for h in list_at(virtual_service.spec, "hosts") if isinstance(h, str)]
