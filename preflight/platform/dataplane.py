@@ -20,8 +20,8 @@ Checks (one finding per owning workload and phase, naming its pods):
 
 * ``platform-proxy-skew`` (high): outside the skew in a phase.
 * ``platform-proxy-newer`` (high): proxy newer than its control plane today.
-* ``platform-proxy-stale`` (low): proxy older than its control plane today, within the
-  skew: the pod was not restarted after the last upgrade.
+* ``platform-proxy-stale`` (low): proxy older than its control plane today (patch
+  releases count), within the skew: the pod was not restarted after the last upgrade.
 * ``platform-proxy-orphaned`` (medium): the pod's revision has no istiod in the snapshot.
 * ``platform-proxy-pinned-image`` (medium): ``sidecar.istio.io/proxyImage`` set, so a
   restart keeps the pinned proxy.
@@ -104,7 +104,7 @@ def check_data_plane(
             continue
         if not within_skew(pod.control_plane, version, facts):
             (newer if version.minor_key > pod.control_plane.minor_key else current_bad).append(pod)
-        elif version.minor_key < pod.control_plane.minor_key:
+        elif version.as_packaging() < pod.control_plane.as_packaging():
             stale.append(pod)
     pinned = [p for p in pods if p.proxy.pinned_image]
     canary_extra = [
