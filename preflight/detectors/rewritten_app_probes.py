@@ -1,0 +1,57 @@
+"""Sidecar workloads whose Kubernetes probes the istio-agent rewrites.
+
+With a sidecar, istiod's injector rewrites the application's liveness, readiness and
+startup probes so the kubelet asks the istio-agent, which then probes the application.
+This reports every sidecar-injected workload (decided by ``preflight.istio.injection``)
+with a probe of one of ``probe_kinds`` (``httpGet``, ``tcpSocket``, ``grpc``) on any
+application container, unless the pod opts out of the rewrite with the annotation
+``sidecar.istio.io/rewriteAppHTTPProbers: "false"``. Each hit is scoped to the services
+that select the workload and names the containers and probes.
+
+Parameters:
+  probe_kinds: probe handler kinds to look for (required).
+  reason: the sentence each hit carries (what changes for these probes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from preflight.detectors.interface import DetectorContext, Hit
+from preflight.istio.injection import PROXY_CONTAINER, membership
+from preflight.snapshot.interface import list_at
+
+PARAMETERS: Mapping[str, str] = {
+    "probe_kinds": "probe handler kinds: httpGet, tcpSocket, grpc",
+    "reason": "what changes for these probes",
+}
+
+REWRITE_ANNOTATION = "sidecar.istio.io/rewriteAppHTTPProbers"
+_PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
+
+
+def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]:
+    kinds = [str(k) for k in params.get("probe_kinds") or []]
+    reason = str(params.get("reason") or "its probes are answered by the istio-agent")
+    snapshot = context.snapshot
+    for workload in snapshot.workloads:
+        mesh = membership(workload, snapshot.namespace_labels.get(workload.namespace, {}))
+        if mesh.mode != "sidecar":
+            continue
+        if workload.pod_annotations.get(REWRITE_ANNOTATION, "").strip().lower() == "false":
+            continue
+        probes: list[str] = []
+        for container in list_at(workload.pod_spec, "containers"):
+            if not isinstance(container, Mapping) or container.get("name") == PROXY_CONTAINER:
+                continue
+            for probe_name in _PROBES:
+                probe = container.get(probe_name)
+                if isinstance(probe, Mapping):
+                    probes.extend(f"{container.get('name')} {probe_name} ({k})" for k in kinds if k in probe)
+        if probes:
+            yield Hit(
+                workload.ref,
+                f"{workload.ref}: {', '.join(probes)}: {reason}",
+                services=snapshot.services_of_workload(workload),
+            )

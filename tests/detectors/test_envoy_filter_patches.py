@@ -1,0 +1,101 @@
+from tests.support import run_detector
+
+FILTER = """
+apiVersion: networking.istio.io/v1alpha3
+kind: EnvoyFilter
+metadata: {{name: custom, namespace: shop}}
+spec:
+  configPatches:
+{patches}
+"""
+
+VHOST = """
+  - applyTo: HTTP_ROUTE
+    match: {context: SIDECAR_OUTBOUND, routeConfiguration: {vhost: {name: "reviews:80"}}}
+    patch: {operation: MERGE, value: {decorator: {operation: reviews}}}
+"""
+
+LEGACY_AND_UNTYPED = """
+  - applyTo: HTTP_FILTER
+    match:
+      context: SIDECAR_INBOUND
+      listener:
+        filterChain: {filter: {name: envoy.http_connection_manager, subFilter: {name: envoy.router}}}
+    patch:
+      operation: INSERT_BEFORE
+      value: {name: envoy.lua}
+"""
+
+CANONICAL_TYPED = """
+  - applyTo: HTTP_FILTER
+    match:
+      context: SIDECAR_INBOUND
+      listener:
+        filterChain:
+          filter:
+            name: envoy.filters.network.http_connection_manager
+            subFilter: {name: envoy.filters.http.router}
+    patch:
+      operation: INSERT_BEFORE
+      value:
+        name: envoy.filters.http.lua
+        typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua, inlineCode: "x"}
+"""
+
+V2 = """
+  - applyTo: HTTP_FILTER
+    match: {context: GATEWAY}
+    patch:
+      operation: INSERT_FIRST
+      value:
+        name: envoy.filters.http.lua
+        typed_config: {"@type": type.googleapis.com/envoy.config.filter.http.lua.v2.Lua}
+"""
+
+TCP_ORDER = """
+  - applyTo: NETWORK_FILTER
+    match:
+      context: SIDECAR_INBOUND
+      listener: {filterChain: {filter: {name: envoy.filters.network.tcp_proxy}}}
+    patch:
+      operation: INSERT_BEFORE
+      value:
+        name: istio.tcp_cluster_rewrite
+        typed_config:
+          "@type": type.googleapis.com/istio.envoy.config.filter.network.tcp_cluster_rewrite.v2alpha1.Config
+"""
+
+LEGACY = ["envoy.http_connection_manager", "envoy.router", "envoy.lua"]
+
+
+def _run(patches: str, params: dict[str, object]) -> list[str]:
+    return [h.message for h in run_detector("envoy_filter_patches", FILTER.format(patches=patches), params)]
+
+
+def test_vhost_name_match() -> None:
+    assert "virtual host 'reviews:80'" in _run(VHOST, {"checks": ["vhost_name_match"]})[0]
+    assert _run(CANONICAL_TYPED, {"checks": ["vhost_name_match"]}) == []
+
+
+def test_legacy_names_and_untyped_extensions() -> None:
+    params = {"checks": ["deprecated_filter_names", "name_without_typed_config"], "deprecated_names": LEGACY}
+    message = _run(LEGACY_AND_UNTYPED, params)[0]
+    assert "envoy.http_connection_manager, envoy.lua, envoy.router" in message
+    assert "adds envoy.lua by name without typed_config" in message
+    assert _run(CANONICAL_TYPED, params) == []
+
+
+def test_xds_v2_type_urls() -> None:
+    assert "envoy.config.filter.http.lua.v2.Lua" in _run(V2, {"checks": ["xds_v2_types"]})[0]
+    assert _run(CANONICAL_TYPED, {"checks": ["xds_v2_types"]}) == []
+
+
+def test_network_filter_ordering_and_removed_filters() -> None:
+    params = {
+        "checks": ["network_filter_ordering", "removed_filters"],
+        "names_containing": ["tcp_cluster_rewrite"],
+    }
+    message = _run(TCP_ORDER, params)[0]
+    assert "INSERT_BEFORE of a network filter on SIDECAR_INBOUND" in message
+    assert "istio.tcp_cluster_rewrite" in message
+    assert _run(CANONICAL_TYPED, params) == []
