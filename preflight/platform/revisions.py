@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from preflight.engine.interface import Finding
-from preflight.istio.control_plane import ControlPlane
+from preflight.istio.control_plane import ControlPlane, is_istiod
 from preflight.istio.injection import has_conflicting_labels, namespace_revision
 from preflight.istio.revisions import (
     DEFAULT_REVISION,
@@ -81,9 +81,7 @@ def check_revisions(
         namespaces_of[resolved].append(namespace)
         if not via_default and asked not in tag_names:
             pinned.append(namespace)
-            findings.append(
-                _pinned(ref, f"namespace {namespace}", asked, bool(tags), target, services, source)
-            )
+            findings.append(_pinned(ref, f"namespace {namespace}", asked, bool(tags), target, services, source))
         if control_plane_visible and (
             (via_default and default is None) or (not via_default and resolved not in known_revisions)
         ):
@@ -92,7 +90,8 @@ def check_revisions(
 
     for workload in snapshot.workloads:
         asked_by_pod = workload.pod_labels.get(REVISION_LABEL)
-        if not asked_by_pod:
+        # istiod labels its own pods with the revision it serves; that is not an injection request.
+        if not asked_by_pod or (workload.obj.kind == "Deployment" and is_istiod(workload.obj)):
             continue
         services = snapshot.services_of_workload(workload)
         if asked_by_pod not in tag_names:
@@ -137,9 +136,7 @@ def check_revisions(
         verdict = Verdict.UNKNOWN
     else:
         verdict = Verdict.OK
-    readiness = RevisionReadiness(
-        summaries, default, tuple(sorted(pinned)), tuple(sorted(conflicting)), verdict
-    )
+    readiness = RevisionReadiness(summaries, default, tuple(sorted(pinned)), tuple(sorted(conflicting)), verdict)
     return readiness, findings
 
 

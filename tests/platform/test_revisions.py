@@ -102,6 +102,7 @@ def test_labels_naming_a_revision_instead_of_a_tag_do_not_move_with_the_tag() ->
     assert pinned[ObjectRef("Namespace", "", "pinned")].services == (ServiceRef("pinned", "web"),)
     assert ObjectRef("Deployment", "tagged", "worker") in pinned
     assert ObjectRef("Namespace", "", "tagged") not in pinned
+    assert ObjectRef("Deployment", "istio-system", "istiod-1-20") not in pinned  # istiod's own label
 
 
 def test_label_naming_nothing_installed_means_no_injection() -> None:
