@@ -1,0 +1,81 @@
+"""The ambient data plane: enrolled namespaces, ztunnel, the istio-cni agent, waypoints.
+
+Reports the parts of the ambient data plane a change touches, chosen with ``parts``:
+
+* ``namespaces``: namespaces labelled ``istio.io/dataplane-mode=ambient`` (scoped to
+  their services);
+* ``workloads``: workloads ztunnel captures (ambient namespace or pod label, no sidecar);
+* ``ztunnel``: ztunnel DaemonSets;
+* ``cni``: istio-cni node agent DaemonSets; with ``cni_only_with_ambient`` true they are
+  reported only when the snapshot shows ambient in use (the change is in ambient redirection);
+* ``waypoints``: Gateway API Gateways of class ``istio-waypoint`` (scoped to the services
+  bound to them with ``istio.io/use-waypoint``).
+
+Node-agent hits (ztunnel, cni) are scoped to the services of ambient workloads, since
+those are the pods whose traffic they carry.
+
+Parameters:
+  parts: any of namespaces, workloads, ztunnel, cni, waypoints (required).
+  cni_only_with_ambient: report istio-cni only when ambient is in use (default false).
+  note: a sentence appended to every message, saying what changes for the part.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from preflight.detectors.interface import DetectorContext, Hit
+from preflight.istio.ambient import (
+    ambient_in_use,
+    ambient_namespaces,
+    ambient_workloads,
+    cni_daemonsets,
+    services_using_waypoint,
+    waypoints,
+    ztunnel_daemonsets,
+)
+from preflight.snapshot.interface import ServiceRef
+
+PARAMETERS: Mapping[str, str] = {
+    "parts": "namespaces, workloads, ztunnel, cni and/or waypoints",
+    "cni_only_with_ambient": "report istio-cni only when ambient is in use",
+    "note": "sentence appended to every message",
+}
+
+
+def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]:
+    snapshot = context.snapshot
+    parts = {str(p) for p in params.get("parts") or []}
+    note = f": {params['note']}" if params.get("note") else ""
+    captured = ambient_workloads(snapshot)
+    carried: tuple[ServiceRef, ...] = tuple(
+        sorted({s for w in captured for s in snapshot.services_of_workload(w)})
+    )
+    if "namespaces" in parts:
+        for namespace in ambient_namespaces(snapshot):
+            yield Hit(namespace.ref, f"namespace {namespace.name} is enrolled in ambient mode{note}")
+    if "workloads" in parts:
+        for workload in captured:
+            yield Hit(workload.ref, f"{workload.ref} is captured by ztunnel (ambient mode){note}")
+    if "ztunnel" in parts:
+        for daemonset in ztunnel_daemonsets(snapshot):
+            yield Hit(
+                daemonset.ref,
+                f"ztunnel DaemonSet {daemonset.namespace}/{daemonset.name}{note}",
+                services=carried,
+            )
+    if "cni" in parts and (not params.get("cni_only_with_ambient") or ambient_in_use(snapshot)):
+        for daemonset in cni_daemonsets(snapshot):
+            yield Hit(
+                daemonset.ref,
+                f"istio-cni agent DaemonSet {daemonset.namespace}/{daemonset.name}{note}",
+                services=carried,
+            )
+    if "waypoints" in parts:
+        for waypoint in waypoints(snapshot):
+            yield Hit(
+                waypoint.ref,
+                f"waypoint {waypoint.namespace}/{waypoint.name}{note}",
+                services=tuple(services_using_waypoint(snapshot, waypoint)),
+            )

@@ -1,0 +1,92 @@
+"""Ambient mode as a snapshot shows it.
+
+* A namespace is enrolled when labelled ``istio.io/dataplane-mode=ambient``; a pod may
+  opt out with ``istio.io/dataplane-mode=none`` (or opt in alone with ``ambient``).
+  Pods that already have a sidecar are never captured by ztunnel.
+* ztunnel and the istio-cni node agent are DaemonSets, recognised by their ``app``/``k8s-app``
+  label or their image name (``ztunnel``, ``install-cni``).
+* A waypoint is a Gateway API ``Gateway`` of class ``istio-waypoint``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from preflight.istio.injection import membership
+from preflight.snapshot.interface import K8sObject, ServiceRef, Workload, list_at, mapping_at
+from preflight.snapshot.model import Snapshot
+
+DATAPLANE_MODE_LABEL = "istio.io/dataplane-mode"
+WAYPOINT_CLASS = "istio-waypoint"
+
+
+def ambient_namespaces(snapshot: Snapshot) -> list[K8sObject]:
+    return [ns for ns in snapshot.of_kind("Namespace") if ns.labels.get(DATAPLANE_MODE_LABEL) == "ambient"]
+
+
+def ambient_workloads(snapshot: Snapshot) -> list[Workload]:
+    """Workloads ztunnel captures: ambient namespace or pod label, and no sidecar."""
+    labels = snapshot.namespace_labels
+    found = []
+    for workload in snapshot.workloads:
+        namespace_labels = labels.get(workload.namespace, {})
+        if membership(workload, namespace_labels).mode == "ambient" or (
+            workload.pod_labels.get(DATAPLANE_MODE_LABEL) == "ambient"
+            and membership(workload, namespace_labels).mode == "none"
+        ):
+            found.append(workload)
+    return found
+
+
+def ztunnel_daemonsets(snapshot: Snapshot) -> list[K8sObject]:
+    return [d for d in snapshot.of_kind("DaemonSet") if _is_component(d, "ztunnel", ("/ztunnel:",))]
+
+
+def cni_daemonsets(snapshot: Snapshot) -> list[K8sObject]:
+    return [
+        d
+        for d in snapshot.of_kind("DaemonSet")
+        if _is_component(d, "istio-cni-node", ("/install-cni:",)) or d.name == "istio-cni-node"
+    ]
+
+
+def waypoints(snapshot: Snapshot) -> list[K8sObject]:
+    return [
+        g
+        for g in snapshot.of_kind("Gateway")
+        if g.ref.api_version.startswith("gateway.networking.k8s.io/")
+        and g.spec.get("gatewayClassName") == WAYPOINT_CLASS
+    ]
+
+
+def ambient_in_use(snapshot: Snapshot) -> bool:
+    return bool(ambient_namespaces(snapshot) or ztunnel_daemonsets(snapshot) or ambient_workloads(snapshot))
+
+
+def _is_component(daemonset: K8sObject, app: str, image_markers: tuple[str, ...]) -> bool:
+    template_labels = mapping_at(mapping_at(daemonset.spec, "template"), "metadata").get("labels")
+    labels = {**daemonset.labels, **(template_labels if isinstance(template_labels, Mapping) else {})}
+    if app in (labels.get("app"), labels.get("k8s-app"), labels.get("app.kubernetes.io/name")):
+        return True
+    pod_spec = mapping_at(mapping_at(daemonset.spec, "template"), "spec")
+    for container in list_at(pod_spec, "containers"):
+        image = str(container.get("image", "")) if isinstance(container, Mapping) else ""
+        if any(marker in image or image.startswith(marker[1:]) for marker in image_markers):
+            return True
+    return False
+
+
+USE_WAYPOINT_LABEL = "istio.io/use-waypoint"
+
+
+def services_using_waypoint(snapshot: Snapshot, waypoint: K8sObject) -> list[ServiceRef]:
+    """Services bound to a waypoint by their own ``istio.io/use-waypoint`` label or their namespace's."""
+    found = []
+    for ref, service in snapshot.services.items():
+        chosen = service.labels.get(USE_WAYPOINT_LABEL) or snapshot.namespace_labels.get(
+            ref.namespace, {}
+        ).get(USE_WAYPOINT_LABEL)
+        namespace = service.labels.get("istio.io/use-waypoint-namespace") or ref.namespace
+        if chosen == waypoint.name and namespace == waypoint.namespace:
+            found.append(ref)
+    return found
