@@ -1,0 +1,72 @@
+"""What the simulator gives: one before/after decision pair per edge."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from preflight.istio.authz import Decision
+from preflight.snapshot.interface import ObjectRef
+from preflight.traffic.interface import Edge
+
+
+class ChangeKind(StrEnum):
+    BREAKS = "breaks"  # allow → deny: calls stop working
+    OPENS = "opens"  # deny → allow: calls that were refused get through (security regression)
+    UNCERTAIN = "uncertain"  # one side is unknown
+    REROUTES = "reroutes"  # same decision, but the calls reach another destination
+
+
+@dataclass(frozen=True)
+class EdgeDecision:
+    """One side's decision with its "why" chain.
+
+    ``policy`` is the deciding policy (``namespace/name``; an AuthorizationPolicy, or the
+    PeerAuthentication that refuses plaintext) and ``rule`` its rule index; both ``None``
+    for a default allow or an implicit deny.
+    """
+
+    decision: Decision
+    policy: str | None = None
+    rule: int | None = None
+    reasons: tuple[str, ...] = ()
+    dry_run: tuple[str, ...] = ()
+    destination: str | None = None  # where the calls go, "namespace/service" or a host
+    policy_ref: ObjectRef | None = None
+
+
+@dataclass(frozen=True)
+class EdgeOutcome:
+    edge: Edge
+    before: EdgeDecision
+    after: EdgeDecision
+    change: str | None = None  # the KB entry whose semantic change makes the sides differ
+    kind: ChangeKind | None = None
+
+    @property
+    def changed(self) -> bool:
+        return self.kind is not None
+
+    @property
+    def id(self) -> str:
+        """A stable name for the edge, which findings reference."""
+        src, dst = self.edge.source, self.edge.destination
+        port = dst.service_port or dst.target_port or ""
+        parts = [str(src), str(dst.service_ref or dst.workload or dst.host or "unknown"), str(port), self.edge.protocol]
+        if self.edge.method or self.edge.path:
+            parts.append(f"{self.edge.method or '*'} {self.edge.path or '*'}")
+        parts.append(self.edge.origin.value)
+        return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    outcomes: tuple[EdgeOutcome, ...]
+    traffic_is_observed: bool
+    source_semantics: tuple[str, ...] = ()  # KB ids whose change is already in effect on both sides
+    applied: tuple[str, ...] = ()  # KB ids whose change the "after" side applies
+    notes: tuple[str, ...] = ()
+
+    @property
+    def changed(self) -> tuple[EdgeOutcome, ...]:
+        return tuple(o for o in self.outcomes if o.changed)

@@ -1,0 +1,84 @@
+"""Semantic switches: how a KB entry tells the simulator what changes on the "after" side.
+
+An entry declares ``simulation: {switch: <name>}`` (and optionally ``note``). The
+switches:
+
+* ``externalname_alias`` — an ExternalName Service becomes an alias of the Service it
+  names: callers' proxies treat calls to it as calls to the target, so they use Istio
+  mTLS (the server sees the caller's identity). Before, the proxy handled the name as an
+  external DNS host and sent plaintext.
+* ``verify_certificate_at_client`` — a sidecar originating TLS through a DestinationRule
+  without a CA (``caCertificates``/``credentialName``) or ``insecureSkipVerify`` now
+  verifies the server certificate against the OS bundle; whether the server's
+  certificate passes cannot be known, so those edges become ``unknown``.
+* ``vs_most_specific_host`` — among overlapping sidecar-bound VirtualServices for a
+  wildcard service host, the most specific host wins instead of the oldest: edges whose
+  route winner changes go to the new winner's destinations.
+* ``authz_unconfirmed_implicit_deny`` — a field-reported regression without a known
+  mechanism: every edge into a workload that relies on the implicit deny of an enforced
+  ALLOW AuthorizationPolicy becomes ``unknown`` after, with the entry as the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from preflight.kb.interface import KBEntry
+
+SWITCHES: Mapping[str, str] = {
+    "externalname_alias": "ExternalName Services become aliases of their target",
+    "verify_certificate_at_client": "sidecars verify server certificates when originating TLS",
+    "vs_most_specific_host": "the most specific VirtualService host wins over the oldest",
+    "authz_unconfirmed_implicit_deny": "implicit-deny decisions are unconfirmed after the upgrade",
+}
+_KEYS = frozenset({"switch", "note"})
+
+
+def check_simulation(raw: Mapping[str, Any]) -> str | None:
+    """Why a KB entry's ``simulation`` mapping is invalid, or ``None`` when it is fine (or empty)."""
+    if not raw:
+        return None
+    unknown = sorted(set(map(str, raw)) - _KEYS)
+    if unknown:
+        return f"'simulation' has unknown key(s): {', '.join(unknown)} (expected: switch, note)"
+    switch = raw.get("switch")
+    if switch not in SWITCHES:
+        return f"'simulation.switch' must be one of {', '.join(sorted(SWITCHES))}"
+    if "note" in raw and not isinstance(raw["note"], str):
+        return "'simulation.note' must be text"
+    return None
+
+
+@dataclass(frozen=True)
+class Semantics:
+    """Which behaviour the evaluation follows; each switch names the KB entry that set it."""
+
+    externalname_alias: str | None = None
+    verify_certificate_at_client: str | None = None
+    vs_most_specific_host: str | None = None
+    authz_unconfirmed_implicit_deny: str | None = None
+
+    def with_entries(self, entries: Iterable[KBEntry]) -> Semantics:
+        current = self
+        for entry in entries:
+            switch = switch_of(entry)
+            if switch is not None:
+                current = replace(current, **{switch: entry.id})
+        return current
+
+    @property
+    def active(self) -> tuple[str, ...]:
+        values = (
+            self.externalname_alias,
+            self.verify_certificate_at_client,
+            self.vs_most_specific_host,
+            self.authz_unconfirmed_implicit_deny,
+        )
+        return tuple(v for v in values if v)
+
+
+def switch_of(entry: KBEntry) -> str | None:
+    switch = entry.simulation.get("switch") if entry.simulation else None
+    return str(switch) if switch in SWITCHES else None

@@ -1,0 +1,325 @@
+"""The simulator, edge by edge: before vs after, with the "why" on both sides."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from preflight.istio.authz import Decision
+from preflight.istio.control_plane import read_control_plane
+from preflight.kb.interface import KBEntry, Mitigation, Severity, Upstream
+from preflight.simulate.interface import ChangeKind, SimulationResult
+from preflight.simulate.semantics import check_simulation
+from preflight.simulate.simulator import edges_to_json, findings_for_changed_edges, simulate
+from preflight.traffic.interface import Destination, Edge, Mtls, Origin, Source
+from preflight.versions import parse_version
+from tests.support import snapshot_from_yaml
+
+CLUSTER = """
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {istio-injection: enabled}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: payments, labels: {istio-injection: enabled}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: legacy}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  template:
+    metadata: {labels: {app: web}}
+    spec: {serviceAccountName: web, containers: [{name: web}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: batch, namespace: legacy}
+spec:
+  template:
+    metadata: {labels: {app: batch}}
+    spec: {containers: [{name: batch}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: payments}
+spec:
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      serviceAccountName: api
+      containers: [{name: api, ports: [{name: http, containerPort: 8080}]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: api, namespace: payments}
+spec:
+  selector: {app: api}
+  ports: [{port: 80, targetPort: http}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: api-alias, namespace: shop}
+spec:
+  type: ExternalName
+  externalName: api.payments.svc.cluster.local
+"""
+
+
+def entry(entry_id: str, switch: str | None, severity: Severity = Severity.HIGH) -> KBEntry:
+    return KBEntry(
+        id=entry_id,
+        introduced_in=parse_version(entry_id.split("-", 1)[0] + ".0"),
+        title=entry_id,
+        summary="s",
+        impact="i",
+        severity=severity,
+        area="security",
+        remediation="r",
+        mitigation=Mitigation("none"),
+        upstream=Upstream(),
+        provenance="upstream",
+        source_file="kb.yaml",
+        simulation={"switch": switch} if switch else {},
+    )
+
+
+ALIAS = entry("1.21-externalname-alias", "externalname_alias")
+IMPLICIT = entry("1.19-authz-implicit-deny-field-report", "authz_unconfirmed_implicit_deny")
+
+
+def edge(
+    source: tuple[str, str] | None = ("shop", "web"),
+    service: str = "api",
+    namespace: str = "payments",
+    port: int = 80,
+    protocol: str = "http",
+    requests: int = 100,
+    mtls: Mtls = Mtls.UNKNOWN,
+    in_mesh: bool | None = None,
+    **extra: Any,
+) -> Edge:
+    caller = Source(source[0], source[1], in_mesh=in_mesh) if source else Source(in_mesh=in_mesh)
+    return Edge(caller, Destination(namespace, service, service_port=port), protocol, requests, mtls=mtls,
+                origin=Origin.PROMETHEUS, **extra)
+
+
+def run(extra_yaml: str, edges: list[Edge], entries: list[KBEntry] | None = None, **options: Any) -> SimulationResult:
+    snapshot = snapshot_from_yaml(CLUSTER + ("---\n" + extra_yaml if extra_yaml else ""))
+    return simulate(snapshot, read_control_plane(snapshot), entries or [], edges, True, **options)
+
+
+ALLOW_WEB_ONLY = """
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: api-allow, namespace: payments}
+spec:
+  selector: {matchLabels: {app: api}}
+  rules:
+  - from: [{source: {principals: ["cluster.local/ns/shop/sa/web"]}}]
+    to: [{operation: {ports: ["8080"]}}]
+"""
+
+STRICT = """
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: strict, namespace: payments}
+spec: {mtls: {mode: STRICT}}
+"""
+
+
+def test_same_version_shows_current_decisions_without_changes() -> None:
+    result = run(ALLOW_WEB_ONLY, [edge(), edge(source=("legacy", "batch"))])
+    web, batch = result.outcomes
+    assert web.before.decision is Decision.ALLOW and web.before.policy == "payments/api-allow"
+    assert web.before.rule == 0
+    assert batch.before.decision is Decision.DENY and batch.before.policy is None
+    assert not result.changed
+
+
+def test_service_port_is_mapped_to_the_named_target_port_for_policy_ports() -> None:
+    # The policy allows port 8080 (the container port); the caller dials Service port 80.
+    result = run(ALLOW_WEB_ONLY, [edge(port=80)])
+    assert result.outcomes[0].before.decision is Decision.ALLOW
+
+
+def test_caller_identity_is_derived_from_its_service_account() -> None:
+    result = run(ALLOW_WEB_ONLY, [edge()])
+    assert any("sidecar" in r or "mTLS" in r for r in result.outcomes[0].before.reasons)
+
+
+def test_strict_mode_refuses_a_caller_without_sidecar() -> None:
+    result = run(STRICT, [edge(source=("legacy", "batch"))])
+    side = result.outcomes[0].before
+    assert side.decision is Decision.DENY
+    assert side.policy == "payments/strict"
+    assert any("no proxy" in r for r in side.reasons)
+
+
+def test_permissive_mode_accepts_plaintext_without_identity() -> None:
+    result = run("", [edge(source=("legacy", "batch"))])
+    assert result.outcomes[0].before.decision is Decision.ALLOW
+    result = run(ALLOW_WEB_ONLY, [edge(source=("legacy", "batch"))])
+    assert any("without mTLS" in r for r in result.outcomes[0].before.reasons)
+
+
+def test_observed_plaintext_overrides_what_configuration_suggests() -> None:
+    result = run(ALLOW_WEB_ONLY, [edge(mtls=Mtls.NONE)])
+    assert result.outcomes[0].before.decision is Decision.DENY
+
+
+def test_unknown_caller_makes_identity_decisions_unknown() -> None:
+    result = run(ALLOW_WEB_ONLY, [edge(source=None)])
+    assert result.outcomes[0].before.decision is Decision.UNKNOWN
+
+
+def test_externalname_alias_turns_plaintext_into_mtls_and_breaks_a_namespace_deny() -> None:
+    deny_shop = """
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: deny-shop, namespace: payments}
+spec:
+  action: DENY
+  rules: [{from: [{source: {namespaces: [shop]}}]}]
+"""
+    result = run(deny_shop, [edge(service="api-alias", namespace="shop")], [ALIAS])
+    outcome = result.outcomes[0]
+    assert outcome.before.decision is Decision.ALLOW  # plaintext: no namespace to deny
+    assert outcome.after.decision is Decision.DENY
+    assert outcome.after.policy == "payments/deny-shop"
+    assert outcome.kind is ChangeKind.BREAKS and outcome.change == ALIAS.id
+
+
+def test_externalname_alias_lets_strict_mode_accept_the_caller() -> None:
+    result = run(STRICT, [edge(service="api-alias", namespace="shop")], [ALIAS])
+    outcome = result.outcomes[0]
+    assert outcome.before.decision is Decision.DENY and outcome.before.policy == "payments/strict"
+    assert outcome.after.decision is Decision.ALLOW
+    assert outcome.kind is ChangeKind.OPENS
+
+
+def test_kept_old_behaviour_is_not_simulated() -> None:
+    result = run(STRICT, [edge(service="api-alias", namespace="shop")], [ALIAS], kept_old_behaviour={ALIAS.id})
+    assert not result.changed
+    assert result.notes
+
+
+def test_change_in_effect_at_the_source_applies_on_both_sides() -> None:
+    result = run(STRICT, [edge(service="api-alias", namespace="shop")], [], earlier_entries=[ALIAS])
+    outcome = result.outcomes[0]
+    assert outcome.before.decision is Decision.ALLOW and not outcome.changed
+
+
+def test_unconfirmed_implicit_deny_makes_protected_edges_unknown_after() -> None:
+    result = run(ALLOW_WEB_ONLY, [edge(), edge(service="api-alias", namespace="shop", source=("legacy", "batch"))],
+                 [IMPLICIT])
+    first = result.outcomes[0]
+    assert first.before.decision is Decision.ALLOW
+    assert first.after.decision is Decision.UNKNOWN
+    assert first.change == IMPLICIT.id and first.kind is ChangeKind.UNCERTAIN
+    assert any(IMPLICIT.id in r for r in first.after.reasons)
+
+
+def test_unconfirmed_implicit_deny_leaves_unprotected_workloads_alone() -> None:
+    result = run("", [edge()], [IMPLICIT])
+    assert not result.changed
+
+
+def test_unknown_protocol_is_decided_both_ways() -> None:
+    allow_get = """
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: get-only, namespace: payments}
+spec:
+  rules: [{to: [{operation: {methods: [GET]}}]}]
+"""
+    result = run(allow_get, [edge(protocol="unknown", method="GET"), edge(protocol="tcp")])
+    assert result.outcomes[0].before.decision is Decision.UNKNOWN
+    assert result.outcomes[1].before.decision is Decision.DENY
+
+
+def test_ambient_destination_is_enforced_by_ztunnel_at_l4() -> None:
+    ambient = """
+apiVersion: v1
+kind: Namespace
+metadata: {name: mesh, labels: {istio.io/dataplane-mode: ambient}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: db, namespace: mesh}
+spec:
+  template:
+    metadata: {labels: {app: db}}
+    spec: {containers: [{name: db}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: db, namespace: mesh}
+spec: {selector: {app: db}, ports: [{port: 5432}]}
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: db-get, namespace: mesh}
+spec:
+  selector: {matchLabels: {app: db}}
+  rules: [{from: [{source: {namespaces: [shop]}}], to: [{operation: {methods: [GET]}}]}]
+"""
+    result = run(ambient, [edge(service="db", namespace="mesh", port=5432, method="GET")])
+    side = result.outcomes[0].before
+    assert side.decision is Decision.DENY
+    assert any("ztunnel" in r for r in side.reasons)
+
+
+def test_edges_json_contract() -> None:
+    result = run(STRICT, [edge(service="api-alias", namespace="shop")], [ALIAS])
+    (item,) = edges_to_json(result)
+    assert item["source"] == {"namespace": "shop", "workload": "web", "principal": None}
+    assert item["destination"] == {"namespace": "shop", "service": "api-alias", "workload": None, "port": 80}
+    assert item["protocol"] == "http" and item["requests"] == 100
+    assert item["before"]["decision"] == "deny"
+    assert item["before"]["policy"] == {"name": "payments/strict", "rule": None}
+    assert item["after"]["decision"] == "allow" and item["after"]["policy"] is None
+    assert item["change"] == ALIAS.id and item["kind"] == "opens"
+    assert item["before"]["why"]
+
+
+def test_unchanged_edge_has_no_change_key() -> None:
+    (item,) = edges_to_json(run("", [edge()]))
+    assert "change" not in item
+
+
+def test_breaking_edge_with_real_traffic_raises_severity() -> None:
+    deny_shop = """
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: deny-shop, namespace: payments}
+spec:
+  action: DENY
+  rules: [{from: [{source: {namespaces: [shop]}}]}]
+"""
+    medium = entry("1.21-externalname-alias", "externalname_alias", Severity.MEDIUM)
+    busy = edge(service="api-alias", namespace="shop")
+    idle = edge(service="api-alias", namespace="shop", requests=0, protocol="grpc")
+    result = run(deny_shop, [busy, idle], [medium])
+    findings = findings_for_changed_edges(result, [medium])
+    assert [f.severity for f in findings] == [Severity.HIGH, Severity.MEDIUM]
+    assert findings[0].resource.name == "deny-shop"
+    assert findings[0].details["edge"] == result.outcomes[0].id
+
+
+def test_opening_edge_is_at_least_high() -> None:
+    low = entry("1.21-externalname-alias", "externalname_alias", Severity.LOW)
+    result = run(STRICT, [edge(service="api-alias", namespace="shop")], [low])
+    (finding,) = findings_for_changed_edges(result, [low])
+    assert finding.severity is Severity.HIGH
+    assert "allowed after the upgrade" in finding.message
+
+
+def test_simulation_key_validation() -> None:
+    assert check_simulation({}) is None
+    assert check_simulation({"switch": "externalname_alias"}) is None
+    assert "must be one of" in (check_simulation({"switch": "nope"}) or "")
+    assert "unknown key" in (check_simulation({"switch": "externalname_alias", "flag": 1}) or "")
