@@ -33,6 +33,7 @@ from preflight.kb.interface import (
     Upstream,
 )
 from preflight.resources import bundled_dir
+from preflight.simulate.semantics import check_simulation
 from preflight.versions import parse_version
 
 _ID = re.compile(r"^\d+\.\d+(\.\d+)?-[a-z0-9]+(-[a-z0-9]+)*$")
@@ -181,6 +182,9 @@ def _entry(raw: Any, minor: str, location: Location) -> KBEntry:
     simulation = raw.get("simulation") or {}
     if not isinstance(simulation, Mapping):
         raise fail("'simulation' must be a mapping")
+    simulation_problem = check_simulation(simulation)
+    if simulation_problem:
+        raise fail(simulation_problem)
     return KBEntry(
         id=entry_id,
         introduced_in=introduced,
