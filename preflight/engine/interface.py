@@ -6,10 +6,15 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from preflight.kb.interface import KBEntry, Severity
 from preflight.snapshot.interface import ObjectRef, ServiceRef, SnapshotInfo, SourceRef
+
+if TYPE_CHECKING:  # these stages build on the report; imported for types only
+    from preflight.footprint.interface import MeshFootprint
+    from preflight.plan.interface import CanaryPlan
+    from preflight.waivers.interface import WaiverReview
 
 
 class FindingStatus(StrEnum):
@@ -85,6 +90,10 @@ class Report:
     tool_version: str = ""
     fail_on: Severity = Severity.HIGH
     extra: Mapping[str, Any] = field(default_factory=dict)  # sections added by later stages
+    teams: Mapping[str, str] = field(default_factory=dict)  # namespace → owning team
+    waivers: WaiverReview | None = None  # --waivers applied to the findings
+    canary_plan: CanaryPlan | None = None
+    footprint: MeshFootprint | None = None
 
     @property
     def services(self) -> tuple[ServiceImpact, ...]:
@@ -111,5 +120,7 @@ class Report:
         return [
             f
             for f in self.findings
-            if f.severity.rank >= threshold.rank and (f.status is FindingStatus.AFFECTED or include_mitigated)
+            if f.severity.rank >= threshold.rank
+            and (f.status is FindingStatus.AFFECTED or include_mitigated)
+            and not (self.waivers is not None and self.waivers.waives(f))
         ]

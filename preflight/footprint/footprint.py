@@ -1,0 +1,107 @@
+"""Counting injected pods and adding up what their sidecars reserve.
+
+Rows are workloads in sidecar mode (gateways included: they run istio-proxy too).
+Pods are counted from the snapshot's Pod objects that carry istio-proxy and match the
+workload's pod labels; a snapshot without pods (GitOps manifests) falls back to the
+spec's replicas. Resources come from a running pod when there is one, else from what
+the injector would write (``preflight.istio.sidecar_resources``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+from preflight.engine.interface import Finding, Report
+from preflight.footprint.interface import FootprintChange, MeshFootprint, WorkloadFootprint
+from preflight.istio.injection import membership, proxy_container
+from preflight.istio.revisions import injected_revision
+from preflight.istio.selectors import matches_labels
+from preflight.istio.sidecar_resources import installed_proxy_resources, proxy_resources
+from preflight.kb.interface import KBEntry
+from preflight.snapshot.interface import ObjectRef, Workload
+from preflight.snapshot.model import Snapshot
+
+# Labels a controller adds to its pods that are not in the template.
+_CONTROLLER_LABELS = frozenset({"pod-template-hash", "controller-revision-hash", "statefulset.kubernetes.io/pod-name"})
+_NATIVE_SIDECAR_DETECTOR = "native_sidecar_injection"
+
+
+def mesh_footprint(snapshot: Snapshot, report: Report) -> MeshFootprint:
+    installed = installed_proxy_resources(snapshot)
+    injected_pods = [p for p in snapshot.pods if proxy_container(p) is not None]
+    rows: list[WorkloadFootprint] = []
+    for workload in snapshot.workloads:
+        labels = snapshot.namespace_labels.get(workload.namespace, {})
+        mesh = membership(workload, labels)
+        if mesh.mode != "sidecar":
+            continue
+        pods = [workload] if workload.ref.kind == "Pod" else _pods_of(workload, injected_pods)
+        sample = pods[0] if pods else workload
+        resources = proxy_resources(sample, installed)
+        proxy = proxy_container(sample)
+        rows.append(
+            WorkloadFootprint(
+                workload=workload.ref,
+                revision=injected_revision(sample) or mesh.revision,
+                pods=len(pods) if pods else _replicas(workload, snapshot),
+                pods_source="pods" if pods else "replicas",
+                cpu_request=resources.cpu_request,
+                memory_request=resources.memory_request,
+                cpu_limit=resources.cpu_limit,
+                memory_limit=resources.memory_limit,
+                resources_source=resources.source,
+                native_sidecar=proxy is not None and _is_init_container(sample),
+            )
+        )
+    return MeshFootprint(tuple(rows), tuple(_changes(report, rows)))
+
+
+def _pods_of(workload: Workload, pods: Iterable[Workload]) -> list[Workload]:
+    template = {k: v for k, v in workload.pod_labels.items() if k not in _CONTROLLER_LABELS}
+    if not template:
+        return []
+    return [p for p in pods if p.namespace == workload.namespace and matches_labels(template, p.pod_labels)]
+
+
+def _replicas(workload: Workload, snapshot: Snapshot) -> int:
+    spec = workload.obj.spec
+    kind = workload.ref.kind
+    if kind == "DaemonSet":
+        return max(1, len(snapshot.of_kind("Node")))  # one per node; unknown node count counts one
+    if kind in ("Job", "CronJob"):
+        value = spec.get("parallelism", 1) if kind == "Job" else 1
+    else:
+        value = spec.get("replicas", 1)
+    return value if isinstance(value, int) and value >= 0 else 1
+
+
+def _is_init_container(workload: Workload) -> bool:
+    init = workload.pod_spec.get("initContainers")
+    return isinstance(init, list) and any(isinstance(c, dict) and c.get("name") == "istio-proxy" for c in init)
+
+
+def _changes(report: Report, rows: list[WorkloadFootprint]) -> Iterable[FootprintChange]:
+    by_workload = {row.workload: row for row in rows}
+    for outcome in report.changes:
+        entry = outcome.entry
+        if entry.detector is None or entry.detector.name != _NATIVE_SIDECAR_DETECTOR:
+            continue
+        findings = [f for f in report.findings if f.change == entry.id]
+        if findings:
+            yield _native_sidecars(entry, findings, by_workload)
+
+
+def _native_sidecars(
+    entry: KBEntry, findings: list[Finding], rows: dict[ObjectRef, WorkloadFootprint]
+) -> FootprintChange:
+    moved = sorted({f.resource for f in findings if f.resource in rows and f.status.value == "affected"})
+    pods = sum(rows[ref].pods for ref in moved)
+    # A restartable init container's requests are added to the app containers' as before,
+    # so the pod reserves the same; what changes is start and stop order.
+    effect = (
+        "istio-proxy moves to the init containers with restartPolicy Always. Kubernetes adds a native "
+        "sidecar's requests to the app containers' exactly as before, so the reserved CPU and memory do not "
+        "change; the proxy now starts before and stops after the app, and Jobs complete without quitting it."
+    )
+    return FootprintChange(entry.id, entry.title, tuple(moved), pods, effect, Decimal(0), Decimal(0))

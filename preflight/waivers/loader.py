@@ -1,0 +1,130 @@
+"""Reading a waiver file: every problem is one line naming the file and the line."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+
+import yaml
+
+from preflight.engine.interface import Finding
+from preflight.errors import InputError, Location
+from preflight.formats.json_format import finding_id
+from preflight.snapshot.interface import SourceRef
+from preflight.waivers.interface import Waiver, WaiverReview
+
+REQUIRED_KEYS = ("change", "resource", "reason", "ticket", "expires")
+
+
+def load_waivers(path: str) -> tuple[Waiver, ...]:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or error
+        raise InputError(f"cannot read waiver file: {reason}", Location(path)) from None
+    return parse_waivers(text, path)
+
+
+def parse_waivers(text: str, path: str) -> tuple[Waiver, ...]:
+    try:
+        root = yaml.compose(text, Loader=yaml.CSafeLoader)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(error, "problem", None) or "not valid YAML"
+        raise InputError(f"waiver file is not valid YAML: {problem}", Location(path, line)) from None
+    if root is None:
+        return ()
+    items = root
+    if isinstance(root, yaml.MappingNode):
+        found = _mapping(root, path)
+        unknown = set(found) - {"waivers"}
+        if unknown:
+            key = sorted(unknown)[0]
+            raise InputError(f"unknown top-level key '{key}' (expected 'waivers')", _where(path, found[key][0]))
+        if "waivers" not in found:
+            raise InputError("waiver file needs a 'waivers' list", _where(path, root))
+        items = found["waivers"][1]
+    if not isinstance(items, yaml.SequenceNode):
+        raise InputError("'waivers' must be a list of waivers", _where(path, items))
+    return tuple(_waiver(node, path) for node in items.value)
+
+
+def review(waivers: Iterable[Waiver], findings: Iterable[Finding], today: date, file: str) -> WaiverReview:
+    """Which findings each waiver accepts today; expired and unused waivers are kept to be reported."""
+    waivers = tuple(waivers)
+    live = [w for w in waivers if not w.is_expired(today)]
+    expired = tuple(w for w in waivers if w.is_expired(today))
+    waived: dict[str, Waiver] = {}
+    expired_matches: dict[str, Waiver] = {}
+    used: set[int] = set()
+    for finding in findings:
+        key = finding_id(finding)
+        for index, waiver in enumerate(live):
+            if waiver.matches(finding):
+                waived.setdefault(key, waiver)
+                used.add(index)
+        if key not in waived:
+            stale = next((w for w in expired if w.matches(finding)), None)
+            if stale is not None:
+                expired_matches[key] = stale
+    unused = tuple(w for index, w in enumerate(live) if index not in used)
+    return WaiverReview(file, today, waivers, waived, expired, expired_matches, unused)
+
+
+def _waiver(node: yaml.Node, path: str) -> Waiver:
+    if not isinstance(node, yaml.MappingNode):
+        raise InputError("each waiver must be a mapping with " + ", ".join(REQUIRED_KEYS), _where(path, node))
+    found = _mapping(node, path)
+    unknown = set(found) - set(REQUIRED_KEYS)
+    if unknown:
+        key = sorted(unknown)[0]
+        raise InputError(
+            f"unknown waiver key '{key}' (expected {', '.join(REQUIRED_KEYS)})", _where(path, found[key][0])
+        )
+    missing = [key for key in REQUIRED_KEYS if key not in found]
+    if missing:
+        raise InputError(f"waiver is missing '{missing[0]}': every waiver needs " + ", ".join(REQUIRED_KEYS),
+                         _where(path, node))
+    values = {key: _text(found[key][1], key, path) for key in REQUIRED_KEYS}
+    resource = values["resource"]
+    if resource.count("/") not in (1, 2) or any(not part for part in resource.split("/")):
+        raise InputError(
+            f"resource '{resource}' must be Kind/namespace/name or namespace/name (globs allowed)",
+            _where(path, found["resource"][1]),
+        )
+    try:
+        expires = date.fromisoformat(values["expires"])
+    except ValueError:
+        raise InputError(
+            f"expires '{values['expires']}' is not a date (YYYY-MM-DD)", _where(path, found["expires"][1])
+        ) from None
+    return Waiver(
+        change=values["change"],
+        resource=resource,
+        reason=values["reason"],
+        ticket=values["ticket"],
+        expires=expires,
+        source=SourceRef(path, node.start_mark.line + 1),
+    )
+
+
+def _mapping(node: yaml.MappingNode, path: str) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+    found: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+    for key_node, value_node in node.value:
+        key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else ""
+        if key in found:
+            raise InputError(f"key '{key}' appears twice", _where(path, key_node))
+        found[key] = (key_node, value_node)
+    return found
+
+
+def _text(node: yaml.Node, key: str, path: str) -> str:
+    if not isinstance(node, yaml.ScalarNode) or not str(node.value).strip():
+        raise InputError(f"'{key}' must be a non-empty text", _where(path, node))
+    return str(node.value).strip()
+
+
+def _where(path: str, node: yaml.Node) -> Location:
+    return Location(path, node.start_mark.line + 1)
