@@ -110,13 +110,9 @@ def check_data_plane(
     canary_extra = [
         p
         for p in pinned
-        if p.proxy.version is not None
-        and not within_skew(target, p.proxy.version, facts)
-        and p not in current_bad
+        if p.proxy.version is not None and not within_skew(target, p.proxy.version, facts) and p not in current_bad
     ]
-    after = [
-        p for p in pods if p.proxy.version is not None and not within_skew(target, p.proxy.version, facts)
-    ]
+    after = [p for p in pods if p.proxy.version is not None and not within_skew(target, p.proxy.version, facts)]
     unknown_versions = sum(1 for p in pods if p.proxy.version is None)
     if unknown_versions:
         notes.append(f"{unknown_versions} injected pod(s) run a proxy image whose tag is not a version")
@@ -124,20 +120,14 @@ def check_data_plane(
         notes.append("no istiod in the snapshot: the current skew cannot be checked")
 
     findings.extend(
-        _grouped(
-            "platform-proxy-skew", current_bad, target_text, "current", _skew_message("current", target_text)
-        )
+        _grouped("platform-proxy-skew", current_bad, target_text, "current", _skew_message("current", target_text))
     )
     findings.extend(_grouped("platform-proxy-newer", newer, target_text, "current", _newer_message))
     findings.extend(_grouped("platform-proxy-stale", stale, target_text, "current", _stale_message))
     findings.extend(_grouped("platform-proxy-orphaned", orphaned, target_text, "current", _orphan_message))
+    findings.extend(_grouped("platform-proxy-pinned-image", pinned, target_text, "canary", _pinned_message(target)))
     findings.extend(
-        _grouped("platform-proxy-pinned-image", pinned, target_text, "canary", _pinned_message(target))
-    )
-    findings.extend(
-        _grouped(
-            "platform-proxy-skew", canary_extra, target_text, "canary", _skew_message("canary", target_text)
-        )
+        _grouped("platform-proxy-skew", canary_extra, target_text, "canary", _skew_message("canary", target_text))
     )
     findings.extend(
         _grouped(
@@ -163,18 +153,14 @@ def _verdict_rank(verdict: Verdict) -> int:
     return {Verdict.OK: 0, Verdict.UNKNOWN: 1, Verdict.WARN: 2, Verdict.FAIL: 3}[verdict]
 
 
-def _phases(
-    target: IstioVersion, current: int, canary: int, after: int, *, known: bool
-) -> tuple[SkewPhase, ...]:
+def _phases(target: IstioVersion, current: int, canary: int, after: int, *, known: bool) -> tuple[SkewPhase, ...]:
     def verdict(count: int, phase_known: bool) -> Verdict:
         if count:
             return Verdict.FAIL
         return Verdict.OK if phase_known else Verdict.UNKNOWN
 
     return (
-        SkewPhase(
-            "current", "each proxy against its own revision's istiod today", current, verdict(current, known)
-        ),
+        SkewPhase("current", "each proxy against its own revision's istiod today", current, verdict(current, known)),
         SkewPhase(
             "canary",
             f"istiod {target.minor_text} installed next to the current revisions; pods not yet restarted",
@@ -190,9 +176,7 @@ def _phases(
     )
 
 
-def _injected_pods(
-    snapshot: Snapshot, control_plane: ControlPlane, tags: tuple[RevisionTag, ...]
-) -> Iterable[_Pod]:
+def _injected_pods(snapshot: Snapshot, control_plane: ControlPlane, tags: tuple[RevisionTag, ...]) -> Iterable[_Pod]:
     namespace_labels = snapshot.namespace_labels
     for pod in snapshot.pods:
         proxy = injected_proxy(pod)

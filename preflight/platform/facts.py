@@ -69,9 +69,7 @@ def load_facts(path: Path) -> PlatformFacts:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
-        raise KnowledgeBaseError(
-            f"cannot read platform facts: {error.strerror or error}", Location(name)
-        ) from None
+        raise KnowledgeBaseError(f"cannot read platform facts: {error.strerror or error}", Location(name)) from None
     try:
         root = yaml.compose(text, Loader=yaml.CSafeLoader)
         data = yaml.load(text, Loader=yaml.CSafeLoader)
@@ -185,9 +183,7 @@ class _Reader:
         rules: list[GatewayApiRule] = []
         for item in items:
             if not isinstance(item, Mapping) or not isinstance(item.get("kinds"), list):
-                raise self.fail(
-                    f"'gateway_api.{key}' entries need since, version and kinds", "gateway_api", key
-                )
+                raise self.fail(f"'gateway_api.{key}' entries need since, version and kinds", "gateway_api", key)
             since = parse_version(self.minor(item.get("since"), "gateway_api", key))
             version = self.text(item, "version", "gateway_api", key)
             rules.append(GatewayApiRule(since, version, tuple(str(k) for k in item["kinds"])))

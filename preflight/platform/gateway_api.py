@@ -61,9 +61,7 @@ def check_gateway_api(
     notes: list[str] = []
     if not crds:
         if objects:
-            notes.append(
-                "Gateway API objects are in the snapshot but their CRDs are not; CRD versions are unchecked"
-            )
+            notes.append("Gateway API objects are in the snapshot but their CRDs are not; CRD versions are unchecked")
             return GatewayApiReadiness(False, None, (), Verdict.UNKNOWN), [], notes
         return GatewayApiReadiness(False, None, (), Verdict.OK), [], notes
 
@@ -98,9 +96,7 @@ def check_gateway_api(
         else:
             verdict = Verdict.OK
         statuses.append(
-            GatewayApiCrdStatus(
-                kind, crd.served, tuple(sorted(required | recommended)), tuple(missing), verdict
-            )
+            GatewayApiCrdStatus(kind, crd.served, tuple(sorted(required | recommended)), tuple(missing), verdict)
         )
 
     for obj in objects:
@@ -134,9 +130,7 @@ def _served(crd: GatewayApiCrd) -> str:
     return ", ".join(crd.served) or "none"
 
 
-def _crd_finding(
-    crd: GatewayApiCrd, missing: list[str], target: str, services: tuple[ServiceRef, ...]
-) -> Finding:
+def _crd_finding(crd: GatewayApiCrd, missing: list[str], target: str, services: tuple[ServiceRef, ...]) -> Finding:
     severity = None if crd.kind in STANDARD_KINDS else Severity.MEDIUM
     return platform_finding(
         "platform-gateway-api-crd",

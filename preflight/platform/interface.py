@@ -46,8 +46,7 @@ CHECKS: dict[str, PlatformCheck] = dict(
             "platform-kubernetes-version",
             "Kubernetes is older than the target Istio supports",
             Severity.CRITICAL,
-            "Upgrade the cluster to at least the minimum Kubernetes minor before installing the target "
-            "Istio.",
+            "Upgrade the cluster to at least the minimum Kubernetes minor before installing the target Istio.",
         ),
         _check(
             "platform-kubernetes-version-unknown",
@@ -78,8 +77,7 @@ CHECKS: dict[str, PlatformCheck] = dict(
             "platform-proxy-orphaned",
             "Proxy injected by a revision with no istiod in the snapshot",
             Severity.MEDIUM,
-            "Check which control plane serves the pod; relabel its namespace to a running revision and "
-            "restart it.",
+            "Check which control plane serves the pod; relabel its namespace to a running revision and restart it.",
         ),
         _check(
             "platform-proxy-pinned-image",

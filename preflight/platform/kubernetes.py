@@ -51,18 +51,14 @@ def check_kubernetes(
     if override is not None:
         version = parse_kubernetes_version(override)
         if version is None:
-            raise UsageError(
-                f"--kubernetes-version '{override}' is not a Kubernetes version (expected e.g. 1.29)"
-            )
+            raise UsageError(f"--kubernetes-version '{override}' is not a Kubernetes version (expected e.g. 1.29)")
         source = OVERRIDE_SOURCE
     else:
         raw = snapshot.info.kubernetes_version
         version = parse_kubernetes_version(raw) if raw else None
         source = "snapshot"
         if raw and version is None:
-            notes.append(
-                f"the snapshot's Kubernetes version '{raw}' is not a version; pass --kubernetes-version"
-            )
+            notes.append(f"the snapshot's Kubernetes version '{raw}' is not a version; pass --kubernetes-version")
     cluster = cluster_ref(snapshot)
     target_text = target.minor_text
     if version is None:
@@ -71,9 +67,7 @@ def check_kubernetes(
             f"the Kubernetes version is not in the snapshot, so support by Istio {target_text} "
             f"(minimum Kubernetes {minimum_text or 'unknown'}) cannot be checked"
         )
-        finding = platform_finding(
-            "platform-kubernetes-version-unknown", cluster, message, target=target_text
-        )
+        finding = platform_finding("platform-kubernetes-version-unknown", cluster, message, target=target_text)
         return readiness, [finding], notes
     version_text = f"{version.major}.{version.minor}.{version.patch}"
     if minimum is None:

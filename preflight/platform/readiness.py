@@ -36,9 +36,7 @@ def assess_platform(
     kubernetes, kubernetes_findings, kubernetes_notes = check_kubernetes(
         snapshot, target, facts, kubernetes_version_override
     )
-    data_plane, data_plane_findings, data_plane_notes = check_data_plane(
-        snapshot, control_plane, tags, target, facts
-    )
+    data_plane, data_plane_findings, data_plane_notes = check_data_plane(snapshot, control_plane, tags, target, facts)
     revisions, revision_findings = check_revisions(snapshot, control_plane, tags, target.minor_text)
     gateway_api, gateway_findings, gateway_notes = check_gateway_api(snapshot, target, facts)
     support, support_findings, support_notes = check_support(path.source, target, report_date, facts)

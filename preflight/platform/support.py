@@ -36,9 +36,7 @@ def release_support(minor: IstioVersion, report_date: date, facts: PlatformFacts
     if successor_release is not None and successor_release.released <= report_date:
         until = successor_release.released + timedelta(weeks=facts.support_weeks_after)
     if release is None:
-        return ReleaseSupport(
-            text, None, until, Verdict.UNKNOWN if until is None else _verdict(until, report_date)
-        )
+        return ReleaseSupport(text, None, until, Verdict.UNKNOWN if until is None else _verdict(until, report_date))
     if release.released > report_date:
         return ReleaseSupport(text, release.released, None, Verdict.UNKNOWN, release.url)
     if until is None:
@@ -64,9 +62,7 @@ def check_support(
     target_text = target.minor_text
     for support in (current, upcoming):
         if support.released is None:
-            notes.append(
-                f"no release date is recorded for Istio {support.version}; its support window is unknown"
-            )
+            notes.append(f"no release date is recorded for Istio {support.version}; its support window is unknown")
         elif support.released > report_date:
             notes.append(f"Istio {support.version} was not released by {report_date.isoformat()}")
     if current.verdict is Verdict.FAIL and current.supported_until is not None:
@@ -74,8 +70,7 @@ def check_support(
             platform_finding(
                 "platform-support-current",
                 ObjectRef(RELEASE_KIND, "", current.version),
-                f"Istio {current.version} has been out of support since "
-                f"{current.supported_until.isoformat()}",
+                f"Istio {current.version} has been out of support since {current.supported_until.isoformat()}",
                 target=target_text,
                 details={
                     "supported_until": current.supported_until.isoformat(),
