@@ -46,7 +46,8 @@ def main(argv: list[str]) -> int:
     if log:
         with open(log, "a", encoding="utf-8") as file:
             file.write(json.dumps({"flags": flags, "args": key}) + "\n")
-    recording = yaml.safe_load(Path(os.environ["FAKE_KUBECTL_RECORDING"]).read_text(encoding="utf-8"))
+    text = Path(os.environ["FAKE_KUBECTL_RECORDING"]).read_text(encoding="utf-8")
+    recording = yaml.load(text, Loader=yaml.CSafeLoader)
     context = recording.get("context")
     if context and flags.get("--context", context) != context:
         sys.stderr.write(f'error: context "{flags["--context"]}" does not exist\n')
