@@ -77,4 +77,15 @@ def _register_builtin_commands() -> None:
 
 
 _register_builtin_commands()
+
+
+def _register_report_commands() -> None:
+    from preflight.diff.command import diff_command
+    from preflight.plan.command import plan_command
+
+    register(plan_command)
+    register(diff_command)
+
+
+_register_report_commands()
 register(snapshot_command)

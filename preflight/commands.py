@@ -14,6 +14,8 @@ from preflight.formats.interface import FORMATS, format_for_path, renderer
 from preflight.kb.interface import Severity
 from preflight.kb.loader import load_knowledge_base
 from preflight.output import write_atomic
+from preflight.plan.owners import DEFAULT_OWNER_LABEL
+from preflight.plan.sections import with_sections
 from preflight.resources import demo_cluster_dir
 from preflight.snapshot.loader import LoadOptions, load_snapshot
 from preflight.versions import parse_version
@@ -71,6 +73,19 @@ def gate_exit_code(report: Report, include_mitigated: bool) -> int:
     "--default-namespace", default="default", show_default=True, help="Namespace for namespaced objects without one."
 )
 @click.option("--no-timestamp", is_flag=True, help="Leave the generation time out (byte-identical reports).")
+@click.option(
+    "--waivers",
+    "waivers_file",
+    type=click.Path(),
+    metavar="FILE",
+    help="YAML file of accepted findings (change, resource, reason, ticket, expires); waived findings pass the gate.",
+)
+@click.option(
+    "--owner-label",
+    default=DEFAULT_OWNER_LABEL,
+    show_default=True,
+    help="Namespace label or annotation naming the owning team (falls back to 'owner', then the namespace).",
+)
 def check_command(
     paths: tuple[str, ...],
     snapshots: tuple[str, ...],
@@ -83,6 +98,8 @@ def check_command(
     fail_on_mitigated: bool,
     default_namespace: str,
     no_timestamp: bool,
+    waivers_file: str | None,
+    owner_label: str,
 ) -> int:
     """Report which services an upgrade to --to changes, from a snapshot of the cluster.
 
@@ -100,7 +117,7 @@ def check_command(
         timestamp=not no_timestamp,
     )
     snapshot = load_snapshot(inputs, LoadOptions(default_namespace=default_namespace))
-    report = run_check(snapshot, kb, options)
+    report = with_sections(run_check(snapshot, kb, options), snapshot, owner_label, waivers_file)
     if outputs:
         for path, text in _render_outputs(report, outputs, format_name):
             write_atomic(path, text)
@@ -117,7 +134,7 @@ def demo_command(target: str | None, output: str) -> int:
     kb = load_knowledge_base()
     snapshot = load_snapshot([str(demo_cluster_dir())])
     options = CheckOptions(target=parse_version(target or kb.minors[-1]))
-    report = run_check(snapshot, kb, options)
+    report = with_sections(run_check(snapshot, kb, options), snapshot)
     write_atomic(output, renderer("html")(report))
     click.echo(renderer("text")(report), nl=False)
     click.echo(f"\nHTML report written to {output}")

@@ -1,0 +1,1 @@
+"""``preflight diff``: what changed between two JSON reports, for the ticket thread."""

@@ -1,0 +1,61 @@
+"""``preflight plan``: the canary upgrade plan for a snapshot, as text or JSON."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from preflight.engine.engine import CheckOptions, run_check
+from preflight.errors import UsageError
+from preflight.kb.interface import Severity
+from preflight.kb.loader import load_knowledge_base
+from preflight.output import write_atomic
+from preflight.plan.owners import DEFAULT_OWNER_LABEL
+from preflight.plan.render import plan_to_json, render_text
+from preflight.plan.sections import with_sections
+from preflight.snapshot.loader import load_snapshot
+from preflight.versions import parse_version
+
+
+@click.command("plan")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--from", "source", metavar="VERSION", help="Current Istio version; detected from istiod when omitted.")
+@click.option("--to", "target", metavar="VERSION", required=True, help="Target Istio version.")
+@click.option("--kb", "kb_dirs", multiple=True, type=click.Path(), help="Extra knowledge-base directory (repeatable).")
+@click.option("--fail-on", type=click.Choice([s.value for s in Severity]), default="high", show_default=True,
+              help="Namespaces with findings at or above this severity are held back.")
+@click.option("--waivers", "waivers_file", type=click.Path(), metavar="FILE", help="Waived findings do not hold back.")
+@click.option("--owner-label", default=DEFAULT_OWNER_LABEL, show_default=True, help="Namespace label naming the team.")
+@click.option("--format", "format_name", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--output", metavar="FILE", help="Write the plan here instead of standard output.")
+def plan_command(
+    paths: tuple[str, ...],
+    source: str | None,
+    target: str,
+    kb_dirs: tuple[str, ...],
+    fail_on: str,
+    waivers_file: str | None,
+    owner_label: str,
+    format_name: str,
+    output: str | None,
+) -> int:
+    """Propose canary waves: namespaces moved to the new revision, riskiest last, with the commands."""
+    if not paths:
+        raise UsageError("give at least one snapshot file or directory (or - for stdin)")
+    kb = load_knowledge_base(kb_dirs)
+    options = CheckOptions(
+        target=parse_version(target), source=parse_version(source) if source else None, fail_on=Severity(fail_on)
+    )
+    snapshot = load_snapshot(list(paths))
+    report = with_sections(run_check(snapshot, kb, options), snapshot, owner_label, waivers_file)
+    assert report.canary_plan is not None  # with_sections always plans
+    if format_name == "json":
+        text = json.dumps(plan_to_json(report.canary_plan), indent=2, ensure_ascii=False) + "\n"
+    else:
+        text = render_text(report.canary_plan)
+    if output:
+        write_atomic(output, text)
+    else:
+        click.echo(text, nl=False)
+    return 0

@@ -1,0 +1,36 @@
+"""Adding the sections later stages compute to a finished report: teams, waivers, plan, footprint."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+from preflight.engine.interface import Report
+from preflight.footprint.footprint import mesh_footprint
+from preflight.istio.control_plane import read_control_plane
+from preflight.plan.canary import canary_plan
+from preflight.plan.owners import DEFAULT_OWNER_LABEL, owning_teams
+from preflight.snapshot.model import Snapshot
+from preflight.waivers.interface import waivers_to_json
+from preflight.waivers.loader import load_waivers, review
+
+
+def with_sections(
+    report: Report,
+    snapshot: Snapshot,
+    owner_label: str = DEFAULT_OWNER_LABEL,
+    waivers_file: str | None = None,
+    today: date | None = None,
+) -> Report:
+    """The report with teams, waivers (when a file is given), the canary plan and the mesh footprint."""
+    report = replace(report, teams=owning_teams(snapshot, owner_label))
+    if waivers_file is not None:
+        waivers = load_waivers(waivers_file)
+        reviewed = review(waivers, report.findings, today or date.today(), waivers_file)
+        report = replace(report, waivers=reviewed, extra={**report.extra, "waivers": waivers_to_json(reviewed)})
+    control_plane = read_control_plane(snapshot)
+    return replace(
+        report,
+        canary_plan=canary_plan(snapshot, report, control_plane),
+        footprint=mesh_footprint(snapshot, report),
+    )
