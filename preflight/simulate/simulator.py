@@ -30,7 +30,7 @@ from preflight.istio.destination_rules import tls_blocks
 from preflight.istio.hosts import is_wildcard, matches, resolve_short_name, service_fqdn
 from preflight.istio.identity import Identity, parse_identity
 from preflight.istio.injection import membership
-from preflight.istio.peer_authentication import MtlsMode, PeerAuthentications
+from preflight.istio.peer_authentication import MtlsMode, MtlsSetting, PeerAuthentications
 from preflight.istio.routing import (
     most_specific_winner,
     oldest_first_winner,
@@ -43,7 +43,7 @@ from preflight.simulate.interface import ChangeKind, EdgeDecision, EdgeOutcome, 
 from preflight.simulate.semantics import Semantics, switch_of
 from preflight.snapshot.interface import K8sObject, ObjectRef, ServiceRef, Workload, list_at
 from preflight.snapshot.model import Snapshot
-from preflight.traffic.interface import Edge, Mtls
+from preflight.traffic.interface import Destination, Edge, Mtls, Source
 
 HTTP_PROTOCOLS = frozenset({"http", "http2", "grpc", "grpc-web"})
 TCP_PROTOCOLS = frozenset({"tcp", "tls", "mongo", "mysql", "redis"})
@@ -83,6 +83,10 @@ class _World:
         self.authz = AuthorizationPolicies(snapshot, control_plane, self.scope)
         self.peers = PeerAuthentications(snapshot, control_plane, self.scope)
         self._decisions: dict[tuple[ObjectRef, Request, str | None], AuthzDecision] = {}
+        self._modes: dict[ObjectRef, str] = {}
+        self._settings: dict[tuple[ObjectRef, int | None], MtlsSetting] = {}
+        self.callers: dict[Source, _Caller] = {}
+        self.targets: dict[tuple[Destination, Semantics], list[_Target]] = {}
 
     @cached_property
     def workloads_by_name(self) -> Mapping[tuple[str, str], Workload]:
@@ -100,8 +104,18 @@ class _World:
         return hosts
 
     def mesh_mode(self, workload: Workload) -> str:
-        labels = self.snapshot.namespace_labels.get(workload.namespace, {})
-        return membership(workload, labels).mode
+        mode = self._modes.get(workload.ref)
+        if mode is None:
+            labels = self.snapshot.namespace_labels.get(workload.namespace, {})
+            mode = self._modes[workload.ref] = membership(workload, labels).mode
+        return mode
+
+    def mtls_setting(self, workload: Workload, port: int | None) -> MtlsSetting:
+        key = (workload.ref, port)
+        setting = self._settings.get(key)
+        if setting is None:
+            setting = self._settings[key] = self.peers.setting_for(workload, port)
+        return setting
 
     def uses_waypoint(self, service: ServiceRef | None) -> bool:
         if service is None:
@@ -168,6 +182,9 @@ def _outcome(world: _World, edge: Edge, before_semantics: Semantics, switching: 
     before = decide_edge(world, edge, before_semantics)
     if not switching:
         return EdgeOutcome(edge, before, before)
+    after = decide_edge(world, edge, before_semantics.with_entries(switching))
+    if _kind(before, after) is None:
+        return EdgeOutcome(edge, before, after)
     # Apply the switches one by one so a difference is attributed to the entry that made it.
     current, previous, change = before_semantics, before, None
     for entry in switching:
@@ -194,8 +211,13 @@ def _kind(before: EdgeDecision, after: EdgeDecision) -> ChangeKind | None:
 
 def decide_edge(world: _World, edge: Edge, semantics: Semantics) -> EdgeDecision:
     """The decision for one edge under one set of semantics."""
-    caller = _caller(world, edge)
-    targets = _targets(world, edge, semantics)
+    caller = world.callers.get(edge.source)
+    if caller is None:
+        caller = world.callers[edge.source] = _caller(world, edge)
+    key = (edge.destination, semantics)
+    targets = world.targets.get(key)
+    if targets is None:
+        targets = world.targets[key] = _targets(world, edge, semantics)
     sides = [_decide_target(world, edge, caller, target, semantics) for target in targets]
     return _combine(sides)
 
@@ -343,7 +365,7 @@ def _decide_workload(
         unenforced = f"{workload.namespace}/{workload.ref.name} has no proxy: nothing enforces policy"
         return EdgeDecision(Decision.ALLOW, reasons=(*target.notes, unenforced), destination=label)
     port = target.target_port
-    setting = world.peers.setting_for(workload, port)
+    setting = world.mtls_setting(workload, port)
     mtls, transport = _transport(edge, caller, target, setting.mode)
     reasons = [*target.notes, setting.reason, transport]
     if setting.mode is MtlsMode.STRICT and mtls is not True:
