@@ -85,9 +85,20 @@ def edges(namespaces: int, services: int, count: int, seed: int = 11) -> list[Ed
 
 
 def _edge_record(edge: Edge) -> dict[str, Any]:
-    return {"source": f"{edge.source.namespace}/{edge.source.workload}",
-            "destination": f"{edge.destination.namespace}/{edge.destination.service}:{edge.destination.service_port}",
-            "protocol": edge.protocol, "requests": edge.requests}
+    """One row in the edge-list format ``preflight.traffic.edgelist`` reads."""
+    record: dict[str, Any] = {
+        "source": f"{edge.source.namespace}/{edge.source.workload}",
+        "destination": f"{edge.destination.namespace}/{edge.destination.service}",
+        "port": edge.destination.service_port,
+        "protocol": edge.protocol,
+        "requests": edge.requests,
+        "mtls": edge.mtls.value,
+    }
+    if edge.method:
+        record["method"] = edge.method
+    if edge.path:
+        record["path"] = edge.path
+    return record
 
 
 def main() -> None:
