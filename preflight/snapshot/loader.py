@@ -26,7 +26,13 @@ from preflight.snapshot.interface import (
     SourceRef,
 )
 from preflight.snapshot.model import Snapshot
-from preflight.snapshot.redact import pod_specs_of, redact_pod_spec, strip_noise
+from preflight.snapshot.redact import (
+    pod_specs_of,
+    redact_env_value,
+    redact_pod_spec,
+    redact_strings,
+    strip_noise,
+)
 
 SNAPSHOT_SUFFIXES = (".yaml", ".yml", ".json")
 MAX_FILE_BYTES = 1024 * 1024 * 1024
@@ -44,6 +50,7 @@ _ANCHOR = re.compile(rb"(?:^|[\s\[{,:-])&[^\s]", re.MULTILINE)
 class LoadOptions:
     default_namespace: str = "default"
     cluster_name: str | None = None
+    values_files: tuple[str, ...] = ()  # Helm values of the istiod/base/gateway charts (--values)
 
 
 @dataclass
@@ -63,6 +70,9 @@ def load_snapshot(paths: Iterable[str], options: LoadOptions | None = None) -> S
         for name, data in _read_inputs(path):
             state.sources.append(name)
             _load_bytes(name, data, options, state)
+    for values in load_helm_values(options.values_files):
+        state.sources.append(values.source.file)
+        state.objects.append(values)
     info = SnapshotInfo(
         sources=tuple(state.sources),
         kubernetes_version=state.kubernetes_version,
@@ -319,3 +329,74 @@ def _type_name(value: Any) -> str:
     if isinstance(value, Mapping):
         return "a mapping"
     return type(value).__name__
+
+
+# Install inputs (--values) ------------------------------------------------------------
+
+HELM_VALUES_API_VERSION = MANIFEST_API_VERSION
+HELM_VALUES_KIND = "HelmValues"  # what preflight.istio.control_plane reads as install input
+HELM_VALUES_NAMESPACE = "istio-system"
+
+
+def load_helm_values(paths: Iterable[str]) -> list[K8sObject]:
+    """Each Helm values file (istiod/base/gateway charts) as a ``HelmValues`` object.
+
+    The object is named after the path as given, so ``istiod/values.yaml`` and
+    ``gateway/values.yaml`` stay apart. ``pilot.env`` values are redacted as container
+    env is (they become istiod's env), and credential-looking values anywhere are replaced.
+    """
+    objects: list[K8sObject] = []
+    for path in paths:
+        file = Path(path)
+        if file.is_dir():
+            raise InputError("--values takes a Helm values file, not a directory", Location(path))
+        if not file.exists():
+            raise InputError("no such file", Location(path))
+        values, line = _values_document(path, _read_file(file))
+        _redact_values(values)
+        global_values = values.get("global")
+        namespace = HELM_VALUES_NAMESPACE
+        if isinstance(global_values, dict) and isinstance(global_values.get("istioNamespace"), str):
+            namespace = global_values["istioNamespace"] or HELM_VALUES_NAMESPACE
+        body = {
+            "apiVersion": HELM_VALUES_API_VERSION,
+            "kind": HELM_VALUES_KIND,
+            "metadata": {"name": path, "namespace": namespace},
+            "values": values,
+        }
+        ref = ObjectRef(HELM_VALUES_KIND, namespace, path, HELM_VALUES_API_VERSION)
+        objects.append(K8sObject(ref, body, SourceRef(path, line, 0)))
+    return objects
+
+
+def _values_document(name: str, data: bytes) -> tuple[dict[str, Any], int | None]:
+    found: tuple[dict[str, Any], int | None] | None = None
+    for index, (document, line, _) in enumerate(load_documents(name, data)):
+        if document is None:
+            continue
+        location = Location(name, line, index if index else None)
+        if found is not None:
+            raise InputError("a Helm values file holds one YAML document; this is a second one", location)
+        if not isinstance(document, dict):
+            raise InputError(f"Helm values must be a mapping, found {_type_name(document)}", location)
+        if isinstance(document.get("kind"), str) and "apiVersion" in document:
+            raise InputError(
+                f"this is a Kubernetes object ({document['kind']}), not Helm values: pass it as a snapshot input",
+                location,
+            )
+        found = (document, line)
+    return found if found is not None else ({}, None)
+
+
+def _redact_values(values: dict[str, Any]) -> None:
+    pilot = values.get("pilot")
+    env = pilot.get("env") if isinstance(pilot, dict) else None
+    if isinstance(env, dict):
+        for key, value in env.items():
+            # Helm renders env values as strings; YAML's `true` must stay a readable flag.
+            if isinstance(value, bool):
+                value = "true" if value else "false"
+            elif isinstance(value, int | float):
+                value = str(value)
+            env[key] = redact_env_value("discovery", str(key), value)
+    redact_strings(values)
