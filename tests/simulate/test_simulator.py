@@ -323,3 +323,53 @@ def test_simulation_key_validation() -> None:
     assert check_simulation({"switch": "externalname_alias"}) is None
     assert "must be one of" in (check_simulation({"switch": "nope"}) or "")
     assert "unknown key" in (check_simulation({"switch": "externalname_alias", "flag": 1}) or "")
+
+
+WILDCARD_ROUTES = """
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: example, namespace: shop}
+spec: {hosts: ["*.example.com"], ports: [{number: 443, name: tls, protocol: TLS}], resolution: NONE}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: narrow-old, namespace: shop, creationTimestamp: "2022-01-01T00:00:00Z"}
+spec:
+  hosts: ["api.example.com"]
+  tls: [{match: [{sniHosts: ["api.example.com"]}], route: [{destination: {host: egress-a.shop.svc.cluster.local}}]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: wide-new, namespace: shop, creationTimestamp: "2024-01-01T00:00:00Z"}
+spec:
+  hosts: ["*.example.com"]
+  tls: [{match: [{sniHosts: ["*.example.com"]}], route: [{destination: {host: egress-b.shop.svc.cluster.local}}]}]
+"""
+
+
+def test_most_specific_virtual_service_host_reroutes_wildcard_traffic() -> None:
+    precedence = entry("1.21-wildcard-virtual-service-precedence", "vs_most_specific_host")
+    external = Edge(Source("shop", "web", in_mesh=True), Destination(host="api.example.com", service_port=443),
+                    "tls", 10, origin=Origin.PROMETHEUS)
+    result = run(WILDCARD_ROUTES, [external], [precedence])
+    outcome = result.outcomes[0]
+    assert outcome.before.destination == "egress-a.shop.svc.cluster.local"
+    assert outcome.after.destination == "egress-b.shop.svc.cluster.local"
+    assert outcome.kind is ChangeKind.REROUTES and outcome.change == precedence.id
+
+
+def test_tls_origination_without_ca_is_unknown_after_certificate_verification() -> None:
+    verify = entry("1.21-verify-certificate-at-client", "verify_certificate_at_client")
+    rule = """
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: api-tls, namespace: payments}
+spec:
+  host: api.payments.svc.cluster.local
+  trafficPolicy: {tls: {mode: SIMPLE}}
+"""
+    result = run(rule, [edge()], [verify])
+    outcome = result.outcomes[0]
+    assert outcome.before.decision is Decision.ALLOW
+    assert outcome.after.decision is Decision.UNKNOWN and outcome.change == verify.id
+    assert any("payments/api-tls" in r for r in outcome.after.reasons)
