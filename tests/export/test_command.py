@@ -366,3 +366,70 @@ def test_missing_kubectl_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
     assert result.exit_code == 2
     assert "'kubectl' not found on PATH" in result.stderr
+
+
+NAMESPACED_ANSWERS: dict[str, Any] = {
+    "get --raw /api/v1/namespaces/shop": {
+        "json": {
+            "kind": "Namespace",
+            "apiVersion": "v1",
+            "metadata": {"name": "shop", "labels": {"istio-injection": "enabled"}},
+        }
+    },
+    "get --raw /api/v1/namespaces/istio-system": {
+        "json": {"kind": "Namespace", "apiVersion": "v1", "metadata": {"name": "istio-system"}}
+    },
+    "get --raw /api/v1/namespaces/istio-canary": {
+        "stderr": 'Error from server (NotFound): namespaces "istio-canary" not found',
+        "exit": 1,
+    },
+    "get --raw /api/v1/namespaces/nope": {
+        "stderr": 'Error from server (NotFound): namespaces "nope" not found',
+        "exit": 1,
+    },
+    "get --raw /api/v1/namespaces/shop/pods?limit=2": {
+        "json": {
+            "kind": "PodList",
+            "apiVersion": "v1",
+            "metadata": {},
+            "items": [{"metadata": {"name": "web-1", "namespace": "shop"}, "spec": {"containers": []}}],
+        }
+    },
+    "get --raw /apis/security.istio.io/v1/namespaces/shop/authorizationpolicies?limit=2": {
+        "stderr": 'Error from server (Forbidden): authorizationpolicies.security.istio.io is forbidden: User "dev" '
+        'cannot list resource "authorizationpolicies" in API group "security.istio.io" in the namespace "shop"',
+        "exit": 1,
+    },
+    # Every other namespaced list of this recorded account is empty.
+    "get --raw /api*/namespaces/*/*?limit=2": {
+        "json": {"kind": "List", "apiVersion": "v1", "metadata": {}, "items": []}
+    },
+}
+
+
+def test_namespace_option_lists_those_namespaces_and_istios_own(fake_kubectl: FakeKubectl, tmp_path: Path) -> None:
+    fake_kubectl.use(write_recording(tmp_path, NAMESPACED_ANSWERS))
+    result, output = export(tmp_path, "--namespace", "shop")
+
+    assert result.exit_code == 0, result.output
+    manifest = manifest_of(output)
+    assert manifest["namespaces"] == ["shop"]
+    assert counts(manifest)["namespaces"] == 2  # shop and istio-system; istio-canary does not exist
+    assert counts(manifest)["pods"] == 1
+    paths = [c["args"] for c in fake_kubectl.calls()]
+    assert "get --raw /api/v1/pods?limit=2" not in paths  # never cluster-wide
+    assert "get --raw /api/v1/namespaces/istio-system/pods?limit=2" in paths
+    assert "get --raw /api/v1/namespaces/shop/configmaps?limit=2" not in paths  # mesh config only
+    [forbidden] = manifest["forbidden"][1:]  # [0] is the cluster-wide ValidatingWebhookConfiguration list
+    assert forbidden["namespace"] == "shop"
+    assert "--namespace" not in forbidden["impact"]
+    assert "not allowed to list authorizationpolicies.security.istio.io in namespace shop" in result.stderr
+
+
+def test_a_namespace_the_cluster_lacks_is_an_error(fake_kubectl: FakeKubectl, tmp_path: Path) -> None:
+    fake_kubectl.use(write_recording(tmp_path, NAMESPACED_ANSWERS))
+    result, output = export(tmp_path, "--namespace", "nope")
+
+    assert result.exit_code == 2
+    assert "--namespace nope: the cluster has no such namespace" in result.stderr
+    assert not output.exists()
