@@ -1,14 +1,51 @@
-"""One self-contained HTML file (inline CSS, no network), rendered from ``reports/report.html.j2``."""
+"""One self-contained HTML file (inline CSS, SVG and JS; no network), from ``reports/report.html.j2``.
+
+Everything the page shows is in the HTML itself: filters are radio buttons styled with
+CSS ``:has()`` and the sections are anchored, so the report works with scripts off and
+prints whole; the inline script only adds free-text search and sortable columns.
+"""
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import jinja2
 
-from preflight.engine.interface import FindingStatus, Report
+from preflight.engine.interface import Finding, FindingStatus, Report
+from preflight.footprint.interface import format_bytes, format_cores
 from preflight.formats.json_format import finding_id, verdict
+from preflight.kb.interface import Severity
+from preflight.plan.owners import team_of
 from preflight.resources import bundled_dir
+
+SEVERITIES = tuple(sorted(Severity, key=lambda s: -s.rank))
+_CHART_COLOURS = {"critical": "#8b0000", "high": "#b42318", "medium": "#9a6700", "low": "#0969da", "info": "#57606a"}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One affected (or waived) finding on one service, as a table row."""
+
+    service: str
+    namespace: str
+    team: str
+    finding: Finding
+    waiver: Any  # the Waiver accepting it, or None
+    anchor: str
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    segments: tuple[tuple[str, int], ...]  # (severity, count)
+
+    @property
+    def total(self) -> int:
+        return sum(count for _, count in self.segments)
 
 
 @cache
@@ -20,21 +57,151 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    environment.filters["bytes"] = format_bytes
+    environment.filters["cores"] = format_cores
+    environment.filters["slug"] = _slug
     return environment
 
 
 def render(report: Report) -> str:
-    environment = _environment()
-    stylesheet = (bundled_dir("reports") / "report.css").read_text(encoding="utf-8")
-    template = environment.get_template("report.html.j2")
+    reports = bundled_dir("reports")
+    template = _environment().get_template("report.html.j2")
+    rows = _rows(report)
+    teams = _grouped(rows)
+    unscoped = [f for f in report.findings if not f.services and f.status is FindingStatus.AFFECTED]
     return template.render(
         report=report,
         verdict=verdict(report),
         counts=report.counts(),
+        open_counts=Counter(r.finding.severity.value for r in rows if r.waiver is None),
         entries=report.entries,
-        affected_services=[s for s in report.services if s.affected],
-        unscoped=[f for f in report.findings if not f.services and f.status is FindingStatus.AFFECTED],
+        rows=rows,
+        teams=teams,
+        filters={
+            "severity": [s.value for s in SEVERITIES if any(r.finding.severity is s for r in rows)],
+            "team": sorted({r.team for r in rows}),
+            "namespace": sorted({r.namespace for r in rows}),
+            "change": sorted({r.finding.change for r in rows}),
+        },
+        affected_services=sorted({r.service for r in rows if r.waiver is None}),
+        unscoped=unscoped,
         mitigated=[f for f in report.findings if f.status is FindingStatus.MITIGATED],
+        coverage=_coverage(report),
+        severity_chart=_severity_bars(rows),
+        team_chart=_team_bars(rows),
+        colours=_CHART_COLOURS,
+        platform=getattr(report, "platform", None),
+        breaking=_breaking_callers(report),
+        edge_chart=_edge_bars(_breaking_callers(report)),
+        waivers=report.waivers,
+        plan=report.canary_plan,
+        footprint=report.footprint,
         finding_id=finding_id,
-        stylesheet=stylesheet,
+        team_of=lambda namespace: team_of(report.teams, namespace),
+        stylesheet=(reports / "report.css").read_text(encoding="utf-8"),
+        script=(reports / "report.js").read_text(encoding="utf-8"),
     )
+
+
+def _rows(report: Report) -> list[Row]:
+    rows = []
+    for impact in report.services:
+        for finding in impact.findings:
+            if finding.status is not FindingStatus.AFFECTED:
+                continue
+            waiver = report.waivers.waiver_for(finding) if report.waivers is not None else None
+            rows.append(
+                Row(
+                    service=str(impact.service),
+                    namespace=impact.service.namespace,
+                    team=team_of(report.teams, impact.service.namespace),
+                    finding=finding,
+                    waiver=waiver,
+                    anchor=_slug(f"{impact.service}-{finding_id(finding)}"),
+                )
+            )
+    rows.sort(key=lambda r: (-r.finding.severity.rank, r.team, r.service, r.finding.change))
+    return rows
+
+
+def _grouped(rows: Iterable[Row]) -> list[tuple[str, list[tuple[str, list[Row]]]]]:
+    """Team → service → rows, teams with the worst open finding first."""
+    by_team: dict[str, dict[str, list[Row]]] = defaultdict(lambda: defaultdict(list))
+    for row in rows:
+        by_team[row.team][row.service].append(row)
+
+    def worst(services: Mapping[str, list[Row]]) -> int:
+        return max(r.finding.severity.rank for items in services.values() for r in items)
+
+    ordered = sorted(by_team.items(), key=lambda item: (-worst(item[1]), item[0]))
+    return [(team, sorted(services.items())) for team, services in ordered]
+
+
+def _coverage(report: Report) -> list[dict[str, Any]]:
+    """Per minor on the path: entries, how many a detector checks, how many are advisory only."""
+    by_minor: dict[str, list[Any]] = defaultdict(list)
+    for outcome in report.changes:
+        by_minor[outcome.entry.minor].append(outcome)
+    return [
+        {
+            "minor": minor,
+            "entries": len(by_minor.get(minor, [])),
+            "detected": sum(1 for o in by_minor.get(minor, []) if o.entry.detector is not None),
+            "advisory": sum(1 for o in by_minor.get(minor, []) if o.entry.detector is None),
+            "hit": sum(1 for o in by_minor.get(minor, []) if o.status.value in ("hit", "mitigated")),
+        }
+        for minor in report.path
+    ]
+
+
+def _severity_bars(rows: list[Row]) -> list[Bar]:
+    counts = Counter(r.finding.severity.value for r in rows if r.waiver is None)
+    return [Bar(s.value, ((s.value, counts[s.value]),)) for s in SEVERITIES if counts[s.value]]
+
+
+def _team_bars(rows: list[Row]) -> list[Bar]:
+    by_team: dict[str, Counter[str]] = defaultdict(Counter)
+    for row in rows:
+        if row.waiver is None:
+            by_team[row.team][row.finding.severity.value] += 1
+    bars = [Bar(team, tuple((s.value, c[s.value]) for s in SEVERITIES if c[s.value])) for team, c in by_team.items()]
+    return sorted(bars, key=lambda b: (-b.total, b.label))
+
+
+def _breaking_callers(report: Report) -> Mapping[str, list[dict[str, str]]]:
+    """Service → callers whose calls the simulator says change (breaks first), when it ran."""
+    simulation = getattr(report, "simulation", None)
+    found: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for outcome in getattr(simulation, "changed", ()) or ():
+        destination = outcome.edge.destination
+        service = destination.service_ref or outcome.before.destination or destination.host
+        kind = getattr(outcome.kind, "value", str(outcome.kind))
+        found[str(service)].append(
+            {
+                "caller": str(outcome.edge.source),
+                "kind": kind,
+                "before": _decision(outcome.before),
+                "after": _decision(outcome.after),
+                "change": outcome.change or "",
+                "port": str(destination.service_port or destination.target_port or ""),
+                "requests": str(outcome.edge.requests),
+            }
+        )
+    for items in found.values():
+        items.sort(key=lambda i: (i["kind"] != "breaks", i["caller"]))
+    return dict(sorted(found.items()))
+
+
+def _decision(side: Any) -> str:
+    return f"{side.decision}" + (f" by {side.policy}" if side.policy else "")
+
+
+def _edge_bars(breaking: Mapping[str, list[dict[str, str]]]) -> list[Bar]:
+    bars = [Bar(service, (("high", sum(1 for i in items if i["kind"] == "breaks")),))
+            for service, items in breaking.items()]
+    return sorted((b for b in bars if b.total), key=lambda b: (-b.total, b.label))
+
+
+def _slug(text: Any) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "-" for c in str(text)).strip("-").lower()
+
