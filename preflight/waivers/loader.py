@@ -89,9 +89,11 @@ def _waiver(node: yaml.Node, path: str) -> Waiver:
                          _where(path, node))
     values = {key: _text(found[key][1], key, path) for key in REQUIRED_KEYS}
     resource = values["resource"]
-    if resource.count("/") not in (1, 2) or any(not part for part in resource.split("/")):
+    parts = resource.split("/")
+    # A cluster-scoped resource has an empty namespace: Kind//name.
+    if len(parts) not in (2, 3) or not parts[0] or not parts[-1] or (len(parts) == 2 and not parts[1]):
         raise InputError(
-            f"resource '{resource}' must be Kind/namespace/name or namespace/name (globs allowed)",
+            f"resource '{resource}' must be Kind/namespace/name, Kind//name or namespace/name (globs allowed)",
             _where(path, found["resource"][1]),
         )
     try:

@@ -1,0 +1,35 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+CLUSTER = str(Path(__file__).parent.parent / "fixtures" / "cluster")
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "preflight", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_diff_lists_new_fixed_and_still_open(tmp_path: Path) -> None:
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    run("check", CLUSTER, "--to", "1.22.0", "--output", str(old), "--no-timestamp")
+    document = json.loads(old.read_text())
+    gone = document["findings"].pop(0)
+    extra = dict(document["findings"][0], id="made-up:Service/x/y", severity="critical")
+    document["findings"].append(extra)
+    document["findings"][0] = dict(document["findings"][0], status="mitigated")
+    new.write_text(json.dumps(document))
+    result = run("diff", str(old), str(new), "--format", "json", "--fail-on-new")
+    assert result.returncode == 1, result.stderr
+    diff = json.loads(result.stdout)
+    assert diff["fixed"] == [gone["id"]] and diff["new"] == ["made-up:Service/x/y"]
+    assert {"id": document["findings"][0]["id"], "fields": ["status"]} in diff["changed"]
+    markdown = run("diff", str(old), str(new)).stdout
+    assert "1 new · 1 fixed" in markdown
+
+
+def test_diff_rejects_a_file_that_is_not_a_report(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("{\n  \"schema\": \"other\"\n}\n")
+    result = run("diff", str(bad), str(bad))
+    assert result.returncode == 2 and "Traceback" not in result.stderr and str(bad) in result.stderr
