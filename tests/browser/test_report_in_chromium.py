@@ -1,0 +1,90 @@
+"""The bundled example's HTML report opened in headless Chromium: key elements present and visible.
+
+Saves the screenshot the README shows (docs/images/report.png). Needs the distribution's
+``chromium`` package (``apt-get install -y chromium``); skipped, saying so, without it.
+"""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from preflight.engine.engine import CheckOptions, run_check
+from preflight.formats.html_format import render
+from preflight.kb.loader import load_knowledge_base
+from preflight.plan.sections import with_sections
+from preflight.resources import demo_cluster_dir
+from preflight.snapshot.loader import load_snapshot
+from preflight.versions import parse_version
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+SCREENSHOT = Path(__file__).parent.parent.parent / "docs" / "images" / "report.png"
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)")
+
+# Runs in the page after the inline script: records what a reader would see.
+PROBE = """
+<script>
+window.addEventListener("load", function () {
+  function visible(selector) {
+    var element = document.querySelector(selector);
+    if (!element) { return "missing"; }
+    var box = element.getBoundingClientRect();
+    var style = getComputedStyle(element);
+    return box.width > 0 && box.height > 0 && style.visibility !== "hidden" && style.display !== "none" ? "visible" : "hidden";
+  }
+  var probe = {};
+  ["#verdict", "#services-heading", ".team-group", ".finding-row", "#plan-heading", "#footprint-heading",
+   "#changes-heading", ".chart svg", "#search", "button.sort"].forEach(function (s) { probe[s] = visible(s); });
+  var radio = document.querySelector("input[name=f-severity]:not([value=''])");
+  radio.checked = true;
+  var value = radio.value;
+  probe.filtered = Array.prototype.every.call(document.querySelectorAll(".finding-row"), function (row) {
+    return (getComputedStyle(row).display === "none") === (row.dataset.severity !== value);
+  }) ? "ok" : "broken";
+  document.body.setAttribute("data-probe", JSON.stringify(probe));
+});
+</script>
+"""
+
+
+def chromium(*args: str, profile: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [CHROMIUM or "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={profile}", *args],
+        capture_output=True, text=True, timeout=180,
+    )
+
+
+def demo_html() -> str:
+    kb = load_knowledge_base()
+    snapshot = load_snapshot([str(demo_cluster_dir())])
+    report = run_check(snapshot, kb, CheckOptions(target=parse_version(kb.minors[-1]), timestamp=False))
+    return render(with_sections(report, snapshot))
+
+
+def test_report_renders_in_chromium_with_its_key_elements_visible(tmp_path: Path) -> None:
+    html = demo_html()
+    probed = tmp_path / "probed.html"
+    probed.write_text(html.replace("</body>", PROBE + "</body>"))
+    result = chromium("--dump-dom", "--virtual-time-budget=5000", probed.as_uri(), profile=tmp_path / "profile")
+    assert result.returncode == 0, result.stderr[-2000:]
+    import html as html_module
+    import json
+    import re
+
+    match = re.search(r'data-probe="([^"]*)"', result.stdout)
+    assert match, "the page did not run its probe"
+    probe = json.loads(html_module.unescape(match.group(1)))
+    hidden = {k: v for k, v in probe.items() if v not in ("visible", "ok")}
+    assert not hidden, probe
+
+    page = tmp_path / "report.html"
+    page.write_text(html)
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    shot = tmp_path / "report.png"
+    result = chromium(f"--screenshot={shot}", "--window-size=1280,2000", page.as_uri(), profile=tmp_path / "profile2")
+    assert result.returncode == 0 and shot.stat().st_size > 10_000, result.stderr[-2000:]
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    shutil.copyfile(shot, SCREENSHOT)
