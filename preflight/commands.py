@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 import click
 
@@ -18,9 +19,12 @@ from preflight.plan.owners import DEFAULT_OWNER_LABEL
 from preflight.plan.sections import with_sections
 from preflight.resources import demo_cluster_dir
 from preflight.snapshot.loader import LoadOptions, load_snapshot
+from preflight.traffic.loader import load_traffic
 from preflight.versions import parse_version
 
 SEVERITIES = [s.value for s in Severity]
+# The bundled cluster runs 1.18; 1.22 crosses the changes it was built to show (1.19 to 1.22).
+DEMO_TARGET = "1.22"
 
 
 def _render_outputs(report: Report, outputs: Sequence[str], format_name: str | None) -> list[tuple[str, str]]:
@@ -86,6 +90,24 @@ def gate_exit_code(report: Report, include_mitigated: bool) -> int:
     show_default=True,
     help="Namespace label or annotation naming the owning team (falls back to 'owner', then the namespace).",
 )
+@click.option(
+    "--kubernetes-version",
+    metavar="VERSION",
+    help="Kubernetes server version (e.g. 1.29); overrides the version recorded in the snapshot.",
+)
+@click.option(
+    "--report-date",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Judge the support window on this day instead of today (YYYY-MM-DD).",
+)
+@click.option(
+    "--traffic",
+    "traffic_files",
+    multiple=True,
+    type=click.Path(),
+    metavar="FILE",
+    help="Observed traffic: Prometheus query result, Kiali graph or CSV/YAML edge list (repeatable).",
+)
 def check_command(
     paths: tuple[str, ...],
     snapshots: tuple[str, ...],
@@ -100,6 +122,9 @@ def check_command(
     no_timestamp: bool,
     waivers_file: str | None,
     owner_label: str,
+    kubernetes_version: str | None,
+    report_date: datetime | None,
+    traffic_files: tuple[str, ...],
 ) -> int:
     """Report which services an upgrade to --to changes, from a snapshot of the cluster.
 
@@ -115,9 +140,12 @@ def check_command(
         source=parse_version(source) if source else None,
         fail_on=Severity(fail_on),
         timestamp=not no_timestamp,
+        kubernetes_version=kubernetes_version,
+        report_date=report_date.date() if report_date else None,
     )
     snapshot = load_snapshot(inputs, LoadOptions(default_namespace=default_namespace))
-    report = with_sections(run_check(snapshot, kb, options), snapshot, owner_label, waivers_file)
+    traffic = load_traffic(traffic_files) if traffic_files else None
+    report = with_sections(run_check(snapshot, kb, options, traffic), snapshot, owner_label, waivers_file)
     if outputs:
         for path, text in _render_outputs(report, outputs, format_name):
             write_atomic(path, text)
@@ -127,13 +155,13 @@ def check_command(
 
 
 @click.command("demo")
-@click.option("--to", "target", default=None, metavar="VERSION", help="Target version (default: newest in the KB).")
+@click.option("--to", "target", default=DEMO_TARGET, show_default=True, metavar="VERSION", help="Target version.")
 @click.option("--output", default="preflight-report.html", show_default=True, help="Where to write the HTML report.")
-def demo_command(target: str | None, output: str) -> int:
+def demo_command(target: str, output: str) -> int:
     """Run a check on the bundled example cluster and write an HTML report."""
     kb = load_knowledge_base()
     snapshot = load_snapshot([str(demo_cluster_dir())])
-    options = CheckOptions(target=parse_version(target or kb.minors[-1]))
+    options = CheckOptions(target=parse_version(target))
     report = with_sections(run_check(snapshot, kb, options), snapshot)
     write_atomic(output, renderer("html")(report))
     click.echo(renderer("text")(report), nl=False)

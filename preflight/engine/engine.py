@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
 
 from preflight import __version__
 from preflight.detectors import registry
@@ -14,7 +14,13 @@ from preflight.engine.interface import ChangeOutcome, ChangeStatus, Finding, Fin
 from preflight.istio.control_plane import ControlPlane, read_control_plane
 from preflight.istio.scoping import Scope
 from preflight.kb.interface import KBEntry, KnowledgeBase, Severity
+from preflight.platform import assess_platform, platform_to_json
+from preflight.platform.entries import platform_entry
+from preflight.simulate.interface import SimulationResult
+from preflight.simulate.simulator import edges_to_json, findings_for_changed_edges, simulate
 from preflight.snapshot.model import Snapshot
+from preflight.traffic.declared import declared_traffic
+from preflight.traffic.interface import TrafficData
 from preflight.versions import IstioVersion, UpgradePath, upgrade_path
 
 
@@ -25,6 +31,8 @@ class CheckOptions:
     fail_on: Severity = Severity.HIGH
     timestamp: bool = True
     notes: tuple[str, ...] = field(default_factory=tuple)
+    kubernetes_version: str | None = None  # overrides the snapshot's server version
+    report_date: date | None = None  # the support window is judged on this day (default: today)
 
 
 def resolve_path(options: CheckOptions, control_plane: ControlPlane, kb: KnowledgeBase) -> tuple[UpgradePath, str]:
@@ -38,7 +46,14 @@ def resolve_path(options: CheckOptions, control_plane: ControlPlane, kb: Knowled
     return upgrade_path(detected, options.target, list(kb.minors)), f"detected {how}"
 
 
-def run_check(snapshot: Snapshot, kb: KnowledgeBase, options: CheckOptions) -> Report:
+def run_check(
+    snapshot: Snapshot, kb: KnowledgeBase, options: CheckOptions, traffic: TrafficData | None = None
+) -> Report:
+    """Apply every KB entry on the path, the platform checks, and the edge simulation.
+
+    ``traffic`` is observed traffic (``--traffic``); without it, the edges the snapshot
+    declares are simulated and the report says coverage is partial.
+    """
     control_plane = read_control_plane(snapshot)
     path, version_note = resolve_path(options, control_plane, kb)
     context = DetectorContext(snapshot, control_plane, path)
@@ -51,8 +66,16 @@ def run_check(snapshot: Snapshot, kb: KnowledgeBase, options: CheckOptions) -> R
         entry_findings, outcome = _apply(entry, context, scope, kb)
         findings.extend(entry_findings)
         outcomes.append(outcome)
+    readiness = assess_platform(
+        snapshot, control_plane, path, options.report_date or datetime.now(UTC).date(), options.kubernetes_version
+    )
+    findings.extend(readiness.findings)
+    if traffic is None:
+        traffic = declared_traffic(snapshot, control_plane)
+    simulation = _simulate(snapshot, control_plane, kb, path, outcomes, traffic)
+    findings.extend(_with_sources(findings_for_changed_edges(simulation, kb.entries), snapshot))
     findings.sort(key=lambda f: (-f.severity.rank, f.change, f.resource, f.message))
-    notes = list(options.notes)
+    notes = [*options.notes, *readiness.notes, *traffic.notes, *simulation.notes]
     if not control_plane.revisions:
         notes.append(
             "The snapshot has no istiod Deployment, IstioOperator or Helm values: flags that keep old "
@@ -71,7 +94,43 @@ def run_check(snapshot: Snapshot, kb: KnowledgeBase, options: CheckOptions) -> R
         generated_at=generated,
         tool_version=__version__,
         fail_on=options.fail_on,
+        platform=readiness,
+        platform_entries={f.change: platform_entry(f.change, path.target) for f in readiness.findings},
+        extra={"platform": platform_to_json(readiness), "edges": edges_to_json(simulation)},
+        simulation=simulation,
     )
+
+
+def _simulate(
+    snapshot: Snapshot,
+    control_plane: ControlPlane,
+    kb: KnowledgeBase,
+    path: UpgradePath,
+    outcomes: list[ChangeOutcome],
+    traffic: TrafficData,
+) -> SimulationResult:
+    on_path = [e for e in kb.entries if path.includes(e.introduced_in)]
+    source = path.source.as_packaging()
+    earlier = [e for e in kb.entries if e.introduced_in.as_packaging() <= source]
+    kept = {o.entry.id for o in outcomes if o.status is ChangeStatus.MITIGATED}
+    return simulate(
+        snapshot,
+        control_plane,
+        on_path,
+        traffic.edges,
+        not traffic.partial,
+        earlier_entries=earlier,
+        kept_old_behaviour=kept,
+    )
+
+
+def _with_sources(findings: Iterable[Finding], snapshot: Snapshot) -> list[Finding]:
+    """Locate edge findings in the snapshot file of the resource they name (for SARIF)."""
+    located = []
+    for finding in findings:
+        obj = snapshot.get(finding.resource.kind, finding.resource.namespace, finding.resource.name)
+        located.append(replace(finding, source=obj.source) if finding.source is None and obj else finding)
+    return located
 
 
 def _apply(

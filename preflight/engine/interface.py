@@ -14,6 +14,8 @@ from preflight.snapshot.interface import ObjectRef, ServiceRef, SnapshotInfo, So
 if TYPE_CHECKING:  # these stages build on the report; imported for types only
     from preflight.footprint.interface import MeshFootprint
     from preflight.plan.interface import CanaryPlan
+    from preflight.platform.interface import PlatformReadiness
+    from preflight.simulate.interface import SimulationResult
     from preflight.waivers.interface import WaiverReview
 
 
@@ -94,6 +96,9 @@ class Report:
     waivers: WaiverReview | None = None  # --waivers applied to the findings
     canary_plan: CanaryPlan | None = None
     footprint: MeshFootprint | None = None
+    platform: PlatformReadiness | None = None
+    platform_entries: Mapping[str, KBEntry] = field(default_factory=dict)  # platform checks, KB-shaped
+    simulation: SimulationResult | None = None  # every caller → service edge, before and after
 
     @property
     def services(self) -> tuple[ServiceImpact, ...]:
@@ -105,7 +110,8 @@ class Report:
 
     @property
     def entries(self) -> Mapping[str, KBEntry]:
-        return {c.entry.id: c.entry for c in self.changes}
+        """Every entry a finding can name: KB changes on the path and the platform checks that fired."""
+        return {**self.platform_entries, **{c.entry.id: c.entry for c in self.changes}}
 
     def counts(self) -> Mapping[str, Mapping[str, int]]:
         by_severity = {s.value: 0 for s in Severity}

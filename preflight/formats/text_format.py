@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from preflight.engine.interface import ChangeStatus, FindingStatus, Report
+from collections.abc import Iterable
+
+from preflight.engine.interface import ChangeStatus, Finding, FindingStatus, Report
 from preflight.formats.json_format import verdict
 
 _VERDICT_TEXT = {
@@ -29,18 +31,20 @@ def render(report: Report) -> str:
         lines.append(f"Note: {note}")
     lines.append("")
     entries = report.entries
-    affected = [s for s in report.services if s.affected]
+    affected = sorted((s for s in report.services if s.affected), key=lambda s: (-s.worst.rank, s.service))
     if affected:
         lines.append("Services that will behave differently:")
         for impact in affected:
             lines.append(f"  {impact.service} [{impact.worst.value}]")
-            for finding in impact.findings:
-                if finding.status is not FindingStatus.AFFECTED:
-                    continue
-                entry = entries.get(finding.change)
-                what = entry.impact if entry else finding.message
-                lines.append(f"    - {finding.change}: your service {impact.service} will {what}")
-                lines.append(f"      because {finding.message}")
+            for change, findings in _by_change(impact.findings):
+                entry = entries.get(change)
+                what = entry.impact if entry else findings[0].message
+                lines.append(
+                    f"    - [{findings[0].severity.value}] {change}: your service {impact.service} will {what}"
+                )
+                lines.append(f"      because {findings[0].message}")
+                if len(findings) > 1:
+                    lines.append(f"      (and {len(findings) - 1} more resource(s) of this service)")
                 if entry and entry.mitigation.text:
                     lines.append(f"      keep old behaviour: {entry.mitigation.text}")
         lines.append("")
@@ -64,3 +68,12 @@ def render(report: Report) -> str:
             suffix = f" ({outcome.affected} affected)"
         lines.append(f"  {outcome.status.value:<11} {entry.severity.value:<8} {entry.id}: {entry.title}{suffix}")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _by_change(findings: Iterable[Finding]) -> list[tuple[str, list[Finding]]]:
+    """Affected findings of one service grouped by change, worst first, in first-seen order."""
+    grouped: dict[str, list[Finding]] = {}
+    for finding in findings:
+        if finding.status is FindingStatus.AFFECTED:
+            grouped.setdefault(finding.change, []).append(finding)
+    return sorted(grouped.items(), key=lambda item: -item[1][0].severity.rank)

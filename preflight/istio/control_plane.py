@@ -246,7 +246,8 @@ def _merge_install_input(revisions: dict[str, Revision], source: K8sObject, sett
             install_sources=(source.ref,),
         )
         return
-    env = {**settings.env, **existing.env}  # what runs wins over what was asked for
+    # What runs wins over what was asked for; among install inputs the later file wins, as in Helm.
+    env = {**settings.env, **existing.env} if existing.deployment else {**existing.env, **settings.env}
     revisions[settings.revision] = Revision(
         name=existing.name,
         namespace=existing.namespace,

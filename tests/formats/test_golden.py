@@ -5,6 +5,7 @@ and review the diff.
 """
 
 import os
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,8 @@ def fixture_report() -> Report:
     finally:
         os.chdir(cwd)
     kb = load_knowledge_base([FIXTURES / "kb"], include_builtin=False)
-    return run_check(snapshot, kb, CheckOptions(target=parse_version("1.22.0"), timestamp=False))
+    options = CheckOptions(target=parse_version("1.22.0"), timestamp=False, report_date=date(2026, 11, 1))
+    return run_check(snapshot, kb, options)
 
 
 @pytest.mark.parametrize("format_name", FORMATS)
