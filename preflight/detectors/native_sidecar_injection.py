@@ -10,7 +10,9 @@ container today, except:
 * pods annotated ``sidecar.istio.io/nativeSidecar`` (``"false"`` keeps the old layout; any
   other value already asks for a native sidecar, so nothing changes);
 * pods that already run istio-proxy as an init container;
-* workloads of an istiod revision that already sets ``ENABLE_NATIVE_SIDECARS=true``.
+* workloads of an istiod revision that already sets ``ENABLE_NATIVE_SIDECARS=true``;
+* gateway proxies (``preflight.istio.gateways``): there istio-proxy is the main container,
+  not a sidecar, and the gateway injection template does not move it.
 
 Each hit says, in its message and in ``details.matters_most``, why it deserves a look:
 ``job`` (Jobs and CronJobs: the proxy no longer keeps the pod running after the main
@@ -31,6 +33,7 @@ from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
 from preflight.errors import VersionError
+from preflight.istio.gateways import is_gateway_workload
 from preflight.istio.injection import PROXY_CONTAINER, membership
 from preflight.istio.selectors import matches_label_selector
 from preflight.snapshot.interface import K8sObject, Workload, dig, list_at
@@ -55,7 +58,7 @@ def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]
         mesh = membership(workload, namespace_labels)
         if mesh.mode != "sidecar" or NATIVE_SIDECAR_ANNOTATION in workload.pod_annotations:
             continue
-        if _runs_proxy_as_init_container(workload):
+        if _runs_proxy_as_init_container(workload) or is_gateway_workload(workload):
             continue
         revision = context.control_plane.revision(mesh.revision or "default")
         if revision is not None and str(revision.env.get("ENABLE_NATIVE_SIDECARS") or "").lower() == "true":

@@ -104,3 +104,20 @@ spec:
   containers: [{name: worker, image: worker:1}]
 """
     assert native(NAMESPACE + pod) == []
+
+
+def test_gateway_proxy_is_not_reported() -> None:
+    gateway = """
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ingress, namespace: shop}
+spec:
+  template:
+    metadata:
+      labels: {istio: ingressgateway}
+      annotations: {inject.istio.io/templates: gateway}
+    spec:
+      containers: [{name: istio-proxy, image: auto}]
+"""
+    assert native(NAMESPACE + gateway) == []
