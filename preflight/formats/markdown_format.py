@@ -34,12 +34,24 @@ def render(report: Report) -> str:
                 if finding.status is not FindingStatus.AFFECTED:
                     continue
                 entry = entries.get(finding.change)
+                waiver = report.waivers.waiver_for(finding) if report.waivers is not None else None
+                severity = finding.severity.value + (f" (waived: {_cell(waiver.ticket)})" if waiver else "")
                 body.append(
-                    f"| `{impact.service}` | {finding.severity.value} | `{finding.change}` | "
+                    f"| `{impact.service}` | {severity} | `{finding.change}` | "
                     f"{_cell(entry.impact if entry else finding.message)} | "
                     f"{_cell(entry.mitigation.text if entry else '')} |"
                 )
         body.append("")
+    if report.waivers is not None and (report.waivers.expired or report.waivers.unused):
+        body += [f"> Expired waiver: `{w.change}` on `{w.resource}` ({_cell(w.ticket)}, {w.expires.isoformat()}) "
+                 "no longer waives anything" for w in report.waivers.expired]
+        body += [f"> Unused waiver: `{w.change}` on `{w.resource}` ({_cell(w.ticket)}) matched no finding"
+                 for w in report.waivers.unused]
+        body.append("")
+    if report.canary_plan is not None and report.canary_plan.waves:
+        waves = [f"{w.number}. {w.title}: " + ", ".join(f"`{m.namespace}`" for m in w.moves)
+                 for w in report.canary_plan.waves]
+        body += ["### Canary waves", "", *waves, ""]
     body += ["### Changes on this path", "", "| Change | Severity | Status | Title |", "| --- | --- | --- | --- |"]
     for outcome in report.changes:
         body.append(

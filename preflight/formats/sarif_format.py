@@ -75,6 +75,11 @@ def to_document(report: Report) -> dict[str, Any]:
                     "logicalLocations": [{"fullyQualifiedName": str(finding.resource), "kind": "resource"}],
                 }
             ]
+        waiver = report.waivers.waiver_for(finding) if report.waivers is not None else None
+        if waiver is not None:
+            result["suppressions"] = [
+                {"kind": "external", "status": "accepted", "justification": f"{waiver.ticket}: {waiver.reason}"}
+            ]
         results.append(result)
     return {
         "$schema": SARIF_SCHEMA,

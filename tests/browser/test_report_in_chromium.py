@@ -31,7 +31,8 @@ window.addEventListener("load", function () {
     if (!element) { return "missing"; }
     var box = element.getBoundingClientRect();
     var style = getComputedStyle(element);
-    return box.width > 0 && box.height > 0 && style.visibility !== "hidden" && style.display !== "none" ? "visible" : "hidden";
+    var shown = box.width > 0 && box.height > 0 && style.visibility !== "hidden" && style.display !== "none";
+    return shown ? "visible" : "hidden";
   }
   var probe = {};
   ["#verdict", "#services-heading", ".team-group", ".finding-row", "#plan-heading", "#footprint-heading",

@@ -26,7 +26,8 @@ def preflight_commands(document: object) -> list[str]:
         for key, value in document.items():
             if key in ("run", "script") and isinstance(value, str | list):
                 lines = value if isinstance(value, list) else value.splitlines()
-                found += [line.strip() for line in lines if isinstance(line, str) and line.strip().startswith("preflight ")]
+                texts = [line.strip() for line in lines if isinstance(line, str)]
+                found += [text for text in texts if text.startswith("preflight ")]
             else:
                 found += preflight_commands(value)
     elif isinstance(document, list):

@@ -77,7 +77,7 @@ def test_teams_come_from_the_label_then_owner_annotation() -> None:
 
 
 def test_quiet_namespaces_go_first_and_high_findings_are_held() -> None:
-    report, plan = plan_for(CLUSTER)
+    _, plan = plan_for(CLUSTER)
     order = [(m.namespace, m.risk) for wave in plan.waves for m in wave.moves]
     held = [n for n, risk in order if risk is Risk.HELD]
     assert "legacy" in held, order  # the ExternalName alias change is high
