@@ -97,6 +97,27 @@ class _World:
         return list(self.snapshot.of_kind("VirtualService"))
 
     @cached_property
+    def unverified_tls_rules(self) -> tuple[Mapping[str, list[K8sObject]], list[tuple[str, K8sObject]]]:
+        """DestinationRules originating TLS without a CA, by exact host and the wildcard rest.
+
+        Built once so an edge looks up its host instead of scanning every rule (linear, not quadratic).
+        """
+        exact: dict[str, list[K8sObject]] = {}
+        wildcards: list[tuple[str, K8sObject]] = []
+        for rule in self.snapshot.of_kind("DestinationRule"):
+            rule_host = rule.spec.get("host")
+            if not isinstance(rule_host, str) or not any(
+                b.originates_user_tls and not b.has_trust_anchor and not b.skips_verification for b in tls_blocks(rule)
+            ):
+                continue
+            resolved = resolve_short_name(rule_host, rule.namespace)
+            if is_wildcard(resolved):
+                wildcards.append((resolved, rule))
+            else:
+                exact.setdefault(resolved, []).append(rule)
+        return exact, wildcards
+
+    @cached_property
     def service_entry_hosts(self) -> list[str]:
         hosts: list[str] = []
         for entry in self.snapshot.of_kind("ServiceEntry"):
@@ -447,10 +468,14 @@ def _with_certificate_check(
     if not entry or side.decision is Decision.DENY:
         return side
     host = target.label if target.service is None else service_fqdn(target.service)
-    for rule in world.snapshot.of_kind("DestinationRule"):
-        rule_host = rule.spec.get("host")
-        if not isinstance(rule_host, str) or not matches(resolve_short_name(rule_host, rule.namespace), host):
-            continue
+    exact, wildcards = world.unverified_tls_rules
+    if is_wildcard(host):
+        candidates = [rule for rule_host, rules in exact.items() for rule in rules if matches(rule_host, host)]
+    else:
+        candidates = list(exact.get(host, ()))
+    candidates += [rule for rule_host, rule in wildcards if matches(rule_host, host)]
+    candidates.sort(key=lambda rule: (rule.namespace, rule.name))  # the snapshot's order: first match reported
+    for rule in candidates:
         for block in tls_blocks(rule):
             if block.originates_user_tls and not block.has_trust_anchor and not block.skips_verification:
                 reason = (
