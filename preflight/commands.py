@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 import click
 
 from preflight.detectors import registry
+from preflight.engine.clusters import cluster_names, merge_cluster_reports
 from preflight.engine.engine import CheckOptions, run_check
 from preflight.engine.interface import Report
 from preflight.errors import ExitCode, UsageError
@@ -16,7 +18,7 @@ from preflight.kb.interface import Severity
 from preflight.kb.loader import load_knowledge_base
 from preflight.output import write_atomic
 from preflight.plan.owners import DEFAULT_OWNER_LABEL
-from preflight.plan.sections import with_sections
+from preflight.plan.sections import with_sections, with_waivers
 from preflight.resources import demo_cluster_dir
 from preflight.snapshot.loader import LoadOptions, load_snapshot
 from preflight.traffic.loader import load_traffic
@@ -108,6 +110,20 @@ def gate_exit_code(report: Report, include_mitigated: bool) -> int:
     metavar="FILE",
     help="Observed traffic: Prometheus query result, Kiali graph or CSV/YAML edge list (repeatable).",
 )
+@click.option(
+    "--values",
+    "values_files",
+    multiple=True,
+    type=click.Path(),
+    metavar="FILE",
+    help="Helm values of the istiod/base/gateway charts (repeatable): install inputs read for mitigations.",
+)
+@click.option(
+    "--cluster-names",
+    "cluster_names_option",
+    metavar="A,B",
+    help="One name per snapshot: check each snapshot as its own cluster and report them together.",
+)
 def check_command(
     paths: tuple[str, ...],
     snapshots: tuple[str, ...],
@@ -125,6 +141,8 @@ def check_command(
     kubernetes_version: str | None,
     report_date: datetime | None,
     traffic_files: tuple[str, ...],
+    values_files: tuple[str, ...],
+    cluster_names_option: str | None,
 ) -> int:
     """Report which services an upgrade to --to changes, from a snapshot of the cluster.
 
@@ -143,9 +161,20 @@ def check_command(
         kubernetes_version=kubernetes_version,
         report_date=report_date.date() if report_date else None,
     )
-    snapshot = load_snapshot(inputs, LoadOptions(default_namespace=default_namespace))
+    names = cluster_names(cluster_names_option, inputs)
+    load_options = LoadOptions(default_namespace=default_namespace, values_files=values_files)
     traffic = load_traffic(traffic_files) if traffic_files else None
-    report = with_sections(run_check(snapshot, kb, options, traffic), snapshot, owner_label, waivers_file)
+    if names is None:
+        snapshot = load_snapshot(inputs, load_options)
+        report = with_sections(run_check(snapshot, kb, options, traffic), snapshot, owner_label, waivers_file)
+    else:
+        per_cluster = []
+        for name, path in zip(names, inputs, strict=True):
+            snapshot = load_snapshot([path], replace(load_options, cluster_name=name))
+            per_cluster.append((name, with_sections(run_check(snapshot, kb, options, traffic), snapshot, owner_label)))
+        report = merge_cluster_reports(per_cluster)
+        if waivers_file is not None:
+            report = with_waivers(report, waivers_file)
     if outputs:
         for path, text in _render_outputs(report, outputs, format_name):
             write_atomic(path, text)

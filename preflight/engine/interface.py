@@ -51,6 +51,7 @@ class Finding:
     source: SourceRef | None = None
     mitigation_reason: str | None = None  # why it counts as mitigated
     details: Mapping[str, str] = field(default_factory=dict)
+    cluster: str | None = None  # set when one report covers several clusters
 
 
 @dataclass(frozen=True)

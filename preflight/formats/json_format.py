@@ -70,7 +70,12 @@ def verdict(report: Report) -> str:
 
 
 def finding_id(finding: Finding) -> str:
-    return f"{finding.change}:{finding.resource.kind}/{finding.resource.namespace}/{finding.resource.name}"
+    """Stable across runs: change, cluster, resource, and what tells findings on one resource apart."""
+    local = f"{finding.change}:{finding.resource.kind}/{finding.resource.namespace}/{finding.resource.name}"
+    for discriminator in ("edge", "phase"):  # one call path; one phase of the canary
+        if finding.details.get(discriminator):
+            local += f"@{finding.details[discriminator]}"
+    return f"{finding.cluster}/{local}" if finding.cluster else local
 
 
 def _finding_ref(finding: Finding) -> dict[str, Any]:
@@ -105,6 +110,7 @@ def finding_document(finding: Finding, entry: KBEntry | None) -> dict[str, Any]:
         ),
         "services": [str(s) for s in finding.services],
         "message": finding.message,
+        **({"cluster": finding.cluster} if finding.cluster else {}),
     }
 
 

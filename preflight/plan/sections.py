@@ -25,12 +25,17 @@ def with_sections(
     """The report with teams, waivers (when a file is given), the canary plan and the mesh footprint."""
     report = replace(report, teams=owning_teams(snapshot, owner_label))
     if waivers_file is not None:
-        waivers = load_waivers(waivers_file)
-        reviewed = review(waivers, report.findings, today or date.today(), waivers_file)
-        report = replace(report, waivers=reviewed, extra={**report.extra, "waivers": waivers_to_json(reviewed)})
+        report = with_waivers(report, waivers_file, today)
     control_plane = read_control_plane(snapshot)
     return replace(
         report,
         canary_plan=canary_plan(snapshot, report, control_plane),
         footprint=mesh_footprint(snapshot, report),
     )
+
+
+def with_waivers(report: Report, waivers_file: str, today: date | None = None) -> Report:
+    """The report with ``--waivers`` reviewed against its findings (waived ones no longer fail the gate)."""
+    waivers = load_waivers(waivers_file)
+    reviewed = review(waivers, report.findings, today or date.today(), waivers_file)
+    return replace(report, waivers=reviewed, extra={**report.extra, "waivers": waivers_to_json(reviewed)})

@@ -52,7 +52,10 @@ class EdgeOutcome:
         """A stable name for the edge, which findings reference."""
         src, dst = self.edge.source, self.edge.destination
         port = dst.service_port or dst.target_port or ""
-        parts = [str(src), str(dst.service_ref or dst.workload or dst.host or "unknown"), str(port), self.edge.protocol]
+        target = str(dst.service_ref or dst.workload or dst.host or "unknown")
+        if dst.service_ref and dst.workload:
+            target += f"[{dst.workload}]"  # declared edges reach each workload of a service separately
+        parts = [str(src), target, str(port), self.edge.protocol]
         if self.edge.method or self.edge.path:
             parts.append(f"{self.edge.method or '*'} {self.edge.path or '*'}")
         parts.append(self.edge.origin.value)

@@ -25,7 +25,26 @@ _CREDENTIAL_MARKERS = re.compile(
     r"\bxox[abprs]-[A-Za-z0-9-]{10,}|"  # Slack token
     r"://[^/\s:@]+:[^/\s@]+@",  # credentials inside a URL
 )
-_CREDENTIAL_NAMES = re.compile(r"(PASS|SECRET|TOKEN|KEY|CREDENTIAL|AUTH|PRIVATE|CERT)", re.IGNORECASE)
+# Whole words of a variable name that say its value is a credential. Matched per word, so
+# Istio flags such as VERIFY_CERTIFICATE_AT_CLIENT or ENABLE_DEBUG_ENDPOINT_AUTH keep their values.
+_CREDENTIAL_WORDS = frozenset(
+    {
+        "PASSWORD",
+        "PASSWD",
+        "PASS",
+        "PWD",
+        "SECRET",
+        "SECRETS",
+        "TOKEN",
+        "TOKENS",
+        "KEY",
+        "KEYS",
+        "APIKEY",
+        "CREDENTIAL",
+        "CREDENTIALS",
+        "PRIVATE",
+    }
+)
 
 
 # Image and content digests are long hex runs, but public identifiers rather than keys.
@@ -47,7 +66,7 @@ def redact_env_value(container: str, name: str, value: Any) -> Any:
     if (
         container in FLAG_CONTAINERS
         and _FLAG_NAME.match(name)
-        and not _CREDENTIAL_NAMES.search(name)
+        and not _names_a_credential(name)
         and _HARMLESS_VALUE.match(value)
         and not looks_like_credential(value)
     ):
@@ -186,7 +205,7 @@ def _redact_argument_list(arguments: list[Any]) -> list[Any]:
             continue
         value_is_secret = False
         flag = _CREDENTIAL_FLAG.match(argument)
-        if flag is not None and _CREDENTIAL_NAMES.search(flag.group(1)):
+        if flag is not None and _names_a_credential(flag.group(1)):
             value = flag.group(3)
             if value is None:
                 value_is_secret = True
@@ -231,3 +250,7 @@ def sanitize_exported(body: dict[str, Any]) -> None:
     if body.get("kind") == "ConfigMap" and isinstance(body.get("binaryData"), dict):
         body["binaryData"] = {key: REDACTED for key in body["binaryData"]}
     redact_strings(body)
+
+
+def _names_a_credential(name: str) -> bool:
+    return any(word in _CREDENTIAL_WORDS for word in re.split(r"[^A-Za-z0-9]+", name.upper()))

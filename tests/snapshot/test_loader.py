@@ -208,3 +208,43 @@ def test_missing_path_and_empty_directory_are_errors(tmp_path: Path) -> None:
 def test_documents_that_are_not_kubernetes_objects_are_skipped(tmp_path: Path) -> None:
     path = write(tmp_path, "values.yaml", "replicaCount: 3\n---\n" + SERVICE)
     assert len(load_snapshot([str(path)])) == 1
+
+
+@pytest.mark.parametrize(
+    "flag", ["VERIFY_CERTIFICATE_AT_CLIENT", "ENABLE_DEBUG_ENDPOINT_AUTH", "AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY"]
+)
+def test_istio_flags_whose_names_mention_certificates_or_auth_keep_their_values(tmp_path: Path, flag: str) -> None:
+    text = f"""\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: istiod, namespace: istio-system}}
+spec:
+  template:
+    spec:
+      containers:
+      - name: discovery
+        env:
+        - {{name: {flag}, value: "false"}}
+"""
+    snapshot = load_snapshot([str(write(tmp_path, "istiod.yaml", text))])
+    env = snapshot.of_kind("Deployment")[0].spec["template"]["spec"]["containers"][0]["env"]
+    assert env[0]["value"] == "false"
+
+
+@pytest.mark.parametrize("name", ["DB_PASSWORD", "API_TOKEN", "SIGNING_KEY", "client-secret"])
+def test_credential_named_flags_on_istiod_are_redacted(tmp_path: Path, name: str) -> None:
+    text = f"""\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: istiod, namespace: istio-system}}
+spec:
+  template:
+    spec:
+      containers:
+      - name: discovery
+        env:
+        - {{name: {name}, value: "hunter2"}}
+"""
+    snapshot = load_snapshot([str(write(tmp_path, "istiod.yaml", text))])
+    env = snapshot.of_kind("Deployment")[0].spec["template"]["spec"]["containers"][0]["env"]
+    assert env[0]["value"] == REDACTED
