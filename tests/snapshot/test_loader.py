@@ -211,7 +211,8 @@ def test_documents_that_are_not_kubernetes_objects_are_skipped(tmp_path: Path) -
 
 
 @pytest.mark.parametrize(
-    "flag", ["VERIFY_CERTIFICATE_AT_CLIENT", "ENABLE_DEBUG_ENDPOINT_AUTH", "AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY"]
+    "flag",
+    ["VERIFY_CERTIFICATE_AT_CLIENT", "ENABLE_DEBUG_ENDPOINT_AUTH", "AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY"],
 )
 def test_istio_flags_whose_names_mention_certificates_or_auth_keep_their_values(tmp_path: Path, flag: str) -> None:
     text = f"""\
