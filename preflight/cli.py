@@ -32,7 +32,7 @@ Exit codes:
 class PreflightGroup(click.Group):
     """Maps every failure to one line and an exit code, in one place, so a gate fails closed."""
 
-    def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
         try:
             result = super().main(*args, **kwargs)
