@@ -132,3 +132,17 @@ def test_invalid_kb_overlay_exits_2(tmp_path: Path) -> None:
 def test_help_documents_exit_codes() -> None:
     result = run("--help")
     assert "Exit codes" in result.stdout and "internal error" in result.stdout
+
+
+def test_reports_are_readable_like_any_file_the_user_writes(tmp_path: Path) -> None:
+    out = tmp_path / "report.json"
+    run("check", CLUSTER, "--to", "1.22.0", "--output", str(out))
+    assert out.stat().st_mode & 0o777 == 0o666 & ~_current_umask()
+
+
+def _current_umask() -> int:
+    import os
+
+    current = os.umask(0)
+    os.umask(current)
+    return current

@@ -28,14 +28,19 @@ _CHART_COLOURS = {"critical": "#8b0000", "high": "#b42318", "medium": "#9a6700",
 
 @dataclass(frozen=True)
 class Row:
-    """One affected (or waived) finding on one service, as a table row."""
+    """The affected (or waived) findings of one change on one service, as one table row."""
 
     service: str
     namespace: str
     team: str
-    finding: Finding
+    finding: Finding  # the first; the row speaks for all of them
     waiver: Any  # the Waiver accepting it, or None
     anchor: str
+    more: tuple[Finding, ...] = ()  # the same change on other resources or callers of this service
+
+    @property
+    def count(self) -> int:
+        return 1 + len(self.more)
 
 
 @dataclass(frozen=True)
@@ -73,7 +78,7 @@ def render(report: Report) -> str:
         report=report,
         verdict=verdict(report),
         counts=report.counts(),
-        open_counts=Counter(r.finding.severity.value for r in rows if r.waiver is None),
+        open_counts=_open_counts(rows),
         entries=report.entries,
         rows=rows,
         teams=teams,
@@ -106,22 +111,37 @@ def render(report: Report) -> str:
 def _rows(report: Report) -> list[Row]:
     rows = []
     for impact in report.services:
+        # One row per change and waiver on a service: a change reaching a service through
+        # many callers or workloads reads as one thing to fix, with the details folded.
+        grouped: dict[tuple[str, int], tuple[Any, list[Finding]]] = {}
         for finding in impact.findings:
             if finding.status is not FindingStatus.AFFECTED:
                 continue
             waiver = report.waivers.waiver_for(finding) if report.waivers is not None else None
+            grouped.setdefault((finding.change, id(waiver)), (waiver, []))[1].append(finding)
+        for waiver, findings in grouped.values():
+            first = findings[0]
             rows.append(
                 Row(
                     service=str(impact.service),
                     namespace=impact.service.namespace,
                     team=team_of(report.teams, impact.service.namespace),
-                    finding=finding,
+                    finding=first,
                     waiver=waiver,
-                    anchor=_slug(f"{impact.service}-{finding_id(finding)}"),
+                    anchor=_slug(f"{impact.service}-{finding_id(first)}"),
+                    more=tuple(findings[1:]),
                 )
             )
     rows.sort(key=lambda r: (-r.finding.severity.rank, r.team, r.service, r.finding.change))
     return rows
+
+
+def _open_counts(rows: Iterable[Row]) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for row in rows:
+        if row.waiver is None:
+            counts[row.finding.severity.value] += row.count
+    return counts
 
 
 def _grouped(rows: Iterable[Row]) -> list[tuple[str, list[tuple[str, list[Row]]]]]:
@@ -155,7 +175,10 @@ def _coverage(report: Report) -> list[dict[str, Any]]:
 
 
 def _severity_bars(rows: list[Row]) -> list[Bar]:
-    counts = Counter(r.finding.severity.value for r in rows if r.waiver is None)
+    counts: Counter[str] = Counter()
+    for row in rows:
+        if row.waiver is None:
+            counts[row.finding.severity.value] += row.count
     return [Bar(s.value, ((s.value, counts[s.value]),)) for s in SEVERITIES if counts[s.value]]
 
 
@@ -163,7 +186,7 @@ def _team_bars(rows: list[Row]) -> list[Bar]:
     by_team: dict[str, Counter[str]] = defaultdict(Counter)
     for row in rows:
         if row.waiver is None:
-            by_team[row.team][row.finding.severity.value] += 1
+            by_team[row.team][row.finding.severity.value] += row.count
     bars = [Bar(team, tuple((s.value, c[s.value]) for s in SEVERITIES if c[s.value])) for team, c in by_team.items()]
     return sorted(bars, key=lambda b: (-b.total, b.label))
 
