@@ -106,14 +106,14 @@ def _runs_proxy_as_init_container(workload: Workload) -> bool:
 def _owned_by_job(obj: K8sObject) -> bool:
     owners = obj.metadata.get("ownerReferences")
     return isinstance(owners, list) and any(
-        isinstance(o, Mapping) and o.get("kind") in _JOB_KINDS for o in owners
+        isinstance(o, Mapping) and str(o.get("kind")) in _JOB_KINDS for o in owners
     )
 
 
 def _mentions_proxy(workload: Workload) -> bool:
     for key in ("initContainers", "containers"):
         for container in list_at(workload.pod_spec, key):
-            if not isinstance(container, Mapping) or container.get("name") in _ISTIO_INIT_CONTAINERS:
+            if not isinstance(container, Mapping) or str(container.get("name")) in _ISTIO_INIT_CONTAINERS:
                 continue
             text = " ".join(
                 str(part) for part in [*list_at(container, "command"), *list_at(container, "args")]
