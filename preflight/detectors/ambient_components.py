@@ -18,10 +18,6 @@ Parameters:
   parts: any of namespaces, workloads, ztunnel, cni, waypoints (required).
   cni_only_with_ambient: report istio-cni only when ambient is in use (default false).
   note: a sentence appended to every message, saying what changes for the part.
-  unless_install_values: node-agent (ztunnel, cni) hits are left out when the snapshot's
-    Helm values or IstioOperator set one of these dotted keys to the given value — the
-    chart value that keeps the old behaviour, which the engine's istiod-only mitigation
-    check cannot read.
 """
 
 from __future__ import annotations
@@ -39,14 +35,12 @@ from preflight.istio.ambient import (
     waypoints,
     ztunnel_daemonsets,
 )
-from preflight.istio.install_values import install_values, is_true
 from preflight.snapshot.interface import ServiceRef
 
 PARAMETERS: Mapping[str, str] = {
     "parts": "namespaces, workloads, ztunnel, cni and/or waypoints",
     "cni_only_with_ambient": "report istio-cni only when ambient is in use",
     "note": "sentence appended to every message",
-    "unless_install_values": "chart values (dotted key: value) that keep the old behaviour for node agents",
 }
 
 
@@ -54,9 +48,6 @@ def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]
     snapshot = context.snapshot
     parts = {str(p) for p in params.get("parts") or []}
     note = f": {params['note']}" if params.get("note") else ""
-    keep_old = params.get("unless_install_values") or {}
-    if any(is_true(v.value) == is_true(keep_old[v.key]) for v in install_values(snapshot, keep_old)):
-        parts -= {"ztunnel", "cni"}
     captured = ambient_workloads(snapshot)
     carried: tuple[ServiceRef, ...] = tuple(sorted({s for w in captured for s in snapshot.services_of_workload(w)}))
     if "namespaces" in parts:

@@ -142,7 +142,9 @@ def _apply(
     hits = list(detector.detect(context, entry.detector.params))
     if not hits:
         return [], ChangeOutcome(entry, ChangeStatus.NOT_PRESENT)
-    verdict = mitigation.assess(entry, context.control_plane, context.path.target, kb.compatibility_profiles)
+    verdict = mitigation.assess(
+        entry, context.control_plane, context.path.target, kb.compatibility_profiles, context.snapshot
+    )
     status = FindingStatus.MITIGATED if verdict.mitigated else FindingStatus.AFFECTED
     findings = [_finding(entry, hit, status, verdict.reason, scope) for hit in _unique(hits)]
     change_status = ChangeStatus.MITIGATED if verdict.mitigated else ChangeStatus.HIT

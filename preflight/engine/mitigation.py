@@ -14,7 +14,9 @@ from typing import Any
 
 from preflight.errors import VersionError
 from preflight.istio.control_plane import ControlPlane, Revision
+from preflight.istio.install_values import install_values
 from preflight.kb.interface import KBEntry, Mitigation
+from preflight.snapshot.model import Snapshot
 from preflight.versions import IstioVersion, parse_version
 
 
@@ -30,8 +32,14 @@ def assess(
     control_plane: ControlPlane,
     target: IstioVersion,
     shipped_profiles: Mapping[str, tuple[str, ...]],
+    snapshot: Snapshot | None = None,
 ) -> MitigationVerdict:
     mitigation = entry.mitigation
+    if mitigation.install_values and snapshot is not None:
+        # Chart values of node agents (istio-cni, ztunnel) are not per istiod revision.
+        for found in install_values(snapshot, mitigation.install_values):
+            if _same(found.value, mitigation.install_values[found.key]):
+                return MitigationVerdict(True, f"{found.source.ref} sets {found.key} to keep the old behaviour")
     if not mitigation.is_available or not control_plane.revisions:
         return MitigationVerdict(False)
     reasons: list[str] = []
@@ -60,9 +68,24 @@ def _revision_keeps_old_behaviour(
         for key, value in mitigation.mesh_config.items()
     ):
         return f"{label} mesh config sets {', '.join(sorted(mitigation.mesh_config))}", None
+    if mitigation.compatibility_profiles and revision.compatibility_version:
+        restoring = mitigation.compatibility_profiles.get(target.minor_text, ())
+        if _minor(revision.compatibility_version) in restoring:
+            return f"{label} sets compatibilityVersion {_minor(revision.compatibility_version)}", None
+        return None, (
+            f"{label} sets compatibilityVersion {revision.compatibility_version}, but at {target.minor_text} only "
+            f"profile(s) {', '.join(restoring) or 'none'} restore this behaviour"
+        )
     if mitigation.compatibility_version and revision.compatibility_version:
         return _compatibility(mitigation.compatibility_version, revision, label, target, shipped_profiles)
     return None, None
+
+
+def _minor(version: str) -> str:
+    try:
+        return parse_version(version).minor_text
+    except VersionError:
+        return version
 
 
 def _compatibility(
@@ -90,4 +113,5 @@ def _compatibility(
 def _same(actual: Any, expected: Any) -> bool:
     if actual is None:
         return False
+    # YAML booleans and strings mean the same to istiod and Helm: False == "false".
     return str(actual).strip().lower() == str(expected).strip().lower()

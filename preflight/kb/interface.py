@@ -42,18 +42,30 @@ class Mitigation:
     """How to keep the old behaviour, and what in a snapshot shows it is already kept.
 
     Any one mechanism is enough: every pilot ``env`` flag at its value on every istiod
-    that is upgraded, every ``mesh_config`` key (dotted path; ``None`` = any value), or a
-    ``compatibilityVersion`` at or below ``compatibility_version`` that the target still ships.
+    that is upgraded, every ``mesh_config`` key (dotted path; ``None`` = any value), a
+    ``compatibilityVersion`` at or below ``compatibility_version`` that the target still
+    ships — or, where upstream profiles are uneven, one listed for the target minor in
+    ``compatibility_profiles`` —, or one of the ``install_values`` (chart values such as the
+    istio-cni chart's, alternative spellings of one setting) in Helm values or an IstioOperator.
     """
 
     text: str
     env: Mapping[str, str] = field(default_factory=dict)
     mesh_config: Mapping[str, Any] = field(default_factory=dict)
     compatibility_version: str | None = None
+    # target minor → the compatibilityVersion profiles that really restore the behaviour there
+    compatibility_profiles: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    install_values: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def is_available(self) -> bool:
-        return bool(self.env or self.mesh_config or self.compatibility_version)
+        return bool(
+            self.env
+            or self.mesh_config
+            or self.compatibility_version
+            or self.compatibility_profiles
+            or self.install_values
+        )
 
 
 @dataclass(frozen=True)

@@ -241,11 +241,32 @@ def _mitigation(raw: Any, fail: Any) -> Mitigation:
             parse_version(str(compat))
         except VersionError:
             raise fail(f"'mitigation.compatibility_version' '{compat}' is not a version") from None
+    profiles = raw.get("compatibility_profiles") or {}
+    if not isinstance(profiles, Mapping) or not all(
+        isinstance(v, list) and all(isinstance(p, str) for p in v) for v in profiles.values()
+    ):
+        raise fail("'mitigation.compatibility_profiles' must map a target minor to a list of profile versions")
+    for target, listed in profiles.items():
+        for version in (str(target), *listed):
+            try:
+                parse_version(version)
+            except VersionError:
+                raise fail(f"'mitigation.compatibility_profiles' has '{version}', which is not a version") from None
+    install = raw.get("install_values") or {}
+    if not isinstance(install, Mapping):
+        raise fail("'mitigation.install_values' must map dotted chart value keys to values")
+    unknown = sorted(
+        set(raw) - {"text", "env", "mesh_config", "compatibility_version", "compatibility_profiles", "install_values"}
+    )
+    if unknown:
+        raise fail(f"'mitigation' has unknown field(s): {', '.join(unknown)}")
     return Mitigation(
         text=raw["text"].strip(),
         env={str(k): v for k, v in env.items()},
         mesh_config={str(k): v for k, v in mesh_config.items()},
         compatibility_version=str(compat) if compat is not None else None,
+        compatibility_profiles={str(k): tuple(v) for k, v in profiles.items()},
+        install_values={str(k): v for k, v in install.items()},
     )
 
 

@@ -87,16 +87,3 @@ def test_cni_without_ambient_is_skipped_when_asked() -> None:
 
 def test_sidecar_mesh_has_no_ambient_namespaces() -> None:
     assert run_detector("ambient_components", SIDECAR_ONLY, {"parts": ["namespaces", "workloads", "ztunnel"]}) == []
-
-
-def test_chart_value_keeping_old_behaviour_drops_node_agent_hits() -> None:
-    values = """
----
-apiVersion: preflight/v1
-kind: HelmValues
-metadata: {name: istio-cni, namespace: istio-system}
-values: {ambient: {reconcileIptablesOnStartup: false}}
-"""
-    params = {"parts": ["cni"], "unless_install_values": {"ambient.reconcileIptablesOnStartup": False}}
-    assert run_detector("ambient_components", AMBIENT + values, params) == []
-    assert len(run_detector("ambient_components", AMBIENT, params)) == 1
