@@ -124,6 +124,11 @@ def gate_exit_code(report: Report, include_mitigated: bool) -> int:
     metavar="A,B",
     help="One name per snapshot: check each snapshot as its own cluster and report them together.",
 )
+@click.option(
+    "--allow-incomplete",
+    is_flag=True,
+    help="Report even when the snapshot's manifest says some kinds could not be exported (forbidden).",
+)
 def check_command(
     paths: tuple[str, ...],
     snapshots: tuple[str, ...],
@@ -143,6 +148,7 @@ def check_command(
     traffic_files: tuple[str, ...],
     values_files: tuple[str, ...],
     cluster_names_option: str | None,
+    allow_incomplete: bool,
 ) -> int:
     """Report which services an upgrade to --to changes, from a snapshot of the cluster.
 
@@ -160,6 +166,7 @@ def check_command(
         timestamp=not no_timestamp,
         kubernetes_version=kubernetes_version,
         report_date=report_date.date() if report_date else None,
+        allow_incomplete=allow_incomplete,
     )
     names = cluster_names(cluster_names_option, inputs)
     load_options = LoadOptions(default_namespace=default_namespace, values_files=values_files)

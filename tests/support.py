@@ -19,7 +19,8 @@ def snapshot_from_yaml(text: str, name: str = "fixture.yaml") -> Snapshot:
     """A snapshot from multi-document YAML (dedented), loaded exactly as files are."""
     state = _LoadState()
     _load_bytes(name, textwrap.dedent(text).encode(), LoadOptions(), state)
-    return Snapshot(state.objects, SnapshotInfo(sources=(name,), kubernetes_version=state.kubernetes_version))
+    info = SnapshotInfo(sources=(name,), kubernetes_version=state.kubernetes_version, manifest=state.manifest)
+    return Snapshot(state.objects, info)
 
 
 def context_from_yaml(text: str, source: str = "1.20.0", target: str = "1.22.0") -> DetectorContext:

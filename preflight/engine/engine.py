@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
@@ -11,6 +11,7 @@ from preflight.detectors import registry
 from preflight.detectors.interface import DetectorContext, Hit
 from preflight.engine import mitigation
 from preflight.engine.interface import ChangeOutcome, ChangeStatus, Finding, FindingStatus, Report
+from preflight.errors import InputError, Location, VersionError
 from preflight.istio.control_plane import ControlPlane, read_control_plane
 from preflight.istio.scoping import Scope
 from preflight.kb.interface import KBEntry, KnowledgeBase, Severity
@@ -32,12 +33,11 @@ class CheckOptions:
     timestamp: bool = True
     notes: tuple[str, ...] = field(default_factory=tuple)
     kubernetes_version: str | None = None  # overrides the snapshot's server version
+    allow_incomplete: bool = False  # report on a snapshot whose export could not read every kind
     report_date: date | None = None  # the support window is judged on this day (default: today)
 
 
 def resolve_path(options: CheckOptions, control_plane: ControlPlane, kb: KnowledgeBase) -> tuple[UpgradePath, str]:
-    from preflight.errors import VersionError
-
     if options.source is not None:
         return upgrade_path(options.source, options.target, list(kb.minors)), "given with --from"
     detected, how = control_plane.detected_version()
@@ -54,6 +54,14 @@ def run_check(
     ``traffic`` is observed traffic (``--traffic``); without it, the edges the snapshot
     declares are simulated and the report says coverage is partial.
     """
+    gaps = incompleteness(snapshot)
+    if gaps and not options.allow_incomplete:
+        raise InputError(
+            f"the snapshot is incomplete: {gaps[0]}"
+            + (f" (and {len(gaps) - 1} more)" if len(gaps) > 1 else "")
+            + "; a report on it could miss affected services. Re-export with more access, or pass --allow-incomplete",
+            Location(snapshot.info.sources[0] if snapshot.info.sources else "snapshot"),
+        )
     control_plane = read_control_plane(snapshot)
     path, version_note = resolve_path(options, control_plane, kb)
     context = DetectorContext(snapshot, control_plane, path)
@@ -75,7 +83,7 @@ def run_check(
     simulation = _simulate(snapshot, control_plane, kb, path, outcomes, traffic)
     findings.extend(_with_sources(findings_for_changed_edges(simulation, kb.entries), snapshot))
     findings.sort(key=lambda f: (-f.severity.rank, f.change, f.resource, f.message))
-    notes = [*options.notes, *readiness.notes, *traffic.notes, *simulation.notes]
+    notes = [*gaps, *options.notes, *readiness.notes, *traffic.notes, *simulation.notes]
     if not control_plane.revisions:
         notes.append(
             "The snapshot has no istiod Deployment, IstioOperator or Helm values: flags that keep old "
@@ -99,6 +107,21 @@ def run_check(
         extra={"platform": platform_to_json(readiness), "edges": edges_to_json(simulation)},
         simulation=simulation,
     )
+
+
+def incompleteness(snapshot: Snapshot) -> list[str]:
+    """What the export manifest says it could not read, one sentence per list, with what it costs."""
+    manifest = snapshot.info.manifest
+    if not manifest or manifest.get("complete") is not False:
+        return []
+    gaps = []
+    for item in manifest.get("forbidden") or []:
+        if not isinstance(item, Mapping):
+            continue
+        where = f" in namespace {item['namespace']}" if item.get("namespace") else ""
+        impact = f": {item['impact']}" if item.get("impact") else ""
+        gaps.append(f"the export was not allowed to list {item.get('resource', 'a resource')}{where}{impact}")
+    return gaps or ["the export manifest marks the snapshot incomplete"]
 
 
 def _simulate(

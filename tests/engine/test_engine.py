@@ -121,3 +121,29 @@ def test_oldest_of_several_revisions_is_the_source_and_the_note_says_so() -> Non
     report = check(CLUSTER + istiod("1.21.1") + istiod("1.20.5", name="istiod-old", revision="old"))
     assert report.source_version == "1.20.5"
     assert "pass --from" in report.version_note
+
+
+INCOMPLETE_MANIFEST = """
+---
+apiVersion: preflight/v1
+kind: SnapshotManifest
+cluster: prod
+complete: false
+forbidden:
+- {resource: authorizationpolicies.security.istio.io, namespace: payments, message: forbidden,
+   impact: AuthorizationPolicies of this namespace are missing}
+"""
+
+
+def test_incomplete_snapshot_is_refused_so_the_gate_fails_closed() -> None:
+    from preflight.errors import InputError
+
+    with pytest.raises(InputError, match="incomplete: the export was not allowed to list authorizationpolicies"):
+        check(CLUSTER + istiod() + INCOMPLETE_MANIFEST)
+
+
+def test_incomplete_snapshot_is_reported_with_its_gaps_when_allowed() -> None:
+    kb = load_knowledge_base([FIXTURE_KB], include_builtin=False)
+    options = CheckOptions(target=parse_version("1.22.0"), timestamp=False, allow_incomplete=True)
+    report = run_check(snapshot_from_yaml(CLUSTER + istiod() + INCOMPLETE_MANIFEST), kb, options)
+    assert any("AuthorizationPolicies of this namespace are missing" in note for note in report.notes)
