@@ -49,6 +49,7 @@ from typing import Any
 from preflight.istio.authorization import is_dry_run, policy_action
 from preflight.istio.control_plane import ControlPlane
 from preflight.istio.identity import parse_identity, principal_matches
+from preflight.istio.matching import value_matches
 from preflight.istio.scoping import GATEWAY_NAME_LABEL, Scope
 from preflight.snapshot.interface import K8sObject, ObjectRef, ServiceRef, SourceRef, Workload, list_at
 from preflight.snapshot.model import Snapshot
@@ -194,19 +195,6 @@ def _is_l7_only(section: str, key: str, request: Request) -> bool:
     if section == "operation":
         return key in _HTTP_OPERATION_FIELDS
     return key.startswith("request.")
-
-
-def value_matches(pattern: str, value: str, ignore_case: bool = False) -> bool:
-    """Istio's string match: ``*`` (present), ``*suffix``, ``prefix*`` or exact."""
-    if ignore_case:
-        pattern, value = pattern.lower(), value.lower()
-    if pattern == "*":
-        return bool(value)
-    if pattern.startswith("*"):
-        return value.endswith(pattern[1:])
-    if pattern.endswith("*"):
-        return value.startswith(pattern[:-1])
-    return value == pattern
 
 
 @lru_cache(maxsize=4096)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from preflight.istio.matching import value_matches
+
 SPIFFE_SCHEME = "spiffe://"
 UNKNOWN = "unknown"
 
@@ -57,12 +59,4 @@ def normalise_principal(value: str | None) -> str | None:
 
 def principal_matches(pattern: str, principal: str) -> bool:
     """Does an AuthorizationPolicy principal value match an identity (either form)?"""
-    candidate = principal.removeprefix(SPIFFE_SCHEME)
-    pattern = pattern.removeprefix(SPIFFE_SCHEME)
-    if pattern == "*":
-        return bool(candidate)
-    if pattern.startswith("*"):
-        return candidate.endswith(pattern[1:])
-    if pattern.endswith("*"):
-        return candidate.startswith(pattern[:-1])
-    return candidate == pattern
+    return value_matches(pattern.removeprefix(SPIFFE_SCHEME), principal.removeprefix(SPIFFE_SCHEME))

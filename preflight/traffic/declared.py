@@ -25,6 +25,7 @@ from preflight.istio.control_plane import ControlPlane, read_control_plane
 from preflight.istio.hosts import resolve_short_name
 from preflight.istio.identity import parse_identity, principal_matches, spiffe_id
 from preflight.istio.injection import membership
+from preflight.istio.matching import value_matches
 from preflight.istio.routing import ROUTE_SECTIONS
 from preflight.istio.scoping import Scope
 from preflight.snapshot.interface import K8sObject, Workload, list_at, string_map
@@ -80,7 +81,7 @@ class _Declared:
     def callers_by_namespace(self, pattern: str) -> list[Source]:
         if pattern.strip() in ("", "*"):
             return []
-        namespaces = [ns for ns in self.snapshot.namespaces if _glob(pattern, ns)]
+        namespaces = [ns for ns in self.snapshot.namespaces if value_matches(pattern, ns)]
         if not namespaces and "*" not in pattern:
             return [Source(namespace=pattern)]
         found: list[Source] = []
@@ -211,14 +212,6 @@ def _with_target_port(destination: Destination, port: int | None) -> Destination
 def _is_istio_gateway(obj: K8sObject) -> bool:
     group = obj.ref.api_version.split("/", 1)[0]
     return group == _ISTIO_GATEWAY_GROUP or (not group and "selector" in obj.spec)
-
-
-def _glob(pattern: str, value: str) -> bool:
-    if pattern.startswith("*"):
-        return value.endswith(pattern[1:])
-    if pattern.endswith("*"):
-        return value.startswith(pattern[:-1])
-    return pattern == value
 
 
 def _evidence(obj: K8sObject) -> str:
