@@ -4,9 +4,10 @@
   no pods (the service's endpoints are managed by hand).
 * Kubernetes ``LabelSelector`` (``matchLabels`` + ``matchExpressions``); an empty one
   selects everything.
-* Istio ``WorkloadSelector`` (``selector.matchLabels``) on AuthorizationPolicy,
-  PeerAuthentication, RequestAuthentication, Sidecar, EnvoyFilter, Telemetry,
-  WasmPlugin: missing or empty means every workload of the policy's namespace.
+* Istio workload selectors: ``selector.matchLabels`` on AuthorizationPolicy,
+  PeerAuthentication, RequestAuthentication, Telemetry and WasmPlugin;
+  ``workloadSelector.labels`` on Sidecar and EnvoyFilter. Missing or empty means every
+  workload of the resource's namespace.
 """
 
 from __future__ import annotations
@@ -53,14 +54,16 @@ def matches_label_selector(selector: Mapping[str, Any] | None, labels: Mapping[s
 
 
 def workload_selector_labels(spec: Mapping[str, Any]) -> Mapping[str, str] | None:
-    """``spec.selector.matchLabels`` of an Istio policy; ``None`` when the policy has no selector."""
-    selector = spec.get("selector") if isinstance(spec, Mapping) else None
-    if not isinstance(selector, Mapping):
+    """The labels an Istio resource selects workloads by; ``None`` when it selects none (namespace-wide)."""
+    if not isinstance(spec, Mapping):
         return None
-    match_labels = selector.get("matchLabels")
-    if not isinstance(match_labels, Mapping) or not match_labels:
-        return None
-    return {str(k): str(v) for k, v in match_labels.items()}
+    for field, labels_key in (("selector", "matchLabels"), ("workloadSelector", "labels")):
+        selector = spec.get(field)
+        if isinstance(selector, Mapping):
+            labels = selector.get(labels_key)
+            if isinstance(labels, Mapping) and labels:
+                return {str(k): str(v) for k, v in labels.items()}
+    return None
 
 
 class LabelIndex(Generic[T]):
