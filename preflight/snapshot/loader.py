@@ -153,6 +153,19 @@ class _LineRecordingLoader(yaml.CSafeLoader):
             _refuse_alias_bomb(node)
         return super().construct_document(node)
 
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        # PyYAML keeps the last of two equal keys silently; kubectl refuses them, and a hidden
+        # second value is exactly what a reviewer of a hand-written manifest would miss.
+        keys = [(key.tag, key.value) for key, _ in node.value if isinstance(key, yaml.ScalarNode)]
+        if len(keys) != len(set(keys)):
+            seen: set[tuple[str, Any]] = set()
+            for key, _ in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.value != "<<":
+                    if (key.tag, key.value) in seen:
+                        raise _DuplicateKey(str(key.value), key.start_mark.line + 1)
+                    seen.add((key.tag, key.value))
+        return super().construct_mapping(node, deep=deep)
+
 
 def _refuse_alias_bomb(root: yaml.Node) -> None:
     sizes: dict[int, int] = {}
@@ -181,6 +194,12 @@ class _AliasBomb(Exception):
         self.line = line
 
 
+class _DuplicateKey(Exception):
+    def __init__(self, key: str, line: int) -> None:
+        self.key = key
+        self.line = line
+
+
 def _parse_yaml(name: str, text: str, has_anchors: bool) -> list[tuple[Any, int | None, list[int | None]]]:
     loader = _LineRecordingLoader(text)
     loader.check_expansion = has_anchors
@@ -204,6 +223,8 @@ def _parse_yaml(name: str, text: str, has_anchors: bool) -> list[tuple[Any, int 
             f"YAML aliases expand to more than {MAX_EXPANDED_NODES} nodes (alias bomb?)",
             Location(name, bomb.line),
         ) from None
+    except _DuplicateKey as duplicate:
+        raise InputError(f"duplicate key '{duplicate.key[:80]}'", Location(name, duplicate.line)) from None
     except RecursionError:
         raise InputError("YAML is nested too deeply", Location(name)) from None
     finally:
@@ -219,6 +240,36 @@ def _parse_json(name: str, text: str) -> list[tuple[Any, int | None, list[int | 
     except RecursionError:
         raise InputError("JSON is nested too deeply", Location(name)) from None
     return [(data, 1, [])]
+
+
+def _json_item_line(data: bytes, position: int) -> int | None:
+    """The line of ``items[position]`` of a top-level JSON List, or ``None`` when it cannot be found."""
+    text = data.decode("utf-8-sig", "replace")
+    decoder = json.JSONDecoder()
+    try:
+        index = _past_space(text, 0)
+        if text[index] != "{":
+            return None
+        index += 1
+        while True:
+            key, index = decoder.raw_decode(text, _past_space(text, index))
+            index = _past_space(text, _past_space(text, index) + 1)  # past the ':'
+            if key == "items" and text[index] == "[":
+                index += 1
+                for _ in range(position):
+                    _, index = decoder.raw_decode(text, _past_space(text, index))
+                    index = _past_space(text, index) + 1  # past the ','
+                return text.count("\n", 0, _past_space(text, index)) + 1
+            _, index = decoder.raw_decode(text, index)
+            index = _past_space(text, index) + 1  # past the ','
+    except (ValueError, IndexError, RecursionError):
+        return None
+
+
+def _past_space(text: str, index: int) -> int:
+    while index < len(text) and text[index] in " \t\r\n":
+        index += 1
+    return index
 
 
 # Building objects ---------------------------------------------------------------------
@@ -248,7 +299,14 @@ def _load_bytes(name: str, data: bytes, options: LoadOptions, state: _LoadState)
                 raise InputError(f"'items' of a {kind} must be a list, found {_type_name(items)}", location)
             for position, item in enumerate(items):
                 item_line = item_lines[position] if position < len(item_lines) else line
-                _add_object(item, Location(name, item_line, index), options, state)
+                try:
+                    _add_object(item, Location(name, item_line, index), options, state)
+                except InputError as error:
+                    if position < len(item_lines) or not isinstance(error.location, Location):
+                        raise
+                    # JSON parsing records no lines; find this item's only now that it is rejected.
+                    found = _json_item_line(data, position)
+                    raise InputError(error.message, Location(name, found or item_line, index)) from None
             continue
         _add_object(document, location, options, state)
 
