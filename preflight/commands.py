@@ -19,7 +19,7 @@ from preflight.kb.loader import load_knowledge_base
 from preflight.output import write_atomic
 from preflight.plan.owners import DEFAULT_OWNER_LABEL
 from preflight.plan.sections import with_sections, with_waivers
-from preflight.resources import demo_cluster_dir
+from preflight.resources import demo_cluster_dir, demo_traffic_file
 from preflight.snapshot.loader import LoadOptions, load_snapshot
 from preflight.traffic.loader import load_traffic
 from preflight.versions import parse_version
@@ -194,11 +194,12 @@ def check_command(
 @click.option("--to", "target", default=DEMO_TARGET, show_default=True, metavar="VERSION", help="Target version.")
 @click.option("--output", default="preflight-report.html", show_default=True, help="Where to write the HTML report.")
 def demo_command(target: str, output: str) -> int:
-    """Run a check on the bundled example cluster and write an HTML report."""
+    """Run a check on the bundled example cluster, with its observed traffic, and write an HTML report."""
     kb = load_knowledge_base()
     snapshot = load_snapshot([str(demo_cluster_dir())])
     options = CheckOptions(target=parse_version(target))
-    report = with_sections(run_check(snapshot, kb, options), snapshot)
+    traffic = load_traffic([str(demo_traffic_file())])
+    report = with_sections(run_check(snapshot, kb, options, traffic), snapshot)
     write_atomic(output, renderer("html")(report))
     click.echo(renderer("text")(report), nl=False)
     click.echo(f"\nHTML report written to {output}")

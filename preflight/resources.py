@@ -17,3 +17,8 @@ def bundled_dir(name: str) -> Path:
 
 def demo_cluster_dir() -> Path:
     return _PACKAGE / "demo" / "cluster"
+
+
+def demo_traffic_file() -> Path:
+    """A Prometheus query result of the calls between the demo cluster's services over a week."""
+    return _PACKAGE / "demo" / "traffic.json"

@@ -23,6 +23,9 @@ from preflight.plan.owners import team_of
 from preflight.resources import bundled_dir
 
 SEVERITIES = tuple(sorted(Severity, key=lambda s: -s.rank))
+_KIND_ORDER = {"breaks": 0, "opens": 1, "uncertain": 2, "reroutes": 3}
+# Chart colour of each kind of edge change: breaking calls and opened access read as the worst.
+_KIND_SEVERITY = {"breaks": "critical", "opens": "high", "uncertain": "medium", "reroutes": "low"}
 _CHART_COLOURS = {"critical": "#8b0000", "high": "#b42318", "medium": "#9a6700", "low": "#0969da", "info": "#57606a"}
 
 
@@ -191,10 +194,10 @@ def _team_bars(rows: list[Row]) -> list[Bar]:
     return sorted(bars, key=lambda b: (-b.total, b.label))
 
 
-def _breaking_callers(report: Report) -> Mapping[str, list[dict[str, str]]]:
+def _breaking_callers(report: Report) -> Mapping[str, list[dict[str, Any]]]:
     """Service → callers whose calls the simulator says change (breaks first), when it ran."""
     simulation = getattr(report, "simulation", None)
-    found: dict[str, list[dict[str, str]]] = defaultdict(list)
+    found: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for outcome in getattr(simulation, "changed", ()) or ():
         destination = outcome.edge.destination
         service = destination.service_ref or outcome.before.destination or destination.host
@@ -207,11 +210,15 @@ def _breaking_callers(report: Report) -> Mapping[str, list[dict[str, str]]]:
                 "after": _decision(outcome.after),
                 "change": outcome.change or "",
                 "port": str(destination.service_port or destination.target_port or ""),
-                "requests": str(outcome.edge.requests),
+                "requests": outcome.edge.requests,
+                "observed": simulation.traffic_is_observed if simulation is not None else False,
+                "why_before": list(outcome.before.reasons),
+                "why_after": list(outcome.after.reasons),
             }
         )
     for items in found.values():
-        items.sort(key=lambda i: (i["kind"] != "breaks", i["caller"]))
+        # Breaks first, then by how much real traffic the call carries.
+        items.sort(key=lambda i: (_KIND_ORDER.get(i["kind"], 9), -int(i["requests"]), i["caller"]))
     return dict(sorted(found.items()))
 
 
@@ -219,12 +226,15 @@ def _decision(side: Any) -> str:
     return f"{side.decision}" + (f" by {side.policy}" if side.policy else "")
 
 
-def _edge_bars(breaking: Mapping[str, list[dict[str, str]]]) -> list[Bar]:
-    bars = [Bar(service, (("high", sum(1 for i in items if i["kind"] == "breaks")),))
-            for service, items in breaking.items()]
+def _edge_bars(breaking: Mapping[str, list[dict[str, Any]]]) -> list[Bar]:
+    """Per service, callers whose calls break (red), open up (high) or can no longer be decided (amber)."""
+    bars = []
+    for service, items in breaking.items():
+        kinds = Counter(i["kind"] for i in items)
+        segments = tuple((severity, kinds[kind]) for kind, severity in _KIND_SEVERITY.items() if kinds[kind])
+        bars.append(Bar(service, segments))
     return sorted((b for b in bars if b.total), key=lambda b: (-b.total, b.label))
 
 
 def _slug(text: Any) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "-" for c in str(text)).strip("-").lower()
-
