@@ -12,12 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from preflight.commands import DEMO_TARGET
 from preflight.engine.engine import CheckOptions, run_check
 from preflight.formats.html_format import render
 from preflight.kb.loader import load_knowledge_base
 from preflight.plan.sections import with_sections
-from preflight.resources import demo_cluster_dir
+from preflight.resources import demo_cluster_dir, demo_traffic_file
 from preflight.snapshot.loader import load_snapshot
+from preflight.traffic.loader import load_traffic
 from preflight.versions import parse_version
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -38,7 +40,8 @@ window.addEventListener("load", function () {
   }
   var probe = {};
   ["#verdict", "#services-heading", ".team-group", ".finding-row", "#plan-heading", "#footprint-heading",
-   "#changes-heading", ".chart svg", "#search", "button.sort"].forEach(function (s) { probe[s] = visible(s); });
+   "#changes-heading", ".chart svg", "#search", "button.sort", "table.callers"
+  ].forEach(function (s) { probe[s] = visible(s); });
   var radio = document.querySelector("input[name=f-severity]:not([value=''])");
   radio.checked = true;
   var value = radio.value;
@@ -61,9 +64,11 @@ def chromium(*args: str, profile: Path) -> subprocess.CompletedProcess[str]:
 
 
 def demo_html() -> str:
+    """The report `preflight demo` writes: the bundled cluster and its traffic, to the demo's target."""
     kb = load_knowledge_base()
     snapshot = load_snapshot([str(demo_cluster_dir())])
-    report = run_check(snapshot, kb, CheckOptions(target=parse_version(kb.minors[-1]), timestamp=False))
+    options = CheckOptions(target=parse_version(DEMO_TARGET), timestamp=False)
+    report = run_check(snapshot, kb, options, load_traffic([str(demo_traffic_file())]))
     return render(with_sections(report, snapshot))
 
 
