@@ -2,8 +2,10 @@
 
 Each selector is a Kubernetes ``LabelSelector`` over namespace labels; a namespace is
 selected when any selector matches it. Without selectors (missing or empty list) every
-namespace is selected. istiod's own namespace and the mesh root namespace are always
-treated as selected: istiod reads its own configuration there whatever the selectors say.
+namespace is selected. An empty selector (``{}``, neither ``matchLabels`` nor
+``matchExpressions``) selects every namespace, as a Kubernetes LabelSelector does. istiod's
+own namespace and the mesh root namespace are always treated as selected: istiod reads its
+own configuration there whatever the selectors say.
 """
 
 from __future__ import annotations
@@ -36,9 +38,7 @@ def namespace_selected(
         return True
     # Kubernetes labels every namespace with its own name; an export may lack the label.
     effective = {"kubernetes.io/metadata.name": namespace, **labels}
-    # An empty selector object matches nothing here, unlike in a Kubernetes LabelSelector
-    # field, because istiod skips selectors with neither matchLabels nor matchExpressions.
-    return any(s and matches_label_selector(s, effective) for s in selectors)
+    return any(matches_label_selector(s, effective) for s in selectors)
 
 
 def is_mesh_config_object(api_version: str, kind: str) -> bool:
@@ -46,4 +46,4 @@ def is_mesh_config_object(api_version: str, kind: str) -> bool:
     group = api_version.split("/", 1)[0] if "/" in api_version else ""
     if kind in _INSTALL_KINDS or group.startswith("install."):
         return False
-    return group in CONFIG_GROUPS or any(group.endswith(s) for s in CONFIG_GROUP_SUFFIXES)
+    return group in CONFIG_GROUPS or any(group == s or group.endswith("." + s) for s in CONFIG_GROUP_SUFFIXES)

@@ -5,8 +5,9 @@ charts use (``istio=ingressgateway|egressgateway``, ``gateway.networking.k8s.io/
 ``istio.io/gateway-name``), when it is injected with the ``gateway`` template
 (``inject.istio.io/templates``), or when its istio-proxy container runs ``proxy router``.
 Waypoints (Gateway API class ``istio-waypoint``) are excluded: they are not gateways in
-this sense. A Gateway API gateway is *managed* when Istio deploys it, which it does
-unless the Gateway names an address of type ``Hostname`` (manual deployment).
+this sense. A Gateway API gateway is *managed* when Istio deploys it: when it names no
+address, or exactly one of type ``IPAddress`` (the default type). One ``Hostname`` or
+``NamedAddress``, or more than one address, means the user deployed it by hand.
 """
 
 from __future__ import annotations
@@ -47,8 +48,11 @@ def gateway_workloads(snapshot: Snapshot) -> list[Workload]:
 
 
 def is_managed_gateway(gateway: K8sObject) -> bool:
-    """A Gateway API Gateway that Istio deploys itself (no ``Hostname`` address)."""
-    for address in list_at(gateway.spec, "addresses"):
-        if isinstance(address, Mapping) and address.get("type") == "Hostname":
-            return False
-    return True
+    """A Gateway API Gateway that Istio deploys itself (no address, or a single IP address)."""
+    addresses = list_at(gateway.spec, "addresses")
+    if not addresses:
+        return True
+    if len(addresses) > 1:
+        return False
+    address = addresses[0]
+    return not isinstance(address, Mapping) or address.get("type") in (None, "IPAddress")
