@@ -29,6 +29,7 @@ from preflight.snapshot.model import Snapshot
 from preflight.snapshot.redact import (
     pod_specs_of,
     redact_env_value,
+    redact_free_text,
     redact_pod_spec,
     redact_strings,
     strip_noise,
@@ -350,6 +351,7 @@ def _add_object(document: Any, location: Location, options: LoadOptions, state: 
     strip_noise(document)
     for pod_spec in pod_specs_of(document):
         redact_pod_spec(pod_spec)
+    redact_free_text(document)
     api_version = document.get("apiVersion")
     ref = ObjectRef(kind, namespace, name, str(api_version) if api_version is not None else "")
     state.objects.append(K8sObject(ref, document, SourceRef(location.file, location.line, location.document or 0)))

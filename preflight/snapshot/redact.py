@@ -123,6 +123,44 @@ def strip_noise(body: dict[str, Any]) -> None:
             annotations.pop("kubectl.kubernetes.io/last-applied-configuration", None)
 
 
+def redact_free_text(body: dict[str, Any]) -> None:
+    """Credential-looking parts of the free text detectors may quote, replaced at load.
+
+    Annotations (the object's and its pod template's), ConfigMap data, EnvoyFilter patches
+    (inline keys) and container command lines hold arbitrary text that reports may echo;
+    a key, certificate or token pasted there must not reach a report. Only these places
+    are scanned so that loading a large cluster stays one cheap pass.
+    """
+    metadata = body.get("metadata")
+    if isinstance(metadata, dict):
+        _redact_mapping_values(metadata.get("annotations"))
+    kind = body.get("kind")
+    if kind == "ConfigMap":
+        _redact_mapping_values(body.get("data"))
+        if isinstance(body.get("binaryData"), dict):
+            body["binaryData"] = {key: REDACTED for key in body["binaryData"]}
+    elif kind == "EnvoyFilter":
+        redact_strings(body.get("spec"))
+    for pod_spec in pod_specs_of(body):
+        if not isinstance(pod_spec, dict):
+            continue
+        for key in ("containers", "initContainers", "ephemeralContainers"):
+            for container in pod_spec.get(key) or []:
+                if isinstance(container, dict):
+                    redact_strings([container.get("command"), container.get("args")])
+    template = body.get("spec")
+    template = template.get("template") if isinstance(template, dict) else None
+    if isinstance(template, dict) and isinstance(template.get("metadata"), dict):
+        _redact_mapping_values(template["metadata"].get("annotations"))
+
+
+def _redact_mapping_values(mapping: Any) -> None:
+    if isinstance(mapping, dict):
+        for key, value in mapping.items():
+            if isinstance(value, str) and len(value) >= _SHORTEST_CREDENTIAL:
+                mapping[key] = redact_credentials_in_text(value)
+
+
 # Exported objects ---------------------------------------------------------------------
 # The live export (``preflight snapshot``) writes files users keep and share, so it
 # scrubs harder than loading does: every string of an object is scanned, not only env.
