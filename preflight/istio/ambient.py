@@ -2,10 +2,14 @@
 
 * A namespace is enrolled when labelled ``istio.io/dataplane-mode=ambient``; a pod may
   opt out with ``istio.io/dataplane-mode=none`` (or opt in alone with ``ambient``).
-  Pods that already have a sidecar are never captured by ztunnel.
+  Pods that already have a sidecar, and host-network pods, are never captured by ztunnel.
 * ztunnel and the istio-cni node agent are DaemonSets, recognised by their ``app``/``k8s-app``
   label or their image name (``ztunnel``, ``install-cni``).
-* A waypoint is a Gateway API ``Gateway`` of class ``istio-waypoint``.
+* A waypoint is a Gateway API ``Gateway`` of class ``istio-waypoint``. A service uses the
+  waypoint its own ``istio.io/use-waypoint`` label names (``none`` opts out), else its
+  namespace's; the waypoint's namespace is the ``istio.io/use-waypoint-namespace`` label
+  of the same object, else the service's namespace. A waypoint takes service traffic
+  unless its ``istio.io/waypoint-for`` label says ``workload`` (or ``none``).
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ def ambient_workloads(snapshot: Snapshot) -> list[Workload]:
     labels = snapshot.namespace_labels
     found = []
     for workload in snapshot.workloads:
+        if workload.pod_spec.get("hostNetwork") is True:
+            continue  # ztunnel cannot redirect traffic in a network namespace the pod does not own
         namespace_labels = labels.get(workload.namespace, {})
         if membership(workload, namespace_labels).mode == "ambient" or (
             workload.pod_labels.get(DATAPLANE_MODE_LABEL) == "ambient"
@@ -77,16 +83,23 @@ def _is_component(daemonset: K8sObject, app: str, image_markers: tuple[str, ...]
 
 
 USE_WAYPOINT_LABEL = "istio.io/use-waypoint"
+USE_WAYPOINT_NAMESPACE_LABEL = "istio.io/use-waypoint-namespace"
+WAYPOINT_FOR_LABEL = "istio.io/waypoint-for"
+_SERVICE_TRAFFIC_TYPES = frozenset({"service", "all"})
 
 
 def services_using_waypoint(snapshot: Snapshot, waypoint: K8sObject) -> list[ServiceRef]:
     """Services bound to a waypoint by their own ``istio.io/use-waypoint`` label or their namespace's."""
+    if waypoint.labels.get(WAYPOINT_FOR_LABEL, "service") not in _SERVICE_TRAFFIC_TYPES:
+        return []
     found = []
     for ref, service in snapshot.services.items():
-        chosen = service.labels.get(USE_WAYPOINT_LABEL) or snapshot.namespace_labels.get(
-            ref.namespace, {}
-        ).get(USE_WAYPOINT_LABEL)
-        namespace = service.labels.get("istio.io/use-waypoint-namespace") or ref.namespace
-        if chosen == waypoint.name and namespace == waypoint.namespace:
+        # The namespace override is read from the object that names the waypoint, never mixed across levels.
+        binding = service.labels if USE_WAYPOINT_LABEL in service.labels else None
+        if binding is None:
+            binding = snapshot.namespace_labels.get(ref.namespace, {})
+        chosen = binding.get(USE_WAYPOINT_LABEL)
+        namespace = binding.get(USE_WAYPOINT_NAMESPACE_LABEL) or ref.namespace
+        if chosen and chosen != "none" and chosen == waypoint.name and namespace == waypoint.namespace:
             found.append(ref)
     return found

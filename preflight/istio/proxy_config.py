@@ -1,10 +1,12 @@
 """The proxy settings a workload's sidecar or gateway proxy runs with.
 
 A proxy's ``ProxyConfig`` is the mesh-wide ``meshConfig.defaultConfig`` of its revision,
-overridden by ``ProxyConfig`` resources (``spec.environmentVariables``; root namespace
-for the mesh, a namespace without selector for the namespace, with ``selector`` for the
-workloads it matches) and, last, by the pod annotation ``proxy.istio.io/config`` (a
-YAML ``ProxyConfig`` whose ``proxyMetadata`` sets agent environment variables).
+overridden in turn (each key of the agent environment on its own) by a ``ProxyConfig``
+resource of the root namespace without selector, one of the workload's namespace without
+selector, the pod annotation ``proxy.istio.io/config`` (a YAML ``ProxyConfig`` whose
+``proxyMetadata`` sets agent environment variables) and, strongest, a ``ProxyConfig`` of the
+workload's namespace whose ``selector`` matches it. At each level only the oldest resource
+counts (creation time, then name), as istiod picks one rather than merging them.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 import yaml
 
 from preflight.istio.selectors import matches_labels, workload_selector_labels
-from preflight.snapshot.interface import Workload, mapping_at, string_map
+from preflight.snapshot.interface import K8sObject, Workload, mapping_at, string_map
 from preflight.snapshot.model import Snapshot
 
 PROXY_CONFIG_ANNOTATION = "proxy.istio.io/config"
@@ -43,19 +45,27 @@ def workload_proxy_env(workload: Workload, snapshot: Snapshot, root_namespace: s
     Mesh-wide ``defaultConfig.proxyMetadata`` is not included: it is a revision setting,
     which the engine reads as a mitigation.
     """
-    env: dict[str, str] = {}
-    scoped = []
-    for config in snapshot.of_kind("ProxyConfig"):
+    mesh_wide: K8sObject | None = None
+    namespace_wide: K8sObject | None = None
+    selecting: K8sObject | None = None
+    for config in sorted(snapshot.of_kind("ProxyConfig"), key=lambda c: (c.creation_timestamp, c.name)):
         selector = workload_selector_labels(config.spec)
-        if config.namespace == root_namespace and selector is None:
-            scoped.append((0, config))
-        elif config.namespace != workload.namespace:
+        # A selector with no labels selects neither the namespace nor any workload.
+        namespace_level = config.spec.get("selector") is None
+        if config.namespace == root_namespace and namespace_level:
+            mesh_wide = mesh_wide or config
+        if config.namespace != workload.namespace:
             continue
-        elif selector is None:
-            scoped.append((1, config))
-        elif matches_labels(selector, workload.pod_labels):
-            scoped.append((2, config))
-    for _, config in sorted(scoped, key=lambda item: item[0]):
-        env.update(string_map(config.spec.get("environmentVariables")))
+        if namespace_level:
+            if config.namespace != root_namespace:
+                namespace_wide = namespace_wide or config
+        elif selector is not None and matches_labels(selector, workload.pod_labels):
+            selecting = selecting or config
+    env: dict[str, str] = {}
+    for level in (mesh_wide, namespace_wide):
+        if level is not None:
+            env.update(string_map(level.spec.get("environmentVariables")))
     env.update(string_map(mapping_at(annotation_proxy_config(workload), "proxyMetadata")))
+    if selecting is not None:
+        env.update(string_map(selecting.spec.get("environmentVariables")))
     return env
