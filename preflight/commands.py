@@ -8,6 +8,7 @@ from datetime import datetime
 
 import click
 
+from preflight import progress
 from preflight.detectors import registry
 from preflight.engine.clusters import cluster_names, merge_cluster_reports
 from preflight.engine.engine import CheckOptions, run_check
@@ -79,6 +80,7 @@ def gate_exit_code(report: Report, include_mitigated: bool) -> int:
     "--default-namespace", default="default", show_default=True, help="Namespace for namespaced objects without one."
 )
 @click.option("--no-timestamp", is_flag=True, help="Leave the generation time out (byte-identical reports).")
+@click.option("--quiet", is_flag=True, help="No progress lines on stderr (shown only on a terminal anyway).")
 @click.option(
     "--waivers",
     "waivers_file",
@@ -141,6 +143,7 @@ def check_command(
     fail_on_mitigated: bool,
     default_namespace: str,
     no_timestamp: bool,
+    quiet: bool,
     waivers_file: str | None,
     owner_label: str,
     kubernetes_version: str | None,
@@ -155,6 +158,7 @@ def check_command(
     PATHS are files or directories exported with kubectl (YAML or JSON), GitOps or
     helm-template output, or - for stdin.
     """
+    progress.set_quiet(quiet)
     inputs = [*paths, *snapshots]
     if not inputs:
         raise UsageError("give at least one snapshot file or directory (or - for stdin)")

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
-from preflight import __version__
+from preflight import __version__, progress
 from preflight.detectors import registry
 from preflight.detectors.interface import DetectorContext, Hit
 from preflight.engine import mitigation
@@ -68,19 +68,21 @@ def run_check(
     scope = Scope(snapshot, control_plane)
     findings: list[Finding] = []
     outcomes: list[ChangeOutcome] = []
-    for entry in kb.entries:
-        if not path.includes(entry.introduced_in):
-            continue
-        entry_findings, outcome = _apply(entry, context, scope, kb)
-        findings.extend(entry_findings)
-        outcomes.append(outcome)
+    with progress.task("checking KB entries:", count=lambda: len(outcomes), unit="done"):
+        for entry in kb.entries:
+            if not path.includes(entry.introduced_in):
+                continue
+            entry_findings, outcome = _apply(entry, context, scope, kb)
+            findings.extend(entry_findings)
+            outcomes.append(outcome)
     readiness = assess_platform(
         snapshot, control_plane, path, options.report_date or datetime.now(UTC).date(), options.kubernetes_version
     )
     findings.extend(readiness.findings)
     if traffic is None:
         traffic = declared_traffic(snapshot, control_plane)
-    simulation = _simulate(snapshot, control_plane, kb, path, outcomes, traffic)
+    with progress.task(f"simulating {len(traffic.edges)} edges"):
+        simulation = _simulate(snapshot, control_plane, kb, path, outcomes, traffic)
     findings.extend(_with_sources(findings_for_changed_edges(simulation, kb.entries), snapshot))
     findings.sort(key=lambda f: (-f.severity.rank, f.change, f.resource, f.message))
     notes = [*gaps, *options.notes, *readiness.notes, *traffic.notes, *simulation.notes]

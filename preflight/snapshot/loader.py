@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from preflight import progress
 from preflight.errors import InputError, Location
 from preflight.snapshot.interface import (
     CLUSTER_SCOPED_KINDS,
@@ -67,10 +68,11 @@ def load_snapshot(paths: Iterable[str], options: LoadOptions | None = None) -> S
     """Load every input into one ``Snapshot``; raises ``InputError`` on the first bad input."""
     options = options or LoadOptions()
     state = _LoadState()
-    for path in paths:
-        for name, data in _read_inputs(path):
-            state.sources.append(name)
-            _load_bytes(name, data, options, state)
+    with progress.task("loading snapshot:", count=lambda: len(state.objects), unit="objects"):
+        for path in paths:
+            for name, data in _read_inputs(path):
+                state.sources.append(name)
+                _load_bytes(name, data, options, state)
     for values in load_helm_values(options.values_files):
         state.sources.append(values.source.file)
         state.objects.append(values)
