@@ -11,7 +11,7 @@ ROUTE_SECTIONS = ("http", "tcp", "tls")
 
 
 def route_destinations(virtual_service: K8sObject) -> set[str]:
-    """Every ``destination.host`` in the http, tcp and tls routes of a VirtualService (as written)."""
+    """Every ``destination.host`` in the http, tcp and tls routes and http mirrors of a VirtualService (as written)."""
     return {str(d.get("host")) for d in destinations(virtual_service) if d.get("host")}
 
 
@@ -26,6 +26,10 @@ def destinations(virtual_service: K8sObject) -> Iterator[Mapping[str, object]]:
             mirror = route.get("mirror")
             if isinstance(mirror, Mapping):
                 yield mirror
+            # ``mirrors`` (several mirror policies) carries each target under ``destination``.
+            for policy in list_at(route, "mirrors"):
+                if isinstance(policy, Mapping) and isinstance(policy.get("destination"), Mapping):
+                    yield policy["destination"]
 
 
 # Which VirtualService a wildcard service host gets ------------------------------------
