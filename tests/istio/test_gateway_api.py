@@ -76,7 +76,7 @@ spec: {selector: {app: ledger}}
 
 def _services(route: str) -> list[str]:
     snapshot: Snapshot = snapshot_from_yaml(MESH + "---\n" + route)
-    obj = [o for o in gateway_api_objects(snapshot) if o.name == "route"][0]
+    obj = next(o for o in gateway_api_objects(snapshot) if o.name == "route")
     return [str(s) for s in services_of_gateway_api_object(snapshot, obj)]
 
 
