@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import pytest
 
 from preflight.istio.discovery import discovery_selectors, is_mesh_config_object, namespace_selected
@@ -22,7 +25,7 @@ def test_without_selectors_every_namespace_is_selected() -> None:
 
 
 def test_a_namespace_is_selected_when_any_selector_matches() -> None:
-    selectors: list[dict[str, object]] = [
+    selectors: list[Mapping[str, Any]] = [
         {"matchLabels": {"env": "prod", "region": "eu"}},
         {"matchExpressions": [{"key": "app", "operator": "In", "values": ["cassandra", "spark"]}]},
     ]
@@ -33,7 +36,7 @@ def test_a_namespace_is_selected_when_any_selector_matches() -> None:
 
 
 def test_namespace_name_label_is_assumed_when_the_export_lacks_it() -> None:
-    selectors = [{"matchLabels": {"kubernetes.io/metadata.name": "shop"}}]
+    selectors: list[Mapping[str, Any]] = [{"matchLabels": {"kubernetes.io/metadata.name": "shop"}}]
     assert namespace_selected("shop", {}, selectors)
     assert not namespace_selected("billing", {}, selectors)
 
@@ -45,7 +48,7 @@ def test_an_empty_selector_selects_every_namespace() -> None:
 
 
 def test_namespaces_the_caller_always_watches_are_selected() -> None:
-    selectors = [{"matchLabels": {"env": "prod"}}]
+    selectors: list[Mapping[str, Any]] = [{"matchLabels": {"env": "prod"}}]
     assert namespace_selected("istio-system", {}, selectors, frozenset({"istio-system"}))
     assert not namespace_selected("other", {}, selectors, frozenset({"istio-system"}))
 
