@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+import orjson
 
 from preflight.engine.interface import ChangeOutcome, Finding, Report
 from preflight.kb.interface import KBEntry
@@ -13,7 +14,10 @@ SCHEMA = "preflight/v1"
 
 
 def render(report: Report) -> str:
-    return json.dumps(to_document(report), indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+    # orjson writes the same two-space layout as json.dumps(indent=2) an order of magnitude faster
+    # and without the pure-Python encoder's chunk list: the report of a large cluster is hundreds of MB.
+    document = orjson.dumps(to_document(report), option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
+    return document.decode("utf-8") + "\n"
 
 
 def to_document(report: Report) -> dict[str, Any]:
