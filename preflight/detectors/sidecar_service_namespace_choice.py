@@ -38,10 +38,14 @@ def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]
         return
     definitions = host_definitions(snapshot)
     reported: set[tuple[str, str, str]] = set()
+    # Grouped once: a Sidecar usually imports a few namespaces, so checking it against every
+    # VirtualService of the mesh would make large clusters quadratic.
+    by_namespace: dict[str, list[K8sObject]] = {}
+    for virtual_service in snapshot.of_kind("VirtualService"):
+        by_namespace.setdefault(virtual_service.namespace, []).append(virtual_service)
     for sidecar in sidecars:
-        for virtual_service in snapshot.of_kind("VirtualService"):
-            if not _imports_namespace(sidecar, virtual_service.namespace):
-                continue
+        imported = _imported_namespaces(sidecar, by_namespace)
+        for virtual_service in (vs for ns in imported for vs in by_namespace[ns]):
             for host in sorted(route_destinations(virtual_service)):
                 fqdn = resolve_short_name(host, virtual_service.namespace)
                 elsewhere = [d for d in definitions.get(fqdn, []) if d.namespace != sidecar.namespace]
@@ -67,13 +71,16 @@ def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]
                 )
 
 
-def _imports_namespace(sidecar: K8sObject, namespace: str) -> bool:
+def _imported_namespaces(sidecar: K8sObject, namespaces: Mapping[str, Any]) -> list[str]:
+    """Which of ``namespaces`` the Sidecar's egress hosts import, in their order."""
     egress = list_at(sidecar.spec, "egress")
     if not egress:
-        return True  # no egress section imports */*
+        return list(namespaces)  # no egress section imports */*
+    scopes: set[str] = set()
     for listener in egress:
         for item in list_at(listener, "hosts") if isinstance(listener, Mapping) else []:
             scope = str(item).split("/", 1)[0]
-            if scope == "*" or (scope == "." and namespace == sidecar.namespace) or scope == namespace:
-                return True
-    return False
+            if scope == "*":
+                return list(namespaces)
+            scopes.add(sidecar.namespace if scope == "." else scope)
+    return [namespace for namespace in namespaces if namespace in scopes]
