@@ -6,7 +6,7 @@
 * Pod label (or legacy annotation) ``sidecar.istio.io/inject=false`` opts out;
   ``=true`` opts in without a namespace label; a pod ``istio.io/rev`` label opts in to that revision.
 * A pod spec that already has an ``istio-proxy`` container (or native-sidecar init
-  container) is injected whatever the labels say.
+  container) is injected whatever the labels say; a ``hostNetwork`` pod never is.
 * Namespace label ``istio.io/dataplane-mode=ambient`` puts pods in ambient mode.
 """
 
@@ -60,6 +60,9 @@ def membership(workload: Workload, namespace_labels: Mapping[str, str]) -> MeshM
     if proxy_container(workload) is not None:
         revision = workload.pod_labels.get("istio.io/rev") or namespace_revision(namespace_labels) or "default"
         return MeshMembership("sidecar", revision, "pod has an istio-proxy container")
+    if workload.pod_spec.get("hostNetwork") is True:
+        # The injector never injects host-network pods, and ztunnel never captures them.
+        return MeshMembership("none", None, "pod uses the host network")
     if (
         namespace_labels.get("istio.io/dataplane-mode") == "ambient"
         and workload.pod_labels.get("istio.io/dataplane-mode") != "none"

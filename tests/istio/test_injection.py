@@ -62,3 +62,14 @@ def test_ambient_namespace_puts_pods_in_ambient_mode_unless_they_opt_out() -> No
     assert member(pod(), {"istio.io/dataplane-mode": "ambient"}).mode == "ambient"
     opted_out = pod(labels='{"istio.io/dataplane-mode": "none"}')
     assert member(opted_out, {"istio.io/dataplane-mode": "ambient"}).mode == "none"
+
+
+def test_host_network_pods_are_never_injected_or_captured() -> None:
+    host_network = """
+apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: shop}
+spec: {hostNetwork: true, containers: [{name: app}]}
+"""
+    assert not member(host_network, {"istio-injection": "enabled"}).in_mesh
+    assert not member(host_network, {"istio.io/dataplane-mode": "ambient"}).in_mesh
