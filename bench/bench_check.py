@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import yaml
@@ -132,7 +133,10 @@ def main() -> None:
             workdir.rmdir()
     print()
     print(f"preflight check --from {args.source} --to {args.target}" + (" --traffic" if traffic else " (no --traffic)"))
-    print("| services | objects | input | size MiB | C-loader parse s | check s | ratio | µs/object | peak MiB | html MiB |")
+    print(
+        "| services | objects | input | size MiB | C-loader parse s | check s | ratio | µs/object "
+        "| peak MiB | html MiB |"
+    )
     print("| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for row in rows:
         print(
@@ -144,8 +148,11 @@ def main() -> None:
         print("SECRET CANARY FOUND IN:", [row["leaked"] for row in rows if row["leaked"]])
 
 
-def _row(row: dict[str, object]) -> str:
-    return " ".join(f"{key}={value:.2f}" if isinstance(value, float) else f"{key}={value}" for key, value in row.items())
+def _row(row: Mapping[str, object]) -> str:
+    return " ".join(
+        f"{key}={value:.2f}" if isinstance(value, float) else f"{key}={value}"
+        for key, value in row.items()
+    )
 
 
 if __name__ == "__main__":

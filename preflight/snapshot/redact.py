@@ -145,7 +145,8 @@ def redact_free_text(body: dict[str, Any]) -> None:
         if not isinstance(pod_spec, dict):
             continue
         for key in ("containers", "initContainers", "ephemeralContainers"):
-            for container in pod_spec.get(key) or []:
+            containers = pod_spec.get(key)
+            for container in containers if isinstance(containers, list) else []:
                 if isinstance(container, dict):
                     redact_strings([container.get("command"), container.get("args")])
     template = body.get("spec")
@@ -220,7 +221,8 @@ def redact_credential_arguments(pod_spec: Any) -> None:
     if not isinstance(pod_spec, dict):
         return
     for key in ("containers", "initContainers", "ephemeralContainers"):
-        for container in pod_spec.get(key) or []:
+        containers = pod_spec.get(key)
+        for container in containers if isinstance(containers, list) else []:
             if not isinstance(container, dict):
                 continue
             for field_name in ("command", "args"):
