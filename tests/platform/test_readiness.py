@@ -33,6 +33,7 @@ spec:
       containers:
       - name: cart
         env: [{name: DB_PASSWORD, value: hunter2-do-not-leak}]
+---
 """
     + ISTIOD
     + injected_pod("cart-1", "docker.io/istio/proxyv2:1.22.3", labels="{app: cart}")
