@@ -242,31 +242,42 @@ def _parse_json(name: str, text: str) -> list[tuple[Any, int | None, list[int | 
         raise InputError(f"invalid JSON: {error.msg}", Location(name, error.lineno)) from None
     except RecursionError:
         raise InputError("JSON is nested too deeply", Location(name)) from None
-    return [(data, 1, [])]
+    items = data.get("items") if isinstance(data, dict) else None
+    return [(data, 1, _json_item_lines(text, len(items)) if isinstance(items, list) else [])]
 
 
-def _json_item_line(data: bytes, position: int) -> int | None:
-    """The line of ``items[position]`` of a top-level JSON List, or ``None`` when it cannot be found."""
-    text = data.decode("utf-8-sig", "replace")
+def _json_item_lines(text: str, count: int) -> list[int | None]:
+    """The line of every item of a top-level JSON List (``kubectl get -o json``), for locations in reports.
+
+    The JSON parser records no positions, so the items are walked once more with the C
+    decoder's ``raw_decode``, each decoded item dropped at once; any surprise gives up
+    (locations then fall back to the file) rather than guessing.
+    """
     decoder = json.JSONDecoder()
+    lines: list[int | None] = []
     try:
         index = _past_space(text, 0)
         if text[index] != "{":
-            return None
+            return []
         index += 1
         while True:
             key, index = decoder.raw_decode(text, _past_space(text, index))
             index = _past_space(text, _past_space(text, index) + 1)  # past the ':'
             if key == "items" and text[index] == "[":
                 index += 1
-                for _ in range(position):
-                    _, index = decoder.raw_decode(text, _past_space(text, index))
+                line, counted_to = 1, 0
+                for _ in range(count):
+                    start = _past_space(text, index)
+                    line += text.count("\n", counted_to, start)
+                    counted_to = start
+                    lines.append(line)
+                    _, index = decoder.raw_decode(text, start)
                     index = _past_space(text, index) + 1  # past the ','
-                return text.count("\n", 0, _past_space(text, index)) + 1
+                return lines
             _, index = decoder.raw_decode(text, index)
             index = _past_space(text, index) + 1  # past the ','
     except (ValueError, IndexError, RecursionError):
-        return None
+        return []
 
 
 def _past_space(text: str, index: int) -> int:
@@ -302,14 +313,7 @@ def _load_bytes(name: str, data: bytes, options: LoadOptions, state: _LoadState)
                 raise InputError(f"'items' of a {kind} must be a list, found {_type_name(items)}", location)
             for position, item in enumerate(items):
                 item_line = item_lines[position] if position < len(item_lines) else line
-                try:
-                    _add_object(item, Location(name, item_line, index), options, state)
-                except InputError as error:
-                    if position < len(item_lines) or not isinstance(error.location, Location):
-                        raise
-                    # JSON parsing records no lines; find this item's only now that it is rejected.
-                    found = _json_item_line(data, position)
-                    raise InputError(error.message, Location(name, found or item_line, index)) from None
+                _add_object(item, Location(name, item_line, index), options, state)
             continue
         _add_object(document, location, options, state)
 

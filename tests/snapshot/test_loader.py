@@ -249,3 +249,19 @@ spec:
     snapshot = load_snapshot([str(write(tmp_path, "istiod.yaml", text))])
     env = snapshot.of_kind("Deployment")[0].spec["template"]["spec"]["containers"][0]["env"]
     assert env[0]["value"] == REDACTED
+
+
+def test_items_of_a_kubectl_json_list_carry_their_own_lines(tmp_path: Path) -> None:
+    document = {
+        "apiVersion": "v1",
+        "kind": "List",
+        "items": [
+            {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "a", "namespace": "x"}},
+            {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "b", "namespace": "x", "labels": {"k": "}"}}},
+        ],
+    }
+    path = write(tmp_path, "list.json", json.dumps(document, indent=4))
+    lines = {o.name: o.source.line for o in load_snapshot([str(path)]).objects}
+    text = path.read_text().splitlines()
+    assert text[lines["a"] - 1].strip() == "{" and '"a"' in "".join(text[lines["a"] - 1 : lines["a"] + 6])
+    assert lines["b"] > lines["a"]
