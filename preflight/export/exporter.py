@@ -200,7 +200,7 @@ class _Export:
         namespaces: tuple[str, ...] | None,
         keep: Keep | None = None,
     ) -> None:
-        stream = self.writer.open_kind(f"{resource.qualified_name}.yaml")
+        stream = self.writer.open_kind(resource.qualified_name)
         refused: list[ForbiddenList] = []
         try:
             for attempt in range(1, MAX_LIST_ATTEMPTS + 1):
@@ -273,7 +273,7 @@ class _Export:
 
     def _selected_namespaces(self, resource: ApiResource, impact: str) -> None:
         """With --namespace, read just those Namespace objects; a name the cluster lacks is an error."""
-        stream = self.writer.open_kind(f"{resource.qualified_name}.yaml")
+        stream = self.writer.open_kind(resource.qualified_name)
         try:
             for name in sorted({*self.request.namespaces, *self.istio_namespaces}):
                 try:

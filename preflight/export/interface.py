@@ -8,11 +8,13 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_CHUNK_SIZE = 500
+# An --output ending in one of these is one file (a JSON List, or YAML documents); anything else a directory.
+SINGLE_FILE_SUFFIXES = (".json", ".yaml", ".yml")
 
 
 @dataclass(frozen=True)
 class ExportRequest:
-    """``output`` is a directory (one file per kind) unless it ends in ``.yaml``/``.yml``."""
+    """``output`` is a directory (one JSON file per kind) unless it ends in ``.json``/``.yaml``/``.yml``."""
 
     output: Path
     context: str | None = None
@@ -24,7 +26,7 @@ class ExportRequest:
 
     @property
     def single_file(self) -> bool:
-        return self.output.suffix.lower() in (".yaml", ".yml")
+        return self.output.suffix.lower() in SINGLE_FILE_SUFFIXES
 
 
 @dataclass(frozen=True, order=True)

@@ -296,13 +296,7 @@ def _load_bytes(name: str, data: bytes, options: LoadOptions, state: _LoadState)
         location = Location(name, line, index)
         if not isinstance(document, Mapping):
             raise InputError(f"expected a Kubernetes object (a mapping), found {_type_name(document)}", location)
-        if _is_version_document(document):
-            state.kubernetes_version = _server_version(document)
-            continue
-        if document.get("apiVersion") == MANIFEST_API_VERSION and document.get("kind") == MANIFEST_KIND:
-            state.manifest = dict(document)
-            version = _manifest_text(state.manifest, "kubernetesVersion")
-            state.kubernetes_version = state.kubernetes_version or version
+        if _take_snapshot_facts(document, state):
             continue
         kind = document.get("kind")
         if isinstance(kind, str) and (kind == "List" or kind.endswith("List")) and "items" in document:
@@ -312,10 +306,25 @@ def _load_bytes(name: str, data: bytes, options: LoadOptions, state: _LoadState)
             if not isinstance(items, list):
                 raise InputError(f"'items' of a {kind} must be a list, found {_type_name(items)}", location)
             for position, item in enumerate(items):
+                if isinstance(item, Mapping) and _take_snapshot_facts(item, state):
+                    continue  # a single-file `preflight snapshot -o x.json` lists its manifest first
                 item_line = item_lines[position] if position < len(item_lines) else line
                 _add_object(item, Location(name, item_line, index), options, state)
             continue
         _add_object(document, location, options, state)
+
+
+def _take_snapshot_facts(document: Mapping[str, Any], state: _LoadState) -> bool:
+    """Note a ``kubectl version`` document or an export manifest; whether ``document`` was one."""
+    if _is_version_document(document):
+        state.kubernetes_version = _server_version(document)
+        return True
+    if document.get("apiVersion") == MANIFEST_API_VERSION and document.get("kind") == MANIFEST_KIND:
+        state.manifest = dict(document)
+        version = _manifest_text(state.manifest, "kubernetesVersion")
+        state.kubernetes_version = state.kubernetes_version or version
+        return True
+    return False
 
 
 def _add_object(document: Any, location: Location, options: LoadOptions, state: _LoadState) -> None:

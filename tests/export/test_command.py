@@ -7,6 +7,7 @@ never Secrets), what it writes (redacted, noise-free, loadable), and how it fail
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -45,9 +46,21 @@ def export(tmp_path: Path, *extra: str) -> tuple[Any, Path]:
 
 
 def manifest_of(output: Path) -> dict[str, Any]:
-    document = yaml.safe_load((output / "manifest.yaml").read_text())
+    document = json.loads((output / "manifest.json").read_text(encoding="utf-8"))
     assert isinstance(document, dict)
     return document
+
+
+def items_of(path: Path) -> list[dict[str, Any]]:
+    """The objects of one exported kind file, checking its layout: a JSON List, one item per line."""
+    text = path.read_text(encoding="utf-8")
+    document = json.loads(text)
+    assert document["apiVersion"] == "v1" and document["kind"] == "List"
+    lines = text.splitlines()
+    assert lines[0] == '{"apiVersion": "v1", "kind": "List", "items": [' and lines[-1] == "]}"
+    assert [json.loads(line.removesuffix(",")) for line in lines[1:-1]] == document["items"]
+    items: list[dict[str, Any]] = document["items"]
+    return items
 
 
 def counts(manifest: dict[str, Any]) -> dict[str, int]:
@@ -101,8 +114,9 @@ def test_export_writes_one_file_per_kind_and_a_manifest(fake_kubectl: FakeKubect
         "configmaps": 3,
     }
     files = sorted(p.name for p in output.iterdir())
-    assert "pods.yaml" in files and "manifest.yaml" in files
-    assert "statefulsets.apps.yaml" not in files  # nothing to write, no empty file
+    assert "pods.json" in files and "manifest.json" in files
+    assert "statefulsets.apps.json" not in files  # nothing to write, no empty file
+    assert not [name for name in files if not name.endswith(".json")]
     assert not [p for p in tmp_path.iterdir() if ".partial-" in p.name]
 
 
@@ -139,7 +153,7 @@ def test_lists_are_read_page_by_page_following_continue_tokens(fake_kubectl: Fak
         "get --raw /api/v1/pods?limit=2&continue=eyJydiI6OTAwfQ%2F%3D%3D",
         "get --raw /api/v1/pods?limit=2&continue=pods-3",
     ]
-    pods = list(yaml.safe_load_all((output / "pods.yaml").read_text()))
+    pods = items_of(output / "pods.json")
     assert [p["metadata"]["name"] for p in pods] == [
         "web-6d4cf56db6-aaaaa",
         "web-6d4cf56db6-bbbbb",
@@ -167,7 +181,7 @@ def test_forbidden_lists_are_named_with_what_the_report_loses(fake_kubectl: Fake
     assert "--namespace" in policies["impact"]  # a namespaced kind: a narrower export may work
     assert "--namespace" not in forbidden["validatingwebhookconfigurations.admissionregistration.k8s.io"]["impact"]
     assert "not allowed to list authorizationpolicies.security.istio.io" in result.stderr
-    assert "snapshot is incomplete" in result.stderr
+    assert "snapshot is incomplete (manifest.json says what is missing)" in result.stderr
 
 
 def test_exported_objects_are_scrubbed(fake_kubectl: FakeKubectl, tmp_path: Path) -> None:
@@ -179,7 +193,7 @@ def test_exported_objects_are_scrubbed(fake_kubectl: FakeKubectl, tmp_path: Path
     assert "managedFields" not in text
     assert "last-applied-configuration" not in text
     assert "validationMessages" not in text and "observedGeneration" not in text
-    deployments = {d["metadata"]["name"]: d for d in yaml.safe_load_all((output / "deployments.apps.yaml").read_text())}
+    deployments = {d["metadata"]["name"]: d for d in items_of(output / "deployments.apps.json")}
     web = deployments["web"]["spec"]["template"]["spec"]["containers"][0]
     assert [e["name"] for e in web["env"]] == ["DB_PASSWORD", "LOG_LEVEL", "DB_USER"]  # names kept
     assert web["env"][2]["valueFrom"] == {"secretKeyRef": {"name": "db", "key": "user"}}
@@ -198,7 +212,7 @@ def test_exported_objects_are_scrubbed(fake_kubectl: FakeKubectl, tmp_path: Path
     canary_image = deployments["istiod-canary"]["spec"]["template"]["spec"]["containers"][0]["image"]
     assert canary_image.endswith("@sha256:" + "0123456789abcdef" * 4)  # a digest is not a credential
     assert "status" not in deployments["istiod"]
-    pod = next(yaml.safe_load_all((output / "pods.yaml").read_text()))
+    pod = items_of(output / "pods.json")[0]
     assert pod["status"]["containerStatuses"] == [
         {
             "name": "istio-proxy",
@@ -212,7 +226,7 @@ def test_exported_objects_are_scrubbed(fake_kubectl: FakeKubectl, tmp_path: Path
 
 def test_crds_keep_names_and_served_versions_only(fake_kubectl: FakeKubectl, tmp_path: Path) -> None:
     _, output = export(tmp_path)
-    crd = yaml.safe_load((output / "customresourcedefinitions.apiextensions.k8s.io.yaml").read_text())
+    [crd] = items_of(output / "customresourcedefinitions.apiextensions.k8s.io.json")
 
     assert crd["spec"] == {
         "group": "networking.istio.io",
@@ -242,7 +256,7 @@ def test_mesh_config_maps_come_from_every_istio_namespace_and_only_those(
 
 def test_only_endpoint_slices_of_selectorless_services_are_kept(fake_kubectl: FakeKubectl, tmp_path: Path) -> None:
     _, output = export(tmp_path)
-    slices = list(yaml.safe_load_all((output / "endpointslices.discovery.k8s.io.yaml").read_text()))
+    slices = items_of(output / "endpointslices.discovery.k8s.io.json")
 
     assert [s["metadata"]["name"] for s in slices] == ["external-db-manual"]
 
@@ -276,6 +290,69 @@ def test_single_file_output_holds_manifest_and_every_object(fake_kubectl: FakeKu
     assert len(load_snapshot([str(output)])) == 28
 
 
+def test_single_json_file_is_one_list_with_the_manifest_first(fake_kubectl: FakeKubectl, tmp_path: Path) -> None:
+    output = tmp_path / "prod.json"
+    result = run("-o", str(output), "--context", "prod", "--chunk-size", "2")
+
+    assert result.exit_code == 0, result.output
+    assert "its SnapshotManifest says what is missing" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(("bin", "kubectl"))) == ["prod.json"]
+    items = items_of(output)
+    assert items[0]["kind"] == "SnapshotManifest" and items[0]["cluster"] == "prod-eu"
+    assert len(items) == 1 + 28
+    snapshot = load_snapshot([str(output)])
+    assert len(snapshot) == 28
+    assert snapshot.info.cluster_name == "prod-eu" and snapshot.info.kubernetes_version == "v1.29.4"
+    assert snapshot.info.manifest["complete"] is False
+    lines = output.read_text(encoding="utf-8").splitlines()
+    for obj in snapshot.objects:  # every object is located at its own line
+        assert obj.source.line is not None
+        assert f'"name":{json.dumps(obj.name)}' in lines[obj.source.line - 1]
+
+
+def test_objects_of_an_exported_directory_are_located_at_their_own_lines(
+    fake_kubectl: FakeKubectl, tmp_path: Path
+) -> None:
+    _, output = export(tmp_path)
+    snapshot = load_snapshot([str(output)])
+
+    assert len(snapshot) == 28
+    for obj in snapshot.objects:
+        line = Path(obj.source.file).read_text(encoding="utf-8").splitlines()[(obj.source.line or 0) - 1]
+        assert json.loads(line.removesuffix(","))["metadata"]["name"] == obj.name
+
+
+def test_overwrite_replaces_a_snapshot_exported_as_yaml_by_an_earlier_version(
+    fake_kubectl: FakeKubectl, tmp_path: Path
+) -> None:
+    output = tmp_path / "snap"
+    output.mkdir()
+    (output / "manifest.yaml").write_text("---\napiVersion: preflight/v1\nkind: SnapshotManifest\ncluster: old\n")
+    (output / "pods.yaml").write_text("---\napiVersion: v1\nkind: Pod\nmetadata: {name: old, namespace: x}\n")
+
+    replaced, _ = export(tmp_path, "--overwrite")
+
+    assert replaced.exit_code == 0, replaced.output
+    assert not (output / "manifest.yaml").exists() and not (output / "pods.yaml").exists()
+    assert (output / "pods.json").exists()
+    assert manifest_of(output)["cluster"] == "prod-eu"
+
+
+def test_overwrite_refuses_a_directory_whose_manifest_json_is_not_ours(
+    fake_kubectl: FakeKubectl, tmp_path: Path
+) -> None:
+    output = tmp_path / "webapp"
+    output.mkdir()
+    (output / "manifest.json").write_text('{"name": "My App", "start_url": "/"}')
+
+    refused = run("-o", str(output), "--context", "prod", "--overwrite")
+
+    assert refused.exit_code == 2
+    assert "it has no manifest.json or manifest.yaml" in refused.stderr
+    assert (output / "manifest.json").read_text() == '{"name": "My App", "start_url": "/"}'
+    assert fake_kubectl.calls() == []
+
+
 def test_an_existing_output_is_kept_unless_overwrite_replaces_a_snapshot(
     fake_kubectl: FakeKubectl, tmp_path: Path
 ) -> None:
@@ -297,7 +374,7 @@ def test_an_existing_output_is_kept_unless_overwrite_replaces_a_snapshot(
     replaced, _ = export(tmp_path, "--overwrite")
     assert replaced.exit_code == 0
     assert not (output / "stale.yaml").exists()
-    assert (output / "pods.yaml").exists()
+    assert (output / "pods.json").exists()
 
 
 def test_an_expired_continue_token_restarts_the_kind_without_duplicates(
@@ -317,7 +394,7 @@ def test_an_expired_continue_token_restarts_the_kind_without_duplicates(
 
     assert result.exit_code == 0, result.output
     assert counts(manifest_of(output))["pods"] == 5
-    pods = [p["metadata"]["name"] for p in yaml.safe_load_all((output / "pods.yaml").read_text())]
+    pods = [p["metadata"]["name"] for p in items_of(output / "pods.json")]
     assert len(pods) == len(set(pods)) == 5
 
 

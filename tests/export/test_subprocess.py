@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
-
-import yaml
 
 from .conftest import FakeKubectl
 
@@ -30,7 +29,7 @@ def test_snapshot_process_writes_a_snapshot_and_reports_on_stderr(fake_kubectl: 
     assert completed.stdout == ""
     assert "wrote" in completed.stderr and "28 objects" in completed.stderr
     assert "\r" not in completed.stderr  # no progress line when stderr is not a terminal
-    manifest = yaml.safe_load((output / "manifest.yaml").read_text())
+    manifest = json.loads((output / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["cluster"] == "prod-eu"
 
 

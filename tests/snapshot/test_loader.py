@@ -265,3 +265,27 @@ def test_items_of_a_kubectl_json_list_carry_their_own_lines(tmp_path: Path) -> N
     text = path.read_text().splitlines()
     assert text[lines["a"] - 1].strip() == "{" and '"a"' in "".join(text[lines["a"] - 1 : lines["a"] + 6])
     assert lines["b"] > lines["a"]
+
+
+def test_a_manifest_and_a_version_document_inside_a_list_are_read_not_taken_for_objects(tmp_path: Path) -> None:
+    manifest = {
+        "apiVersion": "preflight/v1",
+        "kind": "SnapshotManifest",
+        "cluster": "prod-eu",
+        "kubernetesVersion": "v1.28.9",
+        "complete": True,
+    }
+    service = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "api", "namespace": "payments"}}
+    for items, version in (
+        ([manifest, service], "v1.28.9"),
+        # `kubectl version -o json` names the server the export talked to; it wins over the manifest.
+        ([manifest, {"serverVersion": {"gitVersion": "v1.29.4"}}, service], "v1.29.4"),
+    ):
+        path = write(tmp_path, "snapshot.json", json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
+        snapshot = load_snapshot([str(path)])
+
+        assert [o.kind for o in snapshot.objects] == ["Service"]
+        assert snapshot.info.manifest["cluster"] == "prod-eu"
+        assert snapshot.info.cluster_name == "prod-eu"
+        assert snapshot.info.kubernetes_version == version
+        assert snapshot.of_kind("Service")[0].source.line == 1
