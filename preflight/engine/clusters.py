@@ -80,6 +80,7 @@ def merge_cluster_reports(reports: Sequence[tuple[str, Report]]) -> Report:
         platform=None,  # per cluster, under "clusters" in JSON; findings carry their cluster
         platform_entries={k: v for r in labelled for k, v in r.platform_entries.items()},
         simulation=_merge_simulations([r.simulation for r in labelled if r.simulation is not None]),
+        meshed_services=tuple(sorted({s for r in labelled for s in r.meshed_services})),
         extra={**first.extra, "platform": None, "edges": edges, "clusters": clusters},
     )
 

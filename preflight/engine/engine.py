@@ -108,6 +108,7 @@ def run_check(
         platform_entries={f.change: platform_entry(f.change, path.target) for f in readiness.findings},
         extra={"platform": platform_to_json(readiness), "edges": edges_to_json(simulation)},
         simulation=simulation,
+        meshed_services=scope.meshed_services,
     )
 
 

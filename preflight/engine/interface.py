@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from preflight.kb.interface import KBEntry, Severity
@@ -100,8 +101,10 @@ class Report:
     platform: PlatformReadiness | None = None
     platform_entries: Mapping[str, KBEntry] = field(default_factory=dict)  # platform checks, KB-shaped
     simulation: SimulationResult | None = None  # every caller → service edge, before and after
+    meshed_services: tuple[ServiceRef, ...] = ()  # services with a workload in the mesh (sidecar or ambient)
 
-    @property
+    # Cached: every formatter reads these, and rebuilding them per call made rendering quadratic.
+    @cached_property
     def services(self) -> tuple[ServiceImpact, ...]:
         grouped: dict[ServiceRef, list[Finding]] = defaultdict(list)
         for finding in self.findings:
@@ -109,7 +112,7 @@ class Report:
                 grouped[service].append(finding)
         return tuple(ServiceImpact(service, tuple(items)) for service, items in sorted(grouped.items()))
 
-    @property
+    @cached_property
     def entries(self) -> Mapping[str, KBEntry]:
         """Every entry a finding can name: KB changes on the path and the platform checks that fired."""
         return {**self.platform_entries, **{c.entry.id: c.entry for c in self.changes}}

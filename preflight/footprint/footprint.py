@@ -9,6 +9,7 @@ the injector would write (``preflight.istio.sidecar_resources``).
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
 
@@ -29,14 +30,14 @@ _NATIVE_SIDECAR_DETECTOR = "native_sidecar_injection"
 
 def mesh_footprint(snapshot: Snapshot, report: Report) -> MeshFootprint:
     installed = installed_proxy_resources(snapshot)
-    injected_pods = [p for p in snapshot.pods if proxy_container(p) is not None]
+    injected_pods = _PodIndex(p for p in snapshot.pods if proxy_container(p) is not None)
     rows: list[WorkloadFootprint] = []
     for workload in snapshot.workloads:
         labels = snapshot.namespace_labels.get(workload.namespace, {})
         mesh = membership(workload, labels)
         if mesh.mode != "sidecar":
             continue
-        pods = [workload] if workload.ref.kind == "Pod" else _pods_of(workload, injected_pods)
+        pods = [workload] if workload.ref.kind == "Pod" else injected_pods.of(workload)
         sample = pods[0] if pods else workload
         resources = proxy_resources(sample, installed)
         proxy = proxy_container(sample)
@@ -57,11 +58,25 @@ def mesh_footprint(snapshot: Snapshot, report: Report) -> MeshFootprint:
     return MeshFootprint(tuple(rows), tuple(_changes(report, rows)))
 
 
-def _pods_of(workload: Workload, pods: Iterable[Workload]) -> list[Workload]:
-    template = {k: v for k, v in workload.pod_labels.items() if k not in _CONTROLLER_LABELS}
-    if not template:
-        return []
-    return [p for p in pods if p.namespace == workload.namespace and matches_labels(template, p.pod_labels)]
+class _PodIndex:
+    """Injected pods by namespace and label, so finding a workload's pods reads only pods sharing a label."""
+
+    def __init__(self, pods: Iterable[Workload]) -> None:
+        self._by_label: dict[tuple[str, str, str], list[Workload]] = defaultdict(list)
+        for pod in pods:
+            for key, value in pod.pod_labels.items():
+                self._by_label[(pod.namespace, key, value)].append(pod)
+
+    def of(self, workload: Workload) -> list[Workload]:
+        """Pods in the workload's namespace carrying every label of its template (controller labels aside)."""
+        template = {k: v for k, v in workload.pod_labels.items() if k not in _CONTROLLER_LABELS}
+        if not template:
+            return []
+        # Every match carries each template label, so the rarest one bounds the candidates.
+        candidates = min(
+            (self._by_label.get((workload.namespace, k, v), []) for k, v in template.items()), key=len
+        )
+        return [p for p in candidates if matches_labels(template, p.pod_labels)]
 
 
 def _replicas(workload: Workload, snapshot: Snapshot) -> int:

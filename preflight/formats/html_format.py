@@ -16,13 +16,21 @@ from typing import Any
 import jinja2
 
 from preflight.engine.interface import Finding, FindingStatus, Report
+from preflight.engine.mesh_wide import mesh_wide_changes
 from preflight.footprint.interface import format_bytes, format_cores
+from preflight.formats.interface import collector_paused
 from preflight.formats.json_format import finding_id, verdict
 from preflight.kb.interface import Severity
 from preflight.plan.owners import team_of
 from preflight.resources import bundled_dir
 
 SEVERITIES = tuple(sorted(Severity, key=lambda s: -s.rank))
+# A page a person reads, also at 20,000 services: longer tables end with how many more the JSON report has.
+MAX_ROWS = 500  # finding rows, workloads of the footprint
+MAX_ITEMS = 500  # callers (all tables together), resources listed under a check
+MAX_CALLERS = 20  # callers of one service, other findings folded into one row
+MAX_BARS = 20  # bars of a chart
+MAX_MOVES = 100  # namespaces of one canary wave
 _KIND_ORDER = {"breaks": 0, "opens": 1, "uncertain": 2, "reroutes": 3}
 # Chart colour of each kind of edge change: breaking calls and opened access read as the worst.
 _KIND_SEVERITY = {"breaks": "critical", "opens": "high", "uncertain": "medium", "reroutes": "low"}
@@ -72,55 +80,104 @@ def _environment() -> jinja2.Environment:
 
 
 def render(report: Report) -> str:
+    with collector_paused():
+        return "".join(_environment().get_template("report.html.j2").generate(**_context(report)))
+
+
+def _context(report: Report) -> dict[str, Any]:
     reports = bundled_dir("reports")
-    template = _environment().get_template("report.html.j2")
-    rows = _rows(report)
-    teams = _grouped(rows)
-    unscoped = [f for f in report.findings if not f.services and f.status is FindingStatus.AFFECTED]
-    return template.render(
-        report=report,
-        verdict=verdict(report),
-        counts=report.counts(),
-        open_counts=_open_counts(rows),
-        entries=report.entries,
-        rows=rows,
-        teams=teams,
-        filters={
-            "severity": [s.value for s in SEVERITIES if any(r.finding.severity is s for r in rows)],
-            "team": sorted({r.team for r in rows}),
-            "namespace": sorted({r.namespace for r in rows}),
-            "change": sorted({r.finding.change for r in rows}),
-        },
-        affected_services=sorted({r.service for r in rows if r.waiver is None}),
-        unscoped=unscoped,
-        mitigated=[f for f in report.findings if f.status is FindingStatus.MITIGATED],
-        coverage=_coverage(report),
-        severity_chart=_severity_bars(rows),
-        team_chart=_team_bars(rows),
-        colours=_CHART_COLOURS,
-        platform=getattr(report, "platform", None),
-        breaking=_breaking_callers(report),
-        edge_chart=_edge_bars(_breaking_callers(report)),
-        waivers=report.waivers,
-        plan=report.canary_plan,
-        footprint=report.footprint,
-        finding_id=finding_id,
-        team_of=lambda namespace: team_of(report.teams, namespace),
-        stylesheet=(reports / "report.css").read_text(encoding="utf-8"),
-        script=(reports / "report.js").read_text(encoding="utf-8"),
+    mesh_wide = mesh_wide_changes(report)
+    excluded = {m.change for m in mesh_wide}
+    waived = _waived(report)
+    traffic = _requests_by_service(report)
+    all_rows = _rows(report, excluded, waived)
+    shown = _worst_first(all_rows, traffic)[:MAX_ROWS]
+    shown.sort(key=lambda r: (-r.finding.severity.rank, r.team, r.service, r.finding.change))
+    teams = _grouped(shown, all_rows)
+    breaking = _breaking_callers(report)
+    listed = {r.service for r in shown}
+    with_rows = {r.service for r in all_rows}
+    unlisted = sorted(
+        ((service, callers) for service, callers in breaking.items() if service not in with_rows),
+        key=lambda item: (-_breaks(item[1]), -traffic.get(item[0], 0), item[0]),
     )
+    unscoped = [f for f in report.findings if not f.services and f.status is FindingStatus.AFFECTED]
+    mitigated = [f for f in report.findings if f.status is FindingStatus.MITIGATED]
+    footprint = report.footprint
+    return {
+        "report": report,
+        "verdict": verdict(report),
+        "counts": report.counts(),
+        "open_counts": _open_counts(report, waived),
+        "entries": report.entries,
+        "rows": shown,
+        "hidden_rows": len(all_rows) - len(shown),
+        "hidden_services": len(with_rows) - len(listed),
+        "max_rows": MAX_ROWS,
+        "teams": teams,
+        "mesh_wide": mesh_wide,
+        "mesh_wide_waived": {m.change: sum(1 for f in m.findings if id(f) in waived) for m in mesh_wide},
+        "filters": {
+            "severity": [s.value for s in SEVERITIES if any(r.finding.severity is s for r in shown)],
+            "team": sorted({team for team, _, _ in teams}),
+            "namespace": sorted({r.namespace for r in shown}),
+            "change": sorted({r.finding.change for r in shown}),
+        },
+        "affected_services": _open_services(report, waived),
+        "unscoped": unscoped[:MAX_ROWS],
+        "hidden_unscoped": max(0, len(unscoped) - MAX_ROWS),
+        "mitigated": mitigated[:MAX_ROWS],
+        "hidden_mitigated": max(0, len(mitigated) - MAX_ROWS),
+        "coverage": _coverage(report),
+        "severity_chart": _severity_bars(report, waived),
+        "team_chart": _team_bars(all_rows)[:MAX_BARS],
+        "hidden_team_bars": max(0, len(_team_bars(all_rows)) - MAX_BARS),
+        "colours": _CHART_COLOURS,
+        "platform": getattr(report, "platform", None),
+        "max_items": MAX_ITEMS,
+        "max_more": MAX_CALLERS,
+        "breaking": _callers_within_budget(breaking, [s for s in dict.fromkeys(r.service for r in shown)]),
+        "breaking_total": {service: len(callers) for service, callers in breaking.items()},
+        "unlisted": _callers_within_budget(dict(unlisted), [service for service, _ in unlisted][:MAX_ITEMS]),
+        "hidden_unlisted": max(0, len(unlisted) - MAX_ITEMS),
+        "edge_chart": _edge_bars(breaking)[:MAX_BARS],
+        "waivers": report.waivers,
+        "plan": report.canary_plan,
+        "max_moves": MAX_MOVES,
+        "footprint": footprint,
+        "footprint_rows": sorted(footprint.workloads, key=lambda w: (-w.pods, w.workload))[:MAX_ROWS]
+        if footprint is not None
+        else [],
+        "finding_id": finding_id,
+        "team_of": lambda namespace: team_of(report.teams, namespace),
+        "stylesheet": (reports / "report.css").read_text(encoding="utf-8"),
+        "script": (reports / "report.js").read_text(encoding="utf-8"),
+    }
 
 
-def _rows(report: Report) -> list[Row]:
+def _waived(report: Report) -> dict[int, Any]:
+    """id(finding) → the Waiver accepting it, for every waived finding (looked up once per finding)."""
+    if report.waivers is None:
+        return {}
+    found = {}
+    for finding in report.findings:
+        waiver = report.waivers.waiver_for(finding)
+        if waiver is not None:
+            found[id(finding)] = waiver
+    return found
+
+
+def _rows(report: Report, excluded: set[str], waived: Mapping[int, Any]) -> list[Row]:
+    """Rows of the affected findings on services, leaving out the changes shown once as mesh-wide."""
     rows = []
     for impact in report.services:
         # One row per change and waiver on a service: a change reaching a service through
         # many callers or workloads reads as one thing to fix, with the details folded.
         grouped: dict[tuple[str, int], tuple[Any, list[Finding]]] = {}
         for finding in impact.findings:
-            if finding.status is not FindingStatus.AFFECTED:
+            if finding.status is not FindingStatus.AFFECTED or finding.change in excluded:
                 continue
-            waiver = report.waivers.waiver_for(finding) if report.waivers is not None else None
+            waiver = waived.get(id(finding))
             grouped.setdefault((finding.change, id(waiver)), (waiver, []))[1].append(finding)
         for waiver, findings in grouped.values():
             first = findings[0]
@@ -139,25 +196,62 @@ def _rows(report: Report) -> list[Row]:
     return rows
 
 
-def _open_counts(rows: Iterable[Row]) -> Counter[str]:
+def _worst_first(rows: Iterable[Row], traffic: Mapping[str, int]) -> list[Row]:
+    """Which rows a capped page keeps: open before waived, worst severity, then the busiest services."""
+    return sorted(
+        rows,
+        key=lambda r: (r.waiver is not None, -r.finding.severity.rank, -traffic.get(r.service, 0), r.team, r.service),
+    )
+
+
+def _requests_by_service(report: Report) -> Counter[str]:
+    """Requests each service receives in the traffic the simulator decided (0 for declared traffic)."""
+    traffic: Counter[str] = Counter()
+    simulation = report.simulation
+    for outcome in simulation.outcomes if simulation is not None else ():
+        destination = outcome.edge.destination
+        service = destination.service_ref or outcome.before.destination or destination.host
+        traffic[str(service)] += outcome.edge.requests
+    return traffic
+
+
+def _open_counts(report: Report, waived: Mapping[int, Any]) -> Counter[str]:
+    """Open findings per severity, a finding counted on each service it names (as the tables list them)."""
     counts: Counter[str] = Counter()
-    for row in rows:
-        if row.waiver is None:
-            counts[row.finding.severity.value] += row.count
+    for finding in report.findings:
+        if finding.status is FindingStatus.AFFECTED and id(finding) not in waived:
+            counts[finding.severity.value] += len(finding.services)
     return counts
 
 
-def _grouped(rows: Iterable[Row]) -> list[tuple[str, list[tuple[str, list[Row]]]]]:
-    """Team → service → rows, teams with the worst open finding first."""
+def _open_services(report: Report, waived: Mapping[int, Any]) -> set[str]:
+    return {
+        str(service)
+        for finding in report.findings
+        if finding.status is FindingStatus.AFFECTED and id(finding) not in waived
+        for service in finding.services
+    }
+
+
+def _grouped(shown: Iterable[Row], every: Iterable[Row]) -> list[tuple[str, list[tuple[str, list[Row]]], int]]:
+    """Team → service → shown rows, and how many rows of the team the page leaves out; worst team first."""
     by_team: dict[str, dict[str, list[Row]]] = defaultdict(lambda: defaultdict(list))
-    for row in rows:
+    for row in shown:
         by_team[row.team][row.service].append(row)
-
-    def worst(services: Mapping[str, list[Row]]) -> int:
-        return max(r.finding.severity.rank for items in services.values() for r in items)
-
-    ordered = sorted(by_team.items(), key=lambda item: (-worst(item[1]), item[0]))
-    return [(team, sorted(services.items())) for team, services in ordered]
+    totals: Counter[str] = Counter()
+    worst: dict[str, int] = {}
+    for row in every:
+        totals[row.team] += 1
+        worst[row.team] = max(worst.get(row.team, 0), row.finding.severity.rank)
+    ordered = sorted(totals, key=lambda team: (-worst[team], team))
+    return [
+        (
+            team,
+            sorted(by_team[team].items()) if team in by_team else [],
+            totals[team] - sum(len(items) for items in by_team.get(team, {}).values()),
+        )
+        for team in ordered
+    ]
 
 
 def _coverage(report: Report) -> list[dict[str, Any]]:
@@ -177,15 +271,13 @@ def _coverage(report: Report) -> list[dict[str, Any]]:
     ]
 
 
-def _severity_bars(rows: list[Row]) -> list[Bar]:
-    counts: Counter[str] = Counter()
-    for row in rows:
-        if row.waiver is None:
-            counts[row.finding.severity.value] += row.count
+def _severity_bars(report: Report, waived: Mapping[int, Any]) -> list[Bar]:
+    counts = _open_counts(report, waived)
     return [Bar(s.value, ((s.value, counts[s.value]),)) for s in SEVERITIES if counts[s.value]]
 
 
 def _team_bars(rows: list[Row]) -> list[Bar]:
+    """Open service-specific findings per team (mesh-wide changes are the platform's, shown once)."""
     by_team: dict[str, Counter[str]] = defaultdict(Counter)
     for row in rows:
         if row.waiver is None:
@@ -220,6 +312,28 @@ def _breaking_callers(report: Report) -> Mapping[str, list[dict[str, Any]]]:
         # Breaks first, then by how much real traffic the call carries.
         items.sort(key=lambda i: (_KIND_ORDER.get(i["kind"], 9), -int(i["requests"]), i["caller"]))
     return dict(sorted(found.items()))
+
+
+def _breaks(callers: list[dict[str, Any]]) -> int:
+    return sum(1 for caller in callers if caller["kind"] == "breaks")
+
+
+def _callers_within_budget(
+    breaking: Mapping[str, list[dict[str, Any]]], services: Iterable[str]
+) -> dict[str, list[dict[str, Any]]]:
+    """The callers tables a page shows: services in the order given, until ``MAX_ITEMS`` callers are in."""
+    shown: dict[str, list[dict[str, Any]]] = {}
+    budget = MAX_ITEMS
+    for service in services:
+        callers = breaking.get(service)
+        if not callers:
+            continue
+        if budget <= 0:
+            shown[service] = []  # the table says how many callers change and where to read them
+            continue
+        shown[service] = callers[: min(budget, MAX_CALLERS)]
+        budget -= len(shown[service])
+    return shown
 
 
 def _decision(side: Any) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 import orjson
 
 from preflight.engine.interface import ChangeOutcome, Finding, Report
+from preflight.formats.interface import collector_paused
 from preflight.kb.interface import KBEntry
 from preflight.snapshot.interface import ObjectRef
 
@@ -16,12 +17,18 @@ SCHEMA = "preflight/v1"
 def render(report: Report) -> str:
     # orjson writes the same two-space layout as json.dumps(indent=2) an order of magnitude faster
     # and without the pure-Python encoder's chunk list: the report of a large cluster is hundreds of MB.
-    document = orjson.dumps(to_document(report), option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
+    with collector_paused():
+        document = orjson.dumps(to_document(report), option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
     return document.decode("utf-8") + "\n"
 
 
 def to_document(report: Report) -> dict[str, Any]:
     counts = report.counts()
+    services = report.services
+    entries = report.entries
+    # What a finding says about its change is the same for every finding of it: built once per
+    # change and shared (the document is only ever encoded, never edited).
+    about: dict[str, _ChangeParts] = {}
     document: dict[str, Any] = {
         "schema": SCHEMA,
         "tool": {"name": "istio-preflight", "version": report.tool_version},
@@ -41,7 +48,7 @@ def to_document(report: Report) -> dict[str, Any]:
         "summary": {
             "affected_by_severity": counts["severity"],
             "by_status": counts["status"],
-            "services_affected": sum(1 for s in report.services if s.affected),
+            "services_affected": sum(1 for s in services if s.affected),
             "changes": {
                 status: sum(1 for c in report.changes if c.status.value == status)
                 for status in ("hit", "mitigated", "not-present", "advisory")
@@ -57,9 +64,12 @@ def to_document(report: Report) -> dict[str, Any]:
                 "affected": impact.affected,
                 "findings": [_finding_ref(f) for f in impact.findings],
             }
-            for impact in report.services
+            for impact in services
         ],
-        "findings": [finding_document(f, report.entries.get(f.change)) for f in report.findings],
+        "findings": [
+            _finding_document(f, about.get(f.change) or about.setdefault(f.change, _ChangeParts(entries.get(f.change))))
+            for f in report.findings
+        ],
         "changes": [_change(c) for c in report.changes],
     }
     document.update(report.extra)
@@ -91,23 +101,42 @@ def _finding_ref(finding: Finding) -> dict[str, Any]:
     }
 
 
+class _ChangeParts:
+    """The parts of a finding's document that come from its KB entry."""
+
+    __slots__ = ("compatibility_version", "env", "how", "mesh_config", "remediation", "title", "upstream")
+
+    def __init__(self, entry: KBEntry | None) -> None:
+        self.title = entry.title if entry else None
+        self.how = entry.mitigation.text if entry else None
+        self.env = dict(entry.mitigation.env) if entry else {}
+        self.mesh_config = dict(entry.mitigation.mesh_config) if entry else {}
+        self.compatibility_version = entry.mitigation.compatibility_version if entry else None
+        self.remediation = entry.remediation if entry else None
+        self.upstream = _upstream(entry)
+
+
 def finding_document(finding: Finding, entry: KBEntry | None) -> dict[str, Any]:
+    return _finding_document(finding, _ChangeParts(entry))
+
+
+def _finding_document(finding: Finding, parts: _ChangeParts) -> dict[str, Any]:
     return {
         "id": finding_id(finding),
         "change": finding.change,
-        "title": entry.title if entry else None,
+        "title": parts.title,
         "introduced_in": finding.introduced_in,
         "severity": finding.severity.value,
         "status": finding.status.value,
         "mitigation": {
             "applied": finding.mitigation_reason,
-            "how": entry.mitigation.text if entry else None,
-            "env": dict(entry.mitigation.env) if entry else {},
-            "mesh_config": dict(entry.mitigation.mesh_config) if entry else {},
-            "compatibility_version": entry.mitigation.compatibility_version if entry else None,
+            "how": parts.how,
+            "env": parts.env,
+            "mesh_config": parts.mesh_config,
+            "compatibility_version": parts.compatibility_version,
         },
-        "remediation": entry.remediation if entry else None,
-        "upstream": _upstream(entry),
+        "remediation": parts.remediation,
+        "upstream": parts.upstream,
         "resource": _resource(finding.resource),
         "location": (
             {"file": finding.source.file, "line": finding.source.line} if finding.source is not None else None

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from preflight.engine.engine import CheckOptions, run_check
 from preflight.footprint.footprint import mesh_footprint
-from preflight.footprint.interface import format_bytes
+from preflight.footprint.interface import MeshFootprint, format_bytes
 from preflight.istio.sidecar_resources import parse_quantity
 from preflight.kb.loader import load_knowledge_base
 from preflight.versions import parse_version
@@ -41,7 +41,7 @@ spec:
 """
 
 
-def footprint(text: str):
+def footprint(text: str) -> MeshFootprint:
     snapshot = snapshot_from_yaml(text)
     report = run_check(snapshot, load_knowledge_base(), CheckOptions(
         source=parse_version("1.26.0"), target=parse_version("1.27.0"), timestamp=False))
@@ -77,3 +77,41 @@ def test_totals_add_up_per_pod() -> None:
 def test_native_sidecars_are_reported_as_a_footprint_change() -> None:
     changes = footprint(MESH).changes
     assert changes and changes[0].pods == 5 and changes[0].memory_request_delta == 0
+
+
+def _pod(name: str, namespace: str, labels: str) -> str:
+    return f"""
+---
+apiVersion: v1
+kind: Pod
+metadata: {{name: {name}, namespace: {namespace}, labels: {{{labels}}}}}
+spec: {{containers: [{{name: app, image: app:1}}, {{name: istio-proxy, image: proxyv2:1.26.0}}]}}
+"""
+
+
+def test_pods_are_counted_by_every_template_label_in_the_workload_namespace() -> None:
+    text = MESH + """
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: other, labels: {istio-injection: enabled}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  replicas: 9
+  template:
+    metadata: {labels: {app: web, tier: front, pod-template-hash: abc}}
+    spec: {containers: [{name: app, image: app:1}]}
+""" + "".join(
+        [
+            _pod("web-1", "shop", "app: web, tier: front, pod-template-hash: xyz"),  # other hash: still web's pod
+            _pod("web-2", "shop", "app: web, tier: front, extra: yes"),
+            _pod("web-3", "shop", "app: web, tier: back"),  # another tier: not web's
+            _pod("web-4", "other", "app: web, tier: front"),  # another namespace
+        ]
+    )
+    rows = {(r.workload.kind, r.workload.name): r for r in footprint(text).workloads}
+    web = rows[("Deployment", "web")]
+    assert (web.pods, web.pods_source) == (2, "pods")

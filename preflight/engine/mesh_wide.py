@@ -1,0 +1,70 @@
+"""Changes that touch (nearly) every meshed service: one decision for the platform team, not a row per service.
+
+A change is *mesh-wide* when its affected findings name at least ``MESH_WIDE_SHARE`` (90%) of the services
+that have a workload in the mesh (sidecar or ambient), and the mesh has at least ``MESH_WIDE_MIN_SERVICES``
+such services. Below that size a table row per service is still short enough to read, and "every service"
+of two services says little. Mitigated findings do not count (nothing changes for those services); waived
+ones do (a waiver accepts the change, the change still happens). Human-readable formats show a mesh-wide change
+once instead of on every service; the JSON report keeps every finding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from preflight.engine.interface import Finding, FindingStatus, Report
+from preflight.kb.interface import Severity
+from preflight.snapshot.interface import WORKLOAD_KINDS, ObjectRef, ServiceRef
+
+MESH_WIDE_SHARE = 0.9
+MESH_WIDE_MIN_SERVICES = 10
+
+
+@dataclass(frozen=True)
+class MeshWideChange:
+    change: str  # KB entry (or platform check) id
+    severity: Severity
+    services: int  # services its affected findings name
+    meshed_services: int  # services in the mesh, for "N of M"
+    workloads: int  # distinct workloads among the resources found
+    resources: int  # distinct resources found (workloads, istiod, config)
+    findings: tuple[Finding, ...]  # the affected findings, in report order
+
+    @property
+    def example(self) -> Finding:
+        return self.findings[0]
+
+
+def mesh_wide_changes(report: Report) -> tuple[MeshWideChange, ...]:
+    """The report's mesh-wide changes, worst first, then by id."""
+    meshed = frozenset(report.meshed_services)
+    if len(meshed) < MESH_WIDE_MIN_SERVICES:
+        return ()
+    by_change: dict[str, list[Finding]] = {}
+    for finding in report.findings:
+        if finding.status is FindingStatus.AFFECTED:
+            by_change.setdefault(finding.change, []).append(finding)
+    found = []
+    for change, findings in by_change.items():
+        services: set[ServiceRef] = set()
+        for finding in findings:
+            services.update(finding.services)
+        if len(services & meshed) < MESH_WIDE_SHARE * len(meshed):
+            continue
+        resources: set[ObjectRef] = {f.resource for f in findings}
+        found.append(
+            MeshWideChange(
+                change=change,
+                severity=max((f.severity for f in findings), key=lambda s: s.rank),
+                services=len(services),
+                meshed_services=len(meshed),
+                workloads=sum(1 for r in resources if r.kind in WORKLOAD_KINDS),
+                resources=len(resources),
+                findings=tuple(findings),
+            )
+        )
+    return tuple(sorted(found, key=lambda m: (-m.severity.rank, m.change)))
+
+
+def mesh_wide_ids(report: Report) -> frozenset[str]:
+    return frozenset(m.change for m in mesh_wide_changes(report))
