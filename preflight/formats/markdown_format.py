@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from preflight.engine.interface import FindingStatus, Report
+from preflight.engine.mesh_wide import mesh_wide_changes
 from preflight.formats.json_format import verdict
 
 # GitHub rejects comments over 65,536 characters; keep room for the truncation notice.
 MAX_CHARS = 60_000
+MAX_ROWS = 300  # about what fits in MAX_CHARS; building more rows only to cut them is wasted work
 _BADGE = {"blocked": "🛑 **Blocked**", "safe-with-mitigations": "⚠️ **Safe with mitigations**", "safe": "✅ **Safe**"}
 
 
@@ -25,22 +27,41 @@ def render(report: Report) -> str:
         head.append("")
     body: list[str] = []
     entries = report.entries
-    affected = [s for s in report.services if s.affected]
-    if affected:
-        body += ["### Affected services", "", "| Service | Severity | Change | What will happen | Keep old behaviour |",
+    mesh_wide = mesh_wide_changes(report)
+    if mesh_wide:
+        body += ["### Changes that touch every meshed service", "",
+                 "| Change | Severity | Reach | Fix | Keep old behaviour |", "| --- | --- | --- | --- | --- |"]
+        for change in mesh_wide:
+            entry = entries.get(change.change)
+            body.append(
+                f"| `{change.change}` | {change.severity.value} | {change.services} of {change.meshed_services} "
+                f"meshed services, {change.workloads} workload(s) | {_cell(entry.remediation if entry else '')} | "
+                f"{_cell(entry.mitigation.text if entry else '')} |"
+            )
+        body.append("")
+    excluded = {m.change for m in mesh_wide}
+    rows = [
+        (impact, finding)
+        for impact in report.services
+        for finding in impact.findings
+        if finding.status is FindingStatus.AFFECTED and finding.change not in excluded
+    ]
+    rows.sort(key=lambda row: -row[1].severity.rank)  # worst first, so a cut table keeps what matters most
+    if rows:
+        body += ["### Affected services" + (", besides the changes above" if mesh_wide else ""), "",
+                 "| Service | Severity | Change | What will happen | Keep old behaviour |",
                  "| --- | --- | --- | --- | --- |"]
-        for impact in affected:
-            for finding in impact.findings:
-                if finding.status is not FindingStatus.AFFECTED:
-                    continue
-                entry = entries.get(finding.change)
-                waiver = report.waivers.waiver_for(finding) if report.waivers is not None else None
-                severity = finding.severity.value + (f" (waived: {_cell(waiver.ticket)})" if waiver else "")
-                body.append(
-                    f"| `{impact.service}` | {severity} | `{finding.change}` | "
-                    f"{_cell(entry.impact if entry else finding.message)} | "
-                    f"{_cell(entry.mitigation.text if entry else '')} |"
-                )
+        for impact, finding in rows[:MAX_ROWS]:
+            entry = entries.get(finding.change)
+            waiver = report.waivers.waiver_for(finding) if report.waivers is not None else None
+            severity = finding.severity.value + (f" (waived: {_cell(waiver.ticket)})" if waiver else "")
+            body.append(
+                f"| `{impact.service}` | {severity} | `{finding.change}` | "
+                f"{_cell(entry.impact if entry else finding.message)} | "
+                f"{_cell(entry.mitigation.text if entry else '')} |"
+            )
+        if len(rows) > MAX_ROWS:
+            body.append(f"\n_{len(rows) - MAX_ROWS} more rows: see the attached HTML or JSON report._")
         body.append("")
     if report.waivers is not None and (report.waivers.expired or report.waivers.unused):
         body += [f"> Expired waiver: `{w.change}` on `{w.resource}` ({_cell(w.ticket)}, {w.expires.isoformat()}) "

@@ -1,12 +1,15 @@
-"""Plain text for the terminal: verdict first, then each affected service, then the changes."""
+"""Plain text for the terminal: verdict first, mesh-wide changes once, then each affected service, then the changes."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 from preflight.engine.interface import ChangeStatus, Finding, FindingStatus, Report
+from preflight.engine.mesh_wide import mesh_wide_changes
 from preflight.formats.json_format import verdict
 
+# A terminal page, also at 20,000 services: longer lists end with how many more the JSON report has.
+MAX_SERVICES = 500
 _VERDICT_TEXT = {
     "blocked": "BLOCKED",
     "safe-with-mitigations": "SAFE WITH MITIGATIONS",
@@ -31,12 +34,34 @@ def render(report: Report) -> str:
         lines.append(f"Note: {note}")
     lines.append("")
     entries = report.entries
-    affected = sorted((s for s in report.services if s.affected), key=lambda s: (-s.worst.rank, s.service))
-    if affected:
-        lines.append("Services that will behave differently:")
-        for impact in affected:
-            lines.append(f"  {impact.service} [{impact.worst.value}]")
-            for change, findings in _by_change(impact.findings):
+    mesh_wide = mesh_wide_changes(report)
+    if mesh_wide:
+        lines.append("Changes that touch every meshed service (one decision for the mesh, not repeated below):")
+        for wide in mesh_wide:
+            entry = entries.get(wide.change)
+            lines.append(
+                f"  - [{wide.severity.value}] {wide.change}: {entry.title if entry else wide.example.message} "
+                f"({wide.services} of {wide.meshed_services} meshed services, {wide.workloads} workload(s))"
+            )
+            if entry:
+                lines.append(f"      fix: {entry.remediation}")
+                if entry.mitigation.text:
+                    lines.append(f"      keep old behaviour: {entry.mitigation.text}")
+        lines.append("")
+    excluded = {m.change for m in mesh_wide}
+    specific = [
+        (impact, changes)
+        for impact in report.services
+        if (changes := [(c, found) for c, found in _by_change(impact.findings) if c not in excluded])
+    ]
+    # _by_change puts the worst change first: its severity is the service's, leaving mesh-wide ones aside.
+    specific.sort(key=lambda item: (-item[1][0][1][0].severity.rank, item[0].service))
+    if specific:
+        lines.append("Services that will behave differently:" if not mesh_wide else
+                     "Services that will behave differently, besides the changes above:")
+        for impact, changes in specific[:MAX_SERVICES]:
+            lines.append(f"  {impact.service} [{changes[0][1][0].severity.value}]")
+            for change, findings in changes:
                 entry = entries.get(change)
                 what = entry.impact if entry else findings[0].message
                 lines.append(
@@ -47,18 +72,24 @@ def render(report: Report) -> str:
                     lines.append(f"      (and {len(findings) - 1} more resource(s) of this service)")
                 if entry and entry.mitigation.text:
                     lines.append(f"      keep old behaviour: {entry.mitigation.text}")
+        if len(specific) > MAX_SERVICES:
+            lines.append(f"  ... and {len(specific) - MAX_SERVICES} more service(s): see the JSON report")
         lines.append("")
     unscoped = [f for f in report.findings if not f.services and f.status is FindingStatus.AFFECTED]
     if unscoped:
         lines.append("Affected resources not tied to a service:")
-        for finding in unscoped:
+        for finding in unscoped[:MAX_SERVICES]:
             lines.append(f"  - [{finding.severity.value}] {finding.change}: {finding.message}")
+        if len(unscoped) > MAX_SERVICES:
+            lines.append(f"  ... and {len(unscoped) - MAX_SERVICES} more: see the JSON report")
         lines.append("")
     mitigated = [f for f in report.findings if f.status is FindingStatus.MITIGATED]
     if mitigated:
         lines.append("Already mitigated:")
-        for finding in mitigated:
+        for finding in mitigated[:MAX_SERVICES]:
             lines.append(f"  - {finding.change} on {finding.resource}: {finding.mitigation_reason}")
+        if len(mitigated) > MAX_SERVICES:
+            lines.append(f"  ... and {len(mitigated) - MAX_SERVICES} more: see the JSON report")
         lines.append("")
     lines.append("Changes on this path:")
     for outcome in report.changes:
