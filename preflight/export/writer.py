@@ -24,7 +24,8 @@ from typing import IO, Any
 
 import yaml
 
-from preflight.errors import UsageError
+from preflight.errors import InputError, UsageError
+from preflight.snapshot.interface import mapping_at
 from preflight.snapshot.loader import MANIFEST_API_VERSION, MANIFEST_KIND
 
 MANIFEST_FILE = "manifest.json"
@@ -143,7 +144,7 @@ class SnapshotWriter:
                 yaml.dump(dict(manifest), target, **_YAML_OPTIONS)
                 for path in kind_paths:
                     for item in encoded_items(path):
-                        yaml.dump(json.loads(item), target, **_YAML_OPTIONS)
+                        _dump_yaml(json.loads(item), target)
         else:
             combined = self.work_dir / "snapshot.json"
             with combined.open("wb") as target:
@@ -198,6 +199,19 @@ class _JsonList:
 
     def end(self) -> None:
         self.file.write(_LIST_FOOTER)
+
+
+def _dump_yaml(body: Mapping[str, Any], target: IO[str]) -> None:
+    try:
+        yaml.dump(body, target, **_YAML_OPTIONS)
+    except UnicodeEncodeError:
+        # libyaml cannot emit a lone surrogate at all; JSON can, escaped.
+        metadata = mapping_at(body, "metadata")
+        name = "/".join(str(metadata[key]) for key in ("namespace", "name") if metadata.get(key))
+        raise InputError(
+            f"{body.get('kind')} {name} holds text that is not valid Unicode and cannot be written as YAML; "
+            "export to a directory or a .json file instead"
+        ) from None
 
 
 def encode_item(body: Mapping[str, Any]) -> bytes:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from preflight.errors import InputError
 from preflight.export.writer import SnapshotWriter, encoded_items, is_snapshot_directory
 from preflight.snapshot.loader import load_snapshot
 
@@ -133,3 +134,15 @@ def test_a_previous_snapshot_is_recognised_in_either_layout(tmp_path: Path) -> N
 
     assert is_snapshot_directory(legacy) and is_snapshot_directory(current)
     assert not is_snapshot_directory(foreign) and not is_snapshot_directory(broken)
+
+
+def test_yaml_refuses_an_object_with_a_lone_surrogate_and_publishes_nothing(tmp_path: Path) -> None:
+    output = tmp_path / "snap.yaml"
+    refused = pytest.raises(InputError, match=r"Service shop/broken holds text that is not valid Unicode")
+    with refused, SnapshotWriter(output, single_file=True) as writer:
+        stream = writer.open_kind("services")
+        stream.write(service("fine"))
+        stream.write(service("broken", annotations={"note": json.loads('"a\\ud800b"')}))
+        stream.close()
+        writer.commit(MANIFEST, [stream.path.name])
+    assert list(tmp_path.iterdir()) == []
