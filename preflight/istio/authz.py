@@ -40,10 +40,11 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum, StrEnum
 from functools import cached_property, lru_cache
+from operator import attrgetter
 from typing import Any
 
 from preflight.istio.authorization import is_dry_run, policy_action
@@ -180,15 +181,15 @@ _ZTUNNEL_WHEN_KEYS = frozenset(
 )
 
 
-def _is_l7_only(section: str, key: str, request: Request) -> bool:
-    """Is this field or ``when`` key beyond what the enforcing proxy can see for this request?"""
-    if request.enforcer is Enforcer.ZTUNNEL:
+def _is_l7_only(section: str, key: str, http: bool, enforcer: Enforcer) -> bool:
+    """Is this field or ``when`` key beyond what the enforcing proxy can see for this kind of request?"""
+    if enforcer is Enforcer.ZTUNNEL:
         if section == "source":
             return key in _HTTP_SOURCE_FIELDS or key in _ZTUNNEL_EXTRA_SOURCE_FIELDS
         if section == "operation":
             return key in _HTTP_OPERATION_FIELDS
         return key not in _ZTUNNEL_WHEN_KEYS
-    if request.http:
+    if http:
         return False
     if section == "source":
         return key in _HTTP_SOURCE_FIELDS
@@ -222,209 +223,325 @@ def _strings(value: Any) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else []
 
 
-def _ports(values: list[str]) -> set[int]:
+def _ports(values: Iterable[str]) -> frozenset[int]:
     found = set()
     for value in values:
         try:
             found.add(int(value))
         except ValueError:
             continue
-    return found
+    return frozenset(found)
 
 
-class _Field:
-    """Evaluates one attribute of the request against a list of values."""
+# Policies are compiled once per kind of request (HTTP or not, enforcing proxy): which
+# fields count, which are dropped, which make an ALLOW rule unmatchable is settled there,
+# so a request only runs the value comparisons. A compiled policy also knows which request
+# attributes it reads, so its answers are memoised on those alone (a namespace-wide
+# ``paths`` rule is decided once per path, whoever calls).
 
-    def __init__(self, request: Request) -> None:
-        self.request = request
-
-    def principal(self, values: list[str]) -> tuple[Match, str]:
-        request = self.request
-        if request.mtls is False:
-            return Match.NO, "caller reaches the workload without mTLS: no principal"
-        if request.mtls is None or request.principal is None:
-            return Match.UNKNOWN, "caller identity is unknown"
-        if any(principal_matches(v, request.principal) for v in values):
-            return Match.YES, ""
-        return Match.NO, f"requires principal {', '.join(values)}; caller is {request.principal}"
-
-    def namespace(self, values: list[str]) -> tuple[Match, str]:
-        request = self.request
-        if request.mtls is False:
-            return Match.NO, "caller reaches the workload without mTLS: no namespace identity"
-        identity = parse_identity(request.principal)
-        if request.mtls is None or request.principal is None:
-            return Match.UNKNOWN, "caller identity is unknown"
-        namespace = identity.namespace if identity else ""
-        if any(value_matches(v, namespace) for v in values):
-            return Match.YES, ""
-        return Match.NO, f"requires namespace {', '.join(values)}; caller is in {namespace or 'no namespace'}"
-
-    def port(self, values: list[str]) -> tuple[Match, str]:
-        if self.request.port is None:
-            return Match.UNKNOWN, "destination port is unknown"
-        if self.request.port in _ports(values):
-            return Match.YES, ""
-        return Match.NO, f"requires port {', '.join(values)}; request is on {self.request.port}"
-
-    def method(self, values: list[str]) -> tuple[Match, str]:
-        if self.request.method is None:
-            return Match.UNKNOWN, "request method is not in the traffic data"
-        if any(value_matches(v, self.request.method) for v in values):
-            return Match.YES, ""
-        return Match.NO, f"requires method {', '.join(values)}; request is {self.request.method}"
-
-    def path(self, values: list[str]) -> tuple[Match, str]:
-        if self.request.path is None:
-            return Match.UNKNOWN, "request path is not in the traffic data"
-        if any(path_matches(v, self.request.path) for v in values):
-            return Match.YES, ""
-        return Match.NO, f"requires path {', '.join(values)}; request is {self.request.path}"
-
-    def host(self, values: list[str]) -> tuple[Match, str]:
-        if self.request.host is None:
-            return Match.UNKNOWN, "the Host the caller sends is not in the traffic data"
-        if any(value_matches(v, self.request.host, ignore_case=True) for v in values):
-            return Match.YES, ""
-        return Match.NO, f"requires host {', '.join(values)}; request is for {self.request.host}"
-
-    @staticmethod
-    def unknowable(what: str) -> tuple[Match, str]:
-        return Match.UNKNOWN, f"{what} cannot be evaluated from traffic data"
+_Answer = tuple[Match, str]
+_YES: _Answer = (Match.YES, "")
+_IDENTITY_UNKNOWN: _Answer = (Match.UNKNOWN, "caller identity is unknown")
+_IDENTITY_READS = ("mtls", "principal")
 
 
-def _negate(result: tuple[Match, str], field: str, values: list[str]) -> tuple[Match, str]:
-    match, _ = result
-    if match is Match.YES:
-        return Match.NO, f"excludes {field} {', '.join(values)}"
-    if match is Match.NO:
-        return Match.YES, ""
-    return result
+@dataclass(frozen=True, slots=True)
+class _View:
+    """What decides how rules compile: HTTP attributes present, and the proxy that enforces."""
+
+    http: bool
+    enforcer: Enforcer
 
 
-def _check(evaluator: _Field, key: str, values: list[str]) -> tuple[Match, str]:
+@dataclass(frozen=True, slots=True)
+class _Check:
+    """One field or condition against its values; ``negated`` for ``not*`` fields and ``notValues``."""
+
+    kind: str  # principal, namespace, port, method, path, host, or unknowable
+    values: tuple[str, ...]
+    joined: str  # the values as the reasons quote them
+    negated: bool = False
+    label: str = ""  # the field a negation names
+    ports: frozenset[int] = frozenset()
+    unknowable: str = ""  # the reason, for fields traffic data cannot evaluate
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        if self.kind in ("principal", "namespace"):
+            return _IDENTITY_READS
+        return () if self.kind == "unknowable" else (self.kind,)
+
+    def answer(self, request: Request) -> _Answer:
+        result = _ANSWERS[self.kind](self, request)
+        if not self.negated:
+            return result
+        if result[0] is Match.YES:
+            return Match.NO, f"excludes {self.label} {self.joined}"
+        if result[0] is Match.NO:
+            return _YES
+        return result
+
+
+def _principal(check: _Check, request: Request) -> _Answer:
+    if request.mtls is False:
+        return Match.NO, "caller reaches the workload without mTLS: no principal"
+    if request.mtls is None or request.principal is None:
+        return _IDENTITY_UNKNOWN
+    if any(principal_matches(v, request.principal) for v in check.values):
+        return _YES
+    return Match.NO, f"requires principal {check.joined}; caller is {request.principal}"
+
+
+def _namespace(check: _Check, request: Request) -> _Answer:
+    if request.mtls is False:
+        return Match.NO, "caller reaches the workload without mTLS: no namespace identity"
+    if request.mtls is None or request.principal is None:
+        return _IDENTITY_UNKNOWN
+    identity = parse_identity(request.principal)
+    namespace = identity.namespace if identity else ""
+    if any(value_matches(v, namespace) for v in check.values):
+        return _YES
+    return Match.NO, f"requires namespace {check.joined}; caller is in {namespace or 'no namespace'}"
+
+
+def _port(check: _Check, request: Request) -> _Answer:
+    if request.port is None:
+        return Match.UNKNOWN, "destination port is unknown"
+    if request.port in check.ports:
+        return _YES
+    return Match.NO, f"requires port {check.joined}; request is on {request.port}"
+
+
+def _method(check: _Check, request: Request) -> _Answer:
+    if request.method is None:
+        return Match.UNKNOWN, "request method is not in the traffic data"
+    if any(value_matches(v, request.method) for v in check.values):
+        return _YES
+    return Match.NO, f"requires method {check.joined}; request is {request.method}"
+
+
+def _path(check: _Check, request: Request) -> _Answer:
+    if request.path is None:
+        return Match.UNKNOWN, "request path is not in the traffic data"
+    if any(path_matches(v, request.path) for v in check.values):
+        return _YES
+    return Match.NO, f"requires path {check.joined}; request is {request.path}"
+
+
+def _host(check: _Check, request: Request) -> _Answer:
+    if request.host is None:
+        return Match.UNKNOWN, "the Host the caller sends is not in the traffic data"
+    if any(value_matches(v, request.host, ignore_case=True) for v in check.values):
+        return _YES
+    return Match.NO, f"requires host {check.joined}; request is for {request.host}"
+
+
+def _unknowable(check: _Check, request: Request) -> _Answer:
+    return Match.UNKNOWN, check.unknowable
+
+
+_ANSWERS = {
+    "principal": _principal,
+    "namespace": _namespace,
+    "port": _port,
+    "method": _method,
+    "path": _path,
+    "host": _host,
+    "unknowable": _unknowable,
+}
+_FIELD_KINDS = {
+    "principals": "principal",
+    "namespaces": "namespace",
+    "ports": "port",
+    "methods": "method",
+    "paths": "path",
+    "hosts": "host",
+}
+_CONDITION_KINDS = {"source.principal": "principal", "source.namespace": "namespace", "destination.port": "port"}
+
+
+def _new_check(kind: str, values: list[str], negated: bool = False, label: str = "", what: str = "") -> _Check:
+    return _Check(
+        kind=kind,
+        values=tuple(values),
+        joined=", ".join(values),
+        negated=negated,
+        label=label,
+        ports=_ports(values) if kind == "port" else frozenset(),
+        unknowable=f"{what} cannot be evaluated from traffic data" if kind == "unknowable" else "",
+    )
+
+
+def _field_check(key: str, values: list[str]) -> _Check:
     """One source/operation field; ``not*`` fields are the negation of their positive form."""
-    negated = key.startswith("not")
+    negated = key.startswith("not") and len(key) > 3
     positive = key[3].lower() + key[4:] if negated else key
-    checks = {
-        "principals": evaluator.principal,
-        "namespaces": evaluator.namespace,
-        "ports": evaluator.port,
-        "methods": evaluator.method,
-        "paths": evaluator.path,
-        "hosts": evaluator.host,
-    }
-    check = checks.get(positive)
-    if check is not None:
-        result = check(values)
-    elif positive in ("ipBlocks", "remoteIpBlocks", "requestPrincipals"):
-        result = evaluator.unknowable(positive)
-    else:
-        result = evaluator.unknowable(f"field {key}")
-    return _negate(result, positive, values) if negated else result
+    kind = _FIELD_KINDS.get(positive)
+    if kind is not None:
+        return _new_check(kind, values, negated, positive)
+    what = positive if positive in ("ipBlocks", "remoteIpBlocks", "requestPrincipals") else f"field {key}"
+    return _new_check("unknowable", values, negated, positive, what)
 
 
-def _condition(evaluator: _Field, condition: Mapping[str, Any]) -> tuple[Match, str]:
+def _condition_checks(condition: Mapping[str, Any]) -> tuple[_Check, ...]:
     key = str(condition.get("key", ""))
+    kind = _CONDITION_KINDS.get(key)
+    if kind is None:
+        return (_new_check("unknowable", [], what=f"condition {key}"),)
     values, not_values = _strings(condition.get("values")), _strings(condition.get("notValues"))
-    checks = {
-        "source.principal": evaluator.principal,
-        "source.namespace": evaluator.namespace,
-        "destination.port": evaluator.port,
-    }
-    check = checks.get(key)
-    if check is None:
-        return evaluator.unknowable(f"condition {key}")
-    results = []
-    if values:
-        results.append(check(values))
-    if not_values:
-        results.append(_negate(check(not_values), key, not_values))
-    return _combine_all(results)
-
-
-def _combine_all(results: Sequence[tuple[Match, str]]) -> tuple[Match, str]:
-    match = all_of(r[0] for r in results)
-    if match is Match.YES:
-        return match, ""
-    wanted = Match.NO if match is Match.NO else Match.UNKNOWN
-    return match, "; ".join(r[1] for r in results if r[0] is wanted and r[1])
-
-
-def _combine_any(results: Sequence[tuple[Match, str]]) -> tuple[Match, str]:
-    if not results:
-        return Match.YES, ""
-    match = any_of(r[0] for r in results)
-    if match is Match.YES:
-        return match, ""
-    return match, " or ".join(dict.fromkeys(r[1] for r in results if r[1]))
-
-
-def _clause(evaluator: _Field, section: str, body: Any, action: str) -> tuple[Match, str] | None:
-    """One ``from.source`` or ``to.operation``; ``None`` when an ALLOW rule cannot match (L7 on L4)."""
     checks = []
-    fields = body if isinstance(body, Mapping) else {}
-    for key, raw in fields.items():
-        values = _strings(raw)
-        if not values:
-            continue
-        if _is_l7_only(section, str(key), evaluator.request):
-            if action == "ALLOW":
-                return None
-            continue  # dropped: the rule matches more
-        checks.append(_check(evaluator, str(key), values))
-    return _combine_all(checks)
+    if values:
+        checks.append(_new_check(kind, values))
+    if not_values:
+        checks.append(_new_check(kind, not_values, negated=True, label=key))
+    return tuple(checks)
 
 
-def rule_match(rule: Any, action: str, request: Request) -> tuple[Match, str]:
-    """Does one rule match the request? With the reason it does not (or may not)."""
+# A part of a rule (its ``from``, its ``to``, or one ``when`` condition) matches when one of
+# its alternatives does; an alternative (one source or operation) when all its checks do.
+_Part = tuple[tuple[_Check, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    fixed: _Answer | None  # the answer whatever the request (not a mapping, or an ALLOW rule it cannot match)
+    parts: tuple[_Part, ...] = ()
+
+    def answer(self, request: Request) -> _Answer:
+        if self.fixed is not None:
+            return self.fixed
+        return _combine_all([_combine_any([_combine_all([c.answer(request) for c in alt]) for alt in part])
+                             for part in self.parts])
+
+
+def _compile_rule(rule: Any, action: str, view: _View) -> _Rule:
     if not isinstance(rule, Mapping):
-        return Match.NO, "rule is not a mapping"
-    evaluator = _Field(request)
-    parts: list[tuple[Match, str]] = []
+        return _Rule((Match.NO, "rule is not a mapping"))
+    never = _Rule((Match.NO, _l7_reason(view.enforcer))) if action == "ALLOW" else None
+    parts: list[_Part] = []
     for section, list_key, inner in (("source", "from", "source"), ("operation", "to", "operation")):
         entries = [e for e in list_at(rule, list_key) if isinstance(e, Mapping)]
         if not entries:
             continue
-        options = []
+        alternatives = []
         for entry in entries:
-            result = _clause(evaluator, section, entry.get(inner), action)
-            if result is None:
-                return Match.NO, _l7_reason(request)
-            options.append(result)
-        parts.append(_combine_any(options))
+            body = entry.get(inner)
+            checks = []
+            for key, raw in (body.items() if isinstance(body, Mapping) else ()):
+                values = _strings(raw)
+                if not values:
+                    continue
+                if _is_l7_only(section, str(key), view.http, view.enforcer):
+                    if never is not None:
+                        return never
+                    continue  # dropped: the rule matches more
+                checks.append(_field_check(str(key), values))
+            alternatives.append(tuple(checks))
+        parts.append(tuple(alternatives))
     for condition in list_at(rule, "when"):
         if not isinstance(condition, Mapping):
             continue
-        key = str(condition.get("key", ""))
-        if _is_l7_only("when", key, request):
-            if action == "ALLOW":
-                return Match.NO, _l7_reason(request)
+        if _is_l7_only("when", str(condition.get("key", "")), view.http, view.enforcer):
+            if never is not None:
+                return never
             continue
-        parts.append(_condition(evaluator, condition))
-    return _combine_all(parts)
+        parts.append((_condition_checks(condition),))
+    return _Rule(None, tuple(parts))
 
 
-def _l7_reason(request: Request) -> str:
-    if request.enforcer is Enforcer.ZTUNNEL:
+def _combine_all(results: Sequence[_Answer]) -> _Answer:
+    match = all_of(r[0] for r in results)
+    if match is Match.YES:
+        return _YES
+    wanted = Match.NO if match is Match.NO else Match.UNKNOWN
+    return match, "; ".join(r[1] for r in results if r[0] is wanted and r[1])
+
+
+def _combine_any(results: Sequence[_Answer]) -> _Answer:
+    if not results:
+        return _YES
+    match = any_of(r[0] for r in results)
+    if match is Match.YES:
+        return _YES
+    return match, " or ".join(dict.fromkeys(r[1] for r in results if r[1]))
+
+
+def _l7_reason(enforcer: Enforcer) -> str:
+    if enforcer is Enforcer.ZTUNNEL:
         return "uses L7 attributes that ztunnel cannot enforce, so this ALLOW rule never matches"
     return "uses HTTP-only fields, so this ALLOW rule never matches TCP traffic"
 
 
+def _view(request: Request) -> _View:
+    return _View(request.http, request.enforcer)
+
+
+def _reader(reads: Iterable[str]) -> Callable[[Request], Any]:
+    """The part of a request that answers depend on, as a memo key."""
+    names = sorted(set(reads))
+    if not names:
+        return lambda request: ()
+    return attrgetter(*names)
+
+
+@dataclass(frozen=True, slots=True)
+class _CompiledView:
+    rules: tuple[_Rule, ...]
+    reads: frozenset[str]
+    reader: Callable[[Request], Any]
+    memo: dict[Any, PolicyMatch]
+
+
+class _CompiledPolicy:
+    """One policy's rules compiled per view, its matches memoised on the attributes they read."""
+
+    __slots__ = ("_views", "policy")
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self._views: dict[_View, _CompiledView] = {}
+
+    def compiled(self, view: _View) -> _CompiledView:
+        found = self._views.get(view)
+        if found is None:
+            rules = tuple(_compile_rule(rule, self.policy.action, view) for rule in self.policy.rules)
+            reads = frozenset(name for rule in rules for part in rule.parts for alt in part for c in alt
+                              for name in c.reads)
+            found = self._views[view] = _CompiledView(rules, reads, _reader(reads), {})
+        return found
+
+    def match(self, request: Request, view: _View) -> PolicyMatch:
+        compiled = self.compiled(view)
+        key = compiled.reader(request)
+        found = compiled.memo.get(key)
+        if found is None:
+            found = compiled.memo[key] = self._match(compiled.rules, request)
+        return found
+
+    def _match(self, rules: tuple[_Rule, ...], request: Request) -> PolicyMatch:
+        policy = self.policy
+        if not rules:
+            return PolicyMatch(policy, Match.NO, None, ("has no rules: matches nothing",))
+        reasons: list[str] = []
+        maybe: int | None = None
+        for index, rule in enumerate(rules):
+            match, reason = rule.answer(request)
+            if match is Match.YES:
+                return PolicyMatch(policy, Match.YES, index, ())
+            if match is Match.UNKNOWN and maybe is None:
+                maybe = index
+            if reason:
+                reasons.append(f"rule {index} {reason}" if not reason.startswith("rule") else reason)
+        return PolicyMatch(policy, Match.UNKNOWN if maybe is not None else Match.NO, maybe, tuple(reasons))
+
+
+def rule_match(rule: Any, action: str, request: Request) -> tuple[Match, str]:
+    """Does one rule match the request? With the reason it does not (or may not)."""
+    return _compile_rule(rule, action, _view(request)).answer(request)
+
+
 def policy_match(policy: Policy, request: Request) -> PolicyMatch:
-    if not policy.rules:
-        return PolicyMatch(policy, Match.NO, None, ("has no rules: matches nothing",))
-    reasons: list[str] = []
-    maybe: int | None = None
-    for index, rule in enumerate(policy.rules):
-        match, reason = rule_match(rule, policy.action, request)
-        if match is Match.YES:
-            return PolicyMatch(policy, Match.YES, index, ())
-        if match is Match.UNKNOWN and maybe is None:
-            maybe = index
-        if reason:
-            reasons.append(f"rule {index} {reason}" if not reason.startswith("rule") else reason)
-    return PolicyMatch(policy, Match.UNKNOWN if maybe is not None else Match.NO, maybe, tuple(reasons))
+    return _CompiledPolicy(policy).match(request, _view(request))
 
 
 def _label(match: PolicyMatch) -> str:
@@ -434,37 +551,93 @@ def _label(match: PolicyMatch) -> str:
 
 def evaluate(policies: Sequence[Policy], request: Request) -> AuthzDecision:
     """The decision for one request at a workload to which ``policies`` apply."""
-    enforced = [p for p in policies if not p.dry_run]
-    if request.enforcer is Enforcer.ZTUNNEL:
-        enforced = [p for p in enforced if p.action in ("ALLOW", "DENY")]
-    dry_run = tuple(_dry_run_notes([p for p in policies if p.dry_run], request))
-    allow = _allow_layer([p for p in enforced if p.action == "ALLOW"], request)
-    rest = _deny_layer([p for p in enforced if p.action == "DENY"], request, allow)
-    decided = _custom_layer([p for p in enforced if p.action == "CUSTOM"], request, rest)
+    return PolicySet.of(policies).evaluate(request)
+
+
+class _Layers:
+    """A policy set's policies split by the layer that evaluates them, for one view."""
+
+    __slots__ = ("allow", "custom", "deny", "dry_run", "memo", "reader")
+
+    def __init__(self, policies: Sequence[_CompiledPolicy], view: _View) -> None:
+        enforced = [p for p in policies if not p.policy.dry_run]
+        if view.enforcer is Enforcer.ZTUNNEL:
+            enforced = [p for p in enforced if p.policy.action in ("ALLOW", "DENY")]
+        self.allow = [p for p in enforced if p.policy.action == "ALLOW"]
+        self.deny = [p for p in enforced if p.policy.action == "DENY"]
+        self.custom = [p for p in enforced if p.policy.action == "CUSTOM"]
+        self.dry_run = [p for p in policies if p.policy.dry_run]
+        used = [*self.allow, *self.deny, *self.custom, *self.dry_run]
+        self.reader = _reader(name for p in used for name in p.compiled(view).reads)
+        self.memo: dict[Any, AuthzDecision] = {}
+
+
+class PolicySet:
+    """The policies one proxy enforces for a workload (or a waypoint for a service), compiled once.
+
+    Decisions are memoised on the request attributes the policies read, so callers that
+    no rule tells apart share one decision.
+    """
+
+    def __init__(self, policies: Sequence[_CompiledPolicy]) -> None:
+        self._policies = tuple(policies)
+        self._layers: dict[_View, _Layers] = {}
+
+    @classmethod
+    def of(cls, policies: Iterable[Policy]) -> PolicySet:
+        return cls([_CompiledPolicy(p) for p in policies])
+
+    @property
+    def policies(self) -> tuple[Policy, ...]:
+        return tuple(p.policy for p in self._policies)
+
+    def evaluate(self, request: Request) -> AuthzDecision:
+        view = _View(request.http, request.enforcer)
+        layers = self._layers.get(view)
+        if layers is None:
+            layers = self._layers[view] = _Layers(self._policies, view)
+        key = layers.reader(request)
+        found = layers.memo.get(key)
+        if found is None:
+            found = layers.memo[key] = _decide(layers, request, view)
+        return found
+
+
+def _decide(layers: _Layers, request: Request, view: _View) -> AuthzDecision:
+    dry_run = tuple(_dry_run_notes(layers.dry_run, request, view))
+    allow = _allow_layer(layers.allow, request, view)
+    rest = _deny_layer(layers.deny, request, view, allow)
+    decided = _custom_layer(layers.custom, request, view, rest)
     return AuthzDecision(decided.decision, decided.policy, decided.rule, decided.reasons, dry_run)
 
 
-def _allow_layer(policies: list[Policy], request: Request) -> AuthzDecision:
+def _allow_layer(policies: list[_CompiledPolicy], request: Request, view: _View) -> AuthzDecision:
     if not policies:
         return AuthzDecision(Decision.ALLOW, reasons=("no ALLOW policy applies: allowed by default",))
-    matches = [policy_match(p, request) for p in policies]
-    found = next((m for m in matches if m.match is Match.YES), None)
-    if found is not None:
-        return AuthzDecision(Decision.ALLOW, found.policy.ref, found.rule, (f"{_label(found)} matches",))
+    matches = []
+    for policy in policies:
+        match = policy.match(request, view)
+        if match.match is Match.YES:
+            return AuthzDecision(Decision.ALLOW, match.policy.ref, match.rule, (f"{_label(match)} matches",))
+        matches.append(match)
     why = tuple(f"ALLOW policy {m.policy.name} {'; '.join(m.reasons)}" for m in matches)
     maybe = [m for m in matches if m.match is Match.UNKNOWN]
     if maybe:
         return AuthzDecision(Decision.UNKNOWN, maybe[0].policy.ref, maybe[0].rule, why)
-    names = ", ".join(p.name for p in policies)
+    names = ", ".join(p.policy.name for p in policies)
     implicit = f"no ALLOW policy matches ({names}): implicit deny"
     return AuthzDecision(Decision.DENY, None, None, (implicit, *why))
 
 
-def _deny_layer(policies: list[Policy], request: Request, allow: AuthzDecision) -> AuthzDecision:
-    matches = [policy_match(p, request) for p in policies]
-    found = next((m for m in matches if m.match is Match.YES), None)
-    if found is not None:
-        return AuthzDecision(Decision.DENY, found.policy.ref, found.rule, (f"{_label(found)} matches",))
+def _deny_layer(
+    policies: list[_CompiledPolicy], request: Request, view: _View, allow: AuthzDecision
+) -> AuthzDecision:
+    matches = []
+    for policy in policies:
+        match = policy.match(request, view)
+        if match.match is Match.YES:
+            return AuthzDecision(Decision.DENY, match.policy.ref, match.rule, (f"{_label(match)} matches",))
+        matches.append(match)
     maybe = [m for m in matches if m.match is Match.UNKNOWN]
     if not maybe or allow.decision is Decision.DENY:
         return allow
@@ -472,21 +645,23 @@ def _deny_layer(policies: list[Policy], request: Request, allow: AuthzDecision) 
     return AuthzDecision(Decision.UNKNOWN, maybe[0].policy.ref, maybe[0].rule, (*why, *allow.reasons))
 
 
-def _custom_layer(policies: list[Policy], request: Request, rest: AuthzDecision) -> AuthzDecision:
-    matches = [policy_match(p, request) for p in policies]
-    involved = [m for m in matches if m.match is not Match.NO]
-    if not involved or rest.decision is Decision.DENY:
+def _custom_layer(
+    policies: list[_CompiledPolicy], request: Request, view: _View, rest: AuthzDecision
+) -> AuthzDecision:
+    if rest.decision is Decision.DENY:
         return rest
-    first = involved[0]
+    first = next((m for m in (p.match(request, view) for p in policies) if m.match is not Match.NO), None)
+    if first is None:
+        return rest
     provider = first.policy.provider or "an external authorizer"
     verb = "matches" if first.match is Match.YES else "may match"
     reason = f"CUSTOM policy {first.policy.name} {verb}: {provider} decides, which a snapshot cannot know"
     return AuthzDecision(Decision.UNKNOWN, first.policy.ref, first.rule, (reason, *rest.reasons))
 
 
-def _dry_run_notes(policies: list[Policy], request: Request) -> Iterable[str]:
+def _dry_run_notes(policies: list[_CompiledPolicy], request: Request, view: _View) -> Iterable[str]:
     for policy in policies:
-        match = policy_match(policy, request)
+        match = policy.match(request, view)
         if match.match is Match.YES:
             yield f"dry-run {_label(match)} would match (not enforced)"
         elif match.match is Match.UNKNOWN:
@@ -531,6 +706,38 @@ class AuthorizationPolicies:
             {ref: tuple(sorted(items, key=lambda p: p.ref)) for ref, items in by_workload.items()},
             {ref: tuple(sorted(items, key=lambda p: p.ref)) for ref, items in by_service.items()},
         )
+
+    @cached_property
+    def _policy_sets(self) -> tuple[Mapping[ObjectRef, PolicySet], Mapping[ServiceRef, PolicySet]]:
+        # Keyed by the identity of the index's Policy objects, which live as long as the index:
+        # workloads with the same policies share one compiled set and its memo.
+        compiled: dict[int, _CompiledPolicy] = {}
+        shared: dict[tuple[int, ...], PolicySet] = {}
+
+        def policy_set(policies: _Policies) -> PolicySet:
+            key = tuple(id(p) for p in policies)
+            found = shared.get(key)
+            if found is None:
+                found = shared[key] = PolicySet([compiled.setdefault(id(p), _CompiledPolicy(p)) for p in policies])
+            return found
+
+        by_workload, by_service = self._indexes
+        return (
+            {ref: policy_set(policies) for ref, policies in by_workload.items()},
+            {ref: policy_set(policies) for ref, policies in by_service.items()},
+        )
+
+    @cached_property
+    def _no_policies(self) -> PolicySet:
+        return PolicySet(())
+
+    def policy_set_for_workload(self, workload: Workload) -> PolicySet:
+        """``for_workload`` compiled, shared by every workload with the same policies."""
+        return self._policy_sets[0].get(workload.ref, self._no_policies)
+
+    def policy_set_for_service(self, service: ServiceRef) -> PolicySet:
+        """``for_service`` compiled, shared by every service with the same policies."""
+        return self._policy_sets[1].get(service, self._no_policies)
 
     def for_workload(self, workload: Workload) -> tuple[Policy, ...]:
         """Policies its sidecar, gateway or ztunnel enforces (selector, namespace, root, Gateway)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from dataclasses import replace
 
 import yaml
 
@@ -11,12 +12,13 @@ from preflight.istio.authz import (
     Decision,
     Enforcer,
     Policy,
+    PolicySet,
     Request,
     evaluate,
     path_matches,
 )
 from preflight.istio.control_plane import read_control_plane
-from preflight.snapshot.interface import K8sObject, ObjectRef, SourceRef
+from preflight.snapshot.interface import K8sObject, ObjectRef, ServiceRef, SourceRef
 from tests.support import snapshot_from_yaml
 
 CHECKOUT = "cluster.local/ns/shop/sa/checkout"
@@ -370,3 +372,62 @@ def test_target_ref_to_a_service_binds_to_its_waypoint_not_to_sidecars() -> None
     assert _names(index.for_service(ServiceRef("payments", "api"))) == ["payments/at-waypoint"]
     api = snapshot.workloads_in("payments", {"app": "api"})[0]
     assert "payments/at-waypoint" not in _names(index.for_workload(api))
+
+
+def test_field_named_not_is_an_unknowable_field_not_a_crash() -> None:
+    odd = policy("action: DENY\nrules: [{to: [{operation: {not: [x]}}]}]")
+    decision = evaluate([odd], HTTP_FROM_CHECKOUT)
+    assert decision.decision is Decision.UNKNOWN
+    assert "field not cannot be evaluated from traffic data" in decision.reasons[0]
+
+
+def test_policy_set_keeps_requests_apart_on_every_attribute_a_rule_reads() -> None:
+    get_only = policy('rules: [{to: [{operation: {methods: [GET], paths: ["/api/*"], ports: ["8080"]}}]}]')
+    policies = PolicySet.of([get_only])
+    assert policies.evaluate(HTTP_FROM_CHECKOUT).decision is Decision.ALLOW
+    assert policies.evaluate(replace(HTTP_FROM_CHECKOUT, method="POST")).decision is Decision.DENY
+    assert policies.evaluate(replace(HTTP_FROM_CHECKOUT, path="/admin")).decision is Decision.DENY
+    assert policies.evaluate(replace(HTTP_FROM_CHECKOUT, port=9090)).decision is Decision.DENY
+    assert policies.evaluate(replace(HTTP_FROM_CHECKOUT, method=None)).decision is Decision.UNKNOWN
+    tcp = policies.evaluate(replace(HTTP_FROM_CHECKOUT, http=False))
+    assert tcp.decision is Decision.DENY and "never matches TCP traffic" in tcp.reasons[1]
+    at_ztunnel = policies.evaluate(replace(HTTP_FROM_CHECKOUT, enforcer=Enforcer.ZTUNNEL))
+    assert "ztunnel cannot enforce" in at_ztunnel.reasons[1]
+
+
+def test_policy_set_tells_callers_apart_only_when_a_rule_reads_the_identity() -> None:
+    by_path = PolicySet.of([policy('action: DENY\nrules: [{to: [{operation: {paths: ["/admin/*"]}}]}]')])
+    other = replace(HTTP_FROM_CHECKOUT, principal="cluster.local/ns/x/sa/y")
+    assert by_path.evaluate(HTTP_FROM_CHECKOUT) is by_path.evaluate(other)
+    by_caller = PolicySet.of([allow_checkout()])
+    assert by_caller.evaluate(HTTP_FROM_CHECKOUT).decision is Decision.ALLOW
+    assert by_caller.evaluate(other).decision is Decision.DENY
+    plaintext = by_caller.evaluate(replace(HTTP_FROM_CHECKOUT, mtls=False, principal=None))
+    assert plaintext.decision is Decision.DENY and "without mTLS" in " ".join(plaintext.reasons)
+    assert by_caller.evaluate(replace(HTTP_FROM_CHECKOUT, mtls=None)).decision is Decision.UNKNOWN
+
+
+def test_workloads_with_the_same_policies_share_one_compiled_set() -> None:
+    snapshot = snapshot_from_yaml(SCOPED)
+    index = AuthorizationPolicies(snapshot, read_control_plane(snapshot))
+    api = snapshot.workloads_in("payments", {"app": "api"})[0]
+    worker = snapshot.workloads_in("payments", {"app": "worker"})[0]
+    web = snapshot.workloads_in("shop")[0]
+    assert index.policy_set_for_workload(api).policies == index.for_workload(api)
+    assert index.policy_set_for_workload(worker).policies == index.for_workload(worker)
+    assert index.policy_set_for_workload(web) is not index.policy_set_for_workload(worker)
+    shared = """
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: batch, namespace: payments}
+spec:
+  template:
+    metadata: {labels: {app: batch}}
+    spec: {containers: [{name: batch}]}
+"""
+    snapshot = snapshot_from_yaml(SCOPED + "---" + shared)
+    index = AuthorizationPolicies(snapshot, read_control_plane(snapshot))
+    worker = snapshot.workloads_in("payments", {"app": "worker"})[0]
+    batch = snapshot.workloads_in("payments", {"app": "batch"})[0]
+    assert index.policy_set_for_workload(worker) is index.policy_set_for_workload(batch)
+    assert index.policy_set_for_service(ServiceRef("payments", "nothing")).policies == ()
