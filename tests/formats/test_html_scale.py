@@ -53,7 +53,7 @@ def test_a_mesh_wide_change_is_shown_once_and_not_per_service() -> None:
     html = html_format.render(large_report())
     assert 'id="mesh-wide-heading"' in html
     (block,) = re.findall(r'<tr class="mesh-wide-row" data-change="everywhere">.*?</tr>', html, re.S)
-    assert "<strong>40</strong> of 40 meshed services" in block and "40 workload(s)" in block
+    assert "<strong>40</strong> of 40 meshed services" in block and "found on 40 workload(s)" in block
     assert "Fix for everywhere." in block and "EVERYWHERE_FLAG=false" in block
     assert rows_of(html, "everywhere") == 0
     assert (rows_of(html, "some"), rows_of(html, "few")) == (12, 3)
