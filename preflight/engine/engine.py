@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
+from typing import Any
 
 from preflight import __version__, progress
 from preflight.detectors import registry
 from preflight.detectors.interface import DetectorContext, Hit
 from preflight.engine import mitigation
-from preflight.engine.interface import ChangeOutcome, ChangeStatus, Finding, FindingStatus, Report
+from preflight.engine.interface import ChangeOutcome, ChangeStatus, Deferred, Finding, FindingStatus, Report
 from preflight.errors import InputError, Location, VersionError
 from preflight.istio.control_plane import ControlPlane, read_control_plane
 from preflight.istio.scoping import Scope
@@ -106,7 +107,7 @@ def run_check(
         fail_on=options.fail_on,
         platform=readiness,
         platform_entries={f.change: platform_entry(f.change, path.target) for f in readiness.findings},
-        extra={"platform": platform_to_json(readiness), "edges": edges_to_json(simulation)},
+        extra={"platform": platform_to_json(readiness), "edges": Deferred(lambda: _edge_items(simulation))},
         simulation=simulation,
         meshed_services=scope.meshed_services,
     )
@@ -148,6 +149,13 @@ def _simulate(
         earlier_entries=earlier,
         kept_old_behaviour=kept,
     )
+
+
+def _edge_items(simulation: SimulationResult, batch: int = 1000) -> Iterator[dict[str, Any]]:
+    """The JSON ``edges`` section, built a batch of edges at a time (a large mesh has hundreds of thousands)."""
+    outcomes = simulation.outcomes
+    for start in range(0, len(outcomes), batch):
+        yield from edges_to_json(replace(simulation, outcomes=outcomes[start : start + batch]))
 
 
 def _with_sources(findings: Iterable[Finding], snapshot: Snapshot) -> list[Finding]:

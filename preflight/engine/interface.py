@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
@@ -80,6 +80,19 @@ class ServiceImpact:
         return any(f.status is FindingStatus.AFFECTED for f in self.findings)
 
 
+class Deferred:
+    """A list section of the JSON report too large to hold as dicts for the whole run (one item per edge).
+
+    Its items are built when the report is written, a few at a time; iterating again builds them again.
+    """
+
+    def __init__(self, items: Callable[[], Iterable[Any]]) -> None:
+        self._items = items
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._items())
+
+
 @dataclass(frozen=True)
 class Report:
     source_version: str
@@ -93,7 +106,7 @@ class Report:
     generated_at: str | None = None  # None when timestamps are switched off
     tool_version: str = ""
     fail_on: Severity = Severity.HIGH
-    extra: Mapping[str, Any] = field(default_factory=dict)  # sections added by later stages
+    extra: Mapping[str, Any] = field(default_factory=dict)  # sections added by later stages (lists may be Deferred)
     teams: Mapping[str, str] = field(default_factory=dict)  # namespace → owning team
     waivers: WaiverReview | None = None  # --waivers applied to the findings
     canary_plan: CanaryPlan | None = None

@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from preflight.engine.interface import ChangeOutcome, Finding, Report
+from preflight.engine.interface import ChangeOutcome, Deferred, Finding, Report
 from preflight.formats.interface import collector_paused
 from preflight.kb.interface import KBEntry
 from preflight.snapshot.interface import ObjectRef
@@ -132,6 +132,9 @@ def _document(report: Report, streamed: bool) -> dict[str, Any]:
         "changes": [_change(c) for c in report.changes],
     }
     document.update(report.extra)
+    for key, value in document.items():
+        if isinstance(value, Deferred):
+            document[key] = _Lazy(value) if streamed else list(value)
     return document
 
 
