@@ -11,7 +11,7 @@ manifest. Secrets are never read; env values and credential-looking values are r
 by a marker. The snapshot appears only when the export has finished.
 
 A directory gets one JSON List per kind (`pods.json`, one object per line) and
-`manifest.json`; JSON loads some thirty times faster than YAML on large clusters. A
+`manifest.json`; JSON loads several times faster than YAML on large clusters. A
 single `.json` file holds one List of every object, the manifest included; a `.yaml` or
 `.yml` file holds the same as YAML documents, for reading.
 """

@@ -6,9 +6,9 @@ interrupted or failed export never leaves a half snapshot a gate could later tru
 
 Each kind is a JSON ``kind: List`` written item by item, one compact object per line:
 memory holds one page at a time, every item has its own line for report locations, and
-the loader reads it with the C JSON decoder (YAML, even with the C loader, is some thirty
-times slower on a large cluster). A ``.yaml``/``.yml`` single file keeps the readable
-multi-document YAML form instead.
+the loader reads it with the C JSON decoder (`bench/bench_export.py`: 20,000 services load
+in about 5 s, against about 23 s as YAML through PyYAML's C loader). A ``.yaml``/``.yml``
+single file keeps the readable multi-document YAML form instead.
 """
 
 from __future__ import annotations
