@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from enum import Enum, StrEnum
 from functools import cached_property, lru_cache
 from operator import attrgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from preflight.istio.authorization import is_dry_run, policy_action
 from preflight.istio.control_plane import ControlPlane
@@ -245,8 +245,7 @@ _IDENTITY_UNKNOWN: _Answer = (Match.UNKNOWN, "caller identity is unknown")
 _IDENTITY_READS = ("mtls", "principal")
 
 
-@dataclass(frozen=True, slots=True)
-class _View:
+class _View(NamedTuple):
     """What decides how rules compile: HTTP attributes present, and the proxy that enforces."""
 
     http: bool
@@ -410,8 +409,13 @@ class _Rule:
     def answer(self, request: Request) -> _Answer:
         if self.fixed is not None:
             return self.fixed
-        return _combine_all([_combine_any([_combine_all([c.answer(request) for c in alt]) for alt in part])
-                             for part in self.parts])
+        results = []
+        for part in self.parts:
+            if len(part) == 1:
+                results.append(_combine_all([c.answer(request) for c in part[0]]))
+            else:
+                results.append(_combine_any([_combine_all([c.answer(request) for c in alt]) for alt in part]))
+        return _combine_all(results)
 
 
 def _compile_rule(rule: Any, action: str, view: _View) -> _Rule:
@@ -450,6 +454,8 @@ def _compile_rule(rule: Any, action: str, view: _View) -> _Rule:
 
 
 def _combine_all(results: Sequence[_Answer]) -> _Answer:
+    if len(results) == 1:
+        return results[0]  # what combining one answer gives, without the work
     match = all_of(r[0] for r in results)
     if match is Match.YES:
         return _YES
@@ -460,6 +466,8 @@ def _combine_all(results: Sequence[_Answer]) -> _Answer:
 def _combine_any(results: Sequence[_Answer]) -> _Answer:
     if not results:
         return _YES
+    if len(results) == 1:
+        return results[0]
     match = any_of(r[0] for r in results)
     if match is Match.YES:
         return _YES
@@ -608,6 +616,8 @@ def _decide(layers: _Layers, request: Request, view: _View) -> AuthzDecision:
     allow = _allow_layer(layers.allow, request, view)
     rest = _deny_layer(layers.deny, request, view, allow)
     decided = _custom_layer(layers.custom, request, view, rest)
+    if dry_run == decided.dry_run:
+        return decided
     return AuthzDecision(decided.decision, decided.policy, decided.rule, decided.reasons, dry_run)
 
 

@@ -23,7 +23,6 @@ from preflight.istio.authz import (
     Decision,
     Enforcer,
     Request,
-    evaluate,
 )
 from preflight.istio.control_plane import ControlPlane
 from preflight.istio.destination_rules import tls_blocks
@@ -40,7 +39,7 @@ from preflight.istio.routing import (
 from preflight.istio.scoping import Scope, host_list
 from preflight.kb.interface import KBEntry, Severity
 from preflight.simulate.interface import ChangeKind, EdgeDecision, EdgeOutcome, SimulationResult
-from preflight.simulate.semantics import Semantics, switch_of
+from preflight.simulate.semantics import SWITCHES, Semantics, switch_of
 from preflight.snapshot.interface import K8sObject, ObjectRef, ServiceRef, Workload, list_at
 from preflight.snapshot.model import Snapshot
 from preflight.traffic.interface import Destination, Edge, Mtls, Source
@@ -73,6 +72,189 @@ class _Target:
     notes: tuple[str, ...] = ()
 
 
+class _Arrival:
+    """One target's calls as they reach one of its workloads.
+
+    What does not depend on the caller (the proxy, the mTLS mode on the port, the
+    enforcing proxy and its policies) is settled once; the decisions built from it are
+    memoised, so edges that end in the same decision share one ``EdgeDecision``.
+    """
+
+    __slots__ = (
+        "_contexts",
+        "_decisions",
+        "_refusals",
+        "enforcer",
+        "mode",
+        "policies",
+        "relies_on_implicit_deny",
+        "setting",
+        "target",
+        "unenforced",
+        "workload",
+    )
+
+    def __init__(self, world: _World, target: _Target, workload: Workload) -> None:
+        self.target = target
+        self.workload = workload
+        self.mode = world.mesh_mode(workload)
+        self.unenforced: EdgeDecision | None = None
+        self.relies_on_implicit_deny = False
+        self._contexts: dict[tuple[str, bool], tuple[str, ...]] = {}
+        self._refusals: dict[tuple[bool | None, str], EdgeDecision] = {}
+        self._decisions: dict[tuple[object, ...], EdgeDecision] = {}
+        if self.mode == "none":
+            unenforced = f"{workload.namespace}/{workload.ref.name} has no proxy: nothing enforces policy"
+            reasons = (*target.notes, unenforced)
+            self.unenforced = EdgeDecision(Decision.ALLOW, reasons=reasons, destination=target.label)
+        self.setting = world.mtls_setting(workload, target.target_port)
+        self.enforcer = Enforcer.SIDECAR
+        if self.mode == "ambient":
+            self.enforcer = Enforcer.WAYPOINT if world.uses_waypoint(target.service) else Enforcer.ZTUNNEL
+        if self.enforcer is Enforcer.WAYPOINT and target.service is not None:
+            self.policies = world.authz.policy_set_for_service(target.service)
+        else:
+            self.policies = world.authz.policy_set_for_workload(workload)
+        if self.mode != "none":
+            self.relies_on_implicit_deny = any(p.action == "ALLOW" and not p.dry_run for p in self.policies.policies)
+
+    @property
+    def equivalence(self) -> object:
+        """Arrivals with the same value decide every call alike (a workload without proxy is named in its reason)."""
+        if self.unenforced is not None:
+            return self.workload.ref
+        return (self.mode, self.setting, self.enforcer, id(self.policies))
+
+    def refusal(self, mtls: bool | None, transport: str) -> EdgeDecision:
+        """STRICT mode refuses a caller that does not (or may not) use Istio mTLS."""
+        key = (mtls, transport)
+        found = self._refusals.get(key)
+        if found is None:
+            setting = self.setting
+            decision = Decision.DENY if mtls is False else Decision.UNKNOWN
+            policy_ref = ObjectRef("PeerAuthentication", *setting.policy.split("/", 1)) if setting.policy else None
+            reasons = (*self.target.notes, setting.reason, transport)
+            found = self._refusals[key] = EdgeDecision(
+                decision, setting.policy, None, reasons, destination=self.target.label, policy_ref=policy_ref
+            )
+        return found
+
+    def context(self, transport: str, identity_unknown: bool) -> tuple[str, ...]:
+        """The reasons every decision at this workload starts with."""
+        key = (transport, identity_unknown)
+        found = self._contexts.get(key)
+        if found is None:
+            reasons = [*self.target.notes, self.setting.reason, transport]
+            if identity_unknown:
+                reasons.append("caller identity is unknown")
+            if self.mode == "ambient":
+                reasons.append(f"enforced by the {self.enforcer}")
+            found = self._contexts[key] = tuple(reasons)
+        return found
+
+    def decision(
+        self, context: tuple[str, ...], decided: Sequence[AuthzDecision], implicit_deny_entry: str | None
+    ) -> EdgeDecision:
+        # The context tuples and the authz decisions are kept alive by their memos for the whole
+        # simulation, so their ids are a sound (and cheap) key.
+        key = (id(context), *map(id, decided), implicit_deny_entry)
+        found = self._decisions.get(key)
+        if found is None:
+            found = self._decisions[key] = self._decision(context, decided, implicit_deny_entry)
+        return found
+
+    def _decision(
+        self, context: tuple[str, ...], decided: Sequence[AuthzDecision], implicit_deny_entry: str | None
+    ) -> EdgeDecision:
+        label = self.target.label
+        if len(decided) == 1:
+            side = _from_authz(decided[0], context, label)
+        else:
+            side = _combine([_from_authz(d, context, label) for d in decided])
+        if len(decided) > 1 and side.decision is Decision.UNKNOWN:
+            unknown = "protocol unknown: HTTP and TCP traffic are decided differently"
+            side = replace(side, reasons=(*side.reasons, unknown))
+        if implicit_deny_entry and self.relies_on_implicit_deny:
+            side = replace(
+                side,
+                decision=Decision.UNKNOWN,
+                reasons=(*side.reasons, f"{implicit_deny_entry}: the workload relies on an ALLOW policy's implicit "
+                         "deny, which a field report says changed on upgrade; the mechanism is unconfirmed, so the "
+                         "decision is not guessed"),
+            )
+        return side
+
+
+class _Resolved:
+    """A target and how its calls are decided at its workloads.
+
+    Workloads whose decisions cannot differ (same proxy, mTLS setting, enforcer and
+    policies) share one arrival, so each distinct one is decided once per edge; the
+    combination over every workload, and the certificate check, are memoised.
+    """
+
+    __slots__ = ("_certified", "_combined", "arrivals", "fixed", "positions", "target")
+
+    def __init__(self, world: _World, target: _Target) -> None:
+        self.target = target
+        self.fixed: EdgeDecision | None = None  # the decision when no caller can change it
+        self.arrivals: tuple[_Arrival, ...] = ()
+        self.positions: tuple[int, ...] = ()  # per workload of the target, the index of its arrival
+        self._combined: dict[tuple[int, ...], EdgeDecision] = {}
+        self._certified: dict[tuple[int, str], EdgeDecision] = {}
+        if target.external:
+            reasons = (*target.notes, "destination is outside the mesh: no Istio authorization at the server")
+            self.fixed = EdgeDecision(Decision.ALLOW, reasons=reasons, destination=target.label)
+        elif not target.workloads:
+            reasons = (*target.notes, f"no workload of the snapshot serves {target.label}")
+            self.fixed = EdgeDecision(Decision.UNKNOWN, reasons=reasons, destination=target.label)
+        else:
+            arrivals: list[_Arrival] = []
+            positions = []
+            by_key: dict[object, int] = {}
+            for workload in target.workloads:
+                arrival = _Arrival(world, target, workload)
+                index = by_key.setdefault(arrival.equivalence, len(arrivals))
+                if index == len(arrivals):
+                    arrivals.append(arrival)
+                positions.append(index)
+            self.arrivals, self.positions = tuple(arrivals), tuple(positions)
+
+    def combined(self, decisions: Sequence[EdgeDecision]) -> EdgeDecision:
+        """The decisions of the distinct arrivals, combined over every workload of the target."""
+        # Decisions are held by the arrivals' memos for the whole simulation: their ids are a sound key.
+        key = tuple(map(id, decisions))
+        found = self._combined.get(key)
+        if found is None:
+            found = self._combined[key] = _combine([decisions[i] for i in self.positions])
+        return found
+
+    def certified(self, world: _World, side: EdgeDecision, entry: str) -> EdgeDecision:
+        """``side`` once the caller verifies server certificates (``verify_certificate_at_client``)."""
+        key = (id(side), entry)
+        found = self._certified.get(key)
+        if found is None:
+            found = self._certified[key] = _with_certificate_check(world, side, self.target, entry)
+        return found
+
+
+class _Side:
+    """One set of semantics, with the targets each destination resolves to under it."""
+
+    def __init__(self, world: _World, semantics: Semantics) -> None:
+        self.world = world
+        self.semantics = semantics
+        self.implicit_deny = semantics.authz_unconfirmed_implicit_deny
+        self.verify_certificates = semantics.verify_certificate_at_client
+        self._resolved: dict[Destination, list[_Resolved]] = {}
+
+    def resolve(self, destination: Destination) -> list[_Resolved]:
+        found = self._resolved.get(destination)
+        if found is None:
+            found = self._resolved[destination] = self.world.resolve(destination, self.semantics)
+        return found
+
+
 class _World:
     """Indexes over one snapshot, built once and shared by both sides of every edge."""
 
@@ -82,11 +264,27 @@ class _World:
         self.scope = Scope(snapshot, control_plane)
         self.authz = AuthorizationPolicies(snapshot, control_plane, self.scope)
         self.peers = PeerAuthentications(snapshot, control_plane, self.scope)
-        self._decisions: dict[tuple[ObjectRef, Request, str | None], AuthzDecision] = {}
         self._modes: dict[ObjectRef, str] = {}
         self._settings: dict[tuple[ObjectRef, int | None], MtlsSetting] = {}
+        self._unverified: dict[str, K8sObject | None] = {}
+        self._routes: dict[str, tuple[K8sObject | None, K8sObject | None]] = {}
+        self._resolved: dict[tuple[Destination, str | None, str | None], list[_Resolved]] = {}
         self.callers: dict[Source, _Caller] = {}
-        self.targets: dict[tuple[Destination, Semantics], list[_Target]] = {}
+
+    def resolve(self, destination: Destination, semantics: Semantics) -> list[_Resolved]:
+        """Where calls to ``destination`` arrive; shared by the sides whose routing switches agree."""
+        alias = routing = None  # the routing switches that can matter for this destination
+        service = destination.service_ref
+        if service is None:
+            if _is_host_destination(destination):
+                routing = semantics.vs_most_specific_host
+        elif self.is_external_name(service):
+            alias = semantics.externalname_alias
+        key = (destination, alias, routing)
+        found = self._resolved.get(key)
+        if found is None:
+            found = self._resolved[key] = [_Resolved(self, t) for t in _targets(self, destination, semantics)]
+        return found
 
     @cached_property
     def workloads_by_name(self) -> Mapping[tuple[str, str], Workload]:
@@ -117,12 +315,38 @@ class _World:
                 exact.setdefault(resolved, []).append(rule)
         return exact, wildcards
 
+    def unverified_tls_rule(self, host: str) -> K8sObject | None:
+        """The first DestinationRule (snapshot order) originating TLS without a CA for calls to ``host``."""
+        if host in self._unverified:
+            return self._unverified[host]
+        exact, wildcards = self.unverified_tls_rules
+        if is_wildcard(host):
+            candidates = [rule for rule_host, rules in exact.items() for rule in rules if matches(rule_host, host)]
+        else:
+            candidates = list(exact.get(host, ()))
+        candidates += [rule for rule_host, rule in wildcards if matches(rule_host, host)]
+        found = min(candidates, key=lambda rule: (rule.namespace, rule.name), default=None)
+        self._unverified[host] = found
+        return found
+
     @cached_property
-    def service_entry_hosts(self) -> list[str]:
+    def wildcard_service_entry_hosts(self) -> list[str]:
         hosts: list[str] = []
         for entry in self.snapshot.of_kind("ServiceEntry"):
-            hosts.extend(h.lower() for h in host_list(entry))
+            hosts.extend(h.lower() for h in host_list(entry) if is_wildcard(h.lower()))
         return hosts
+
+    def route_winners(self, service_host: str) -> tuple[K8sObject | None, K8sObject | None]:
+        """Oldest and most specific of the overlapping sidecar VirtualServices (``None`` when fewer than two)."""
+        found = self._routes.get(service_host)
+        if found is None:
+            candidates = overlapping_virtual_services(service_host, self.sidecar_virtual_services)
+            if len(candidates) < 2:
+                found = (None, None)
+            else:
+                found = (oldest_first_winner(candidates), most_specific_winner(service_host, candidates))
+            self._routes[service_host] = found
+        return found
 
     def mesh_mode(self, workload: Workload) -> str:
         mode = self._modes.get(workload.ref)
@@ -147,17 +371,9 @@ class _World:
         namespace_labels = self.snapshot.namespace_labels.get(service.namespace, {})
         return namespace_labels.get(USE_WAYPOINT_LABEL, "none") != "none"
 
-    def decide(self, workload: Workload, request: Request, service: ServiceRef | None) -> AuthzDecision:
-        key = (workload.ref, request, str(service) if request.enforcer is Enforcer.WAYPOINT else None)
-        found = self._decisions.get(key)
-        if found is None:
-            if request.enforcer is Enforcer.WAYPOINT and service is not None:
-                policies = self.authz.for_service(service)
-            else:
-                policies = self.authz.for_workload(workload)
-            found = evaluate(policies, request)
-            self._decisions[key] = found
-        return found
+    def is_external_name(self, service: ServiceRef | None) -> bool:
+        obj = self.snapshot.services.get(service) if service is not None else None
+        return obj is not None and obj.spec.get("type") == "ExternalName"
 
 
 def simulate(
@@ -183,7 +399,8 @@ def simulate(
     before_semantics = Semantics().with_entries(e for e in earlier_entries if e.id not in kept)
     switching = [e for e in entries_on_path if switch_of(e) is not None and e.id not in kept]
     after_semantics = before_semantics.with_entries(switching)
-    outcomes = [_outcome(world, edge, before_semantics, switching) for edge in edges]
+    simulation = _Simulation(world, before_semantics, switching)
+    outcomes = [simulation.outcome(edge) for edge in edges]
     notes = []
     if kept & {e.id for e in entries_on_path if switch_of(e) is not None}:
         notes.append(
@@ -199,23 +416,72 @@ def simulate(
     )
 
 
-def _outcome(world: _World, edge: Edge, before_semantics: Semantics, switching: list[KBEntry]) -> EdgeOutcome:
-    before = decide_edge(world, edge, before_semantics)
-    if not switching:
-        return EdgeOutcome(edge, before, before)
-    after = decide_edge(world, edge, before_semantics.with_entries(switching))
-    if _kind(before, after) is None:
-        return EdgeOutcome(edge, before, after)
-    # Apply the switches one by one so a difference is attributed to the entry that made it.
-    current, previous, change = before_semantics, before, None
-    for entry in switching:
-        current = current.with_entries([entry])
-        side = decide_edge(world, edge, current)
-        if change is None and _kind(previous, side) is not None:
-            change = entry.id
-        previous = side
-    kind = _kind(before, previous)
-    return EdgeOutcome(edge, before, previous, change if kind is not None else None, kind)
+class _Simulation:
+    """Both sides of every edge; the "after" side only where a switch that differs can touch the edge."""
+
+    def __init__(self, world: _World, before: Semantics, switching: Sequence[KBEntry]) -> None:
+        self.world = world
+        self.before = _Side(world, before)
+        # Each entry's switch applied in turn, so a difference is attributed to the entry that made it.
+        self.steps: list[tuple[KBEntry, _Side]] = []
+        current = before
+        for entry in switching:
+            current = current.with_entries([entry])
+            self.steps.append((entry, _Side(world, current)))
+        self.after = self.steps[-1][1] if self.steps else self.before
+        self.differing = frozenset(
+            name for name in SWITCHES if getattr(before, name) != getattr(self.after.semantics, name)
+        )
+        self._touched: dict[Destination, bool] = {}
+
+    def outcome(self, edge: Edge) -> EdgeOutcome:
+        world = self.world
+        caller = world.callers.get(edge.source)
+        if caller is None:
+            caller = world.callers[edge.source] = _caller(world, edge)
+        before = _decide(world, edge, caller, self.before)
+        if not self.steps or not self.touches(edge.destination):
+            return EdgeOutcome(edge, before, before)
+        after = _decide(world, edge, caller, self.after)
+        if _kind(before, after) is None:
+            return EdgeOutcome(edge, before, after)
+        previous, change = before, None
+        for entry, side in self.steps:
+            decided = _decide(world, edge, caller, side)
+            if change is None and _kind(previous, decided) is not None:
+                change = entry.id
+            previous = decided
+        kind = _kind(before, previous)
+        return EdgeOutcome(edge, before, previous, change if kind is not None else None, kind)
+
+    def touches(self, destination: Destination) -> bool:
+        """Can a switch that differs between the sides change a decision for calls to ``destination``?
+
+        Each test mirrors where the simulator reads that switch; a destination none of them
+        touches is decided the same on both sides, so its "after" side is its "before".
+        """
+        found = self._touched.get(destination)
+        if found is None:
+            found = self._touched[destination] = self._touches(destination)
+        return found
+
+    def _touches(self, destination: Destination) -> bool:
+        world, differing = self.world, self.differing
+        if "externalname_alias" in differing and world.is_external_name(destination.service_ref):
+            return True
+        if "vs_most_specific_host" in differing and _is_host_destination(destination):
+            return True
+        certificates = "verify_certificate_at_client" in differing
+        implicit_deny = "authz_unconfirmed_implicit_deny" in differing
+        if not (certificates or implicit_deny):
+            return False
+        for side in (self.before, self.after):
+            for resolved in side.resolve(destination):
+                if certificates and world.unverified_tls_rule(_certificate_host(resolved.target)) is not None:
+                    return True
+                if implicit_deny and any(a.relies_on_implicit_deny for a in resolved.arrivals):
+                    return True
+        return False
 
 
 def _kind(before: EdgeDecision, after: EdgeDecision) -> ChangeKind | None:
@@ -230,17 +496,12 @@ def _kind(before: EdgeDecision, after: EdgeDecision) -> ChangeKind | None:
     return None
 
 
-def decide_edge(world: _World, edge: Edge, semantics: Semantics) -> EdgeDecision:
-    """The decision for one edge under one set of semantics."""
-    caller = world.callers.get(edge.source)
-    if caller is None:
-        caller = world.callers[edge.source] = _caller(world, edge)
-    key = (edge.destination, semantics)
-    targets = world.targets.get(key)
-    if targets is None:
-        targets = world.targets[key] = _targets(world, edge, semantics)
-    sides = [_decide_target(world, edge, caller, target, semantics) for target in targets]
-    return _combine(sides)
+def _decide(world: _World, edge: Edge, caller: _Caller, side: _Side) -> EdgeDecision:
+    """The decision for one edge under one side's semantics."""
+    resolved = side.resolve(edge.destination)
+    if len(resolved) == 1:
+        return _decide_target(world, edge, caller, resolved[0], side)
+    return _combine([_decide_target(world, edge, caller, r, side) for r in resolved])
 
 
 def _caller(world: _World, edge: Edge) -> _Caller:
@@ -261,8 +522,11 @@ def _caller(world: _World, edge: Edge) -> _Caller:
     return _Caller(None, None, f"{source} (mesh membership unknown)")
 
 
-def _targets(world: _World, edge: Edge, semantics: Semantics) -> list[_Target]:
-    destination = edge.destination
+def _is_host_destination(destination: Destination) -> bool:
+    return destination.service_ref is None and not (destination.workload and destination.namespace)
+
+
+def _targets(world: _World, destination: Destination, semantics: Semantics) -> list[_Target]:
     service = destination.service_ref
     if service is None and destination.workload and destination.namespace:
         workload = world.workloads_by_name.get((destination.namespace, destination.workload))
@@ -270,10 +534,10 @@ def _targets(world: _World, edge: Edge, semantics: Semantics) -> list[_Target]:
         label = f"{destination.namespace}/{destination.workload}"
         return [_Target(label, None, workloads, destination.service_port, destination.target_port)]
     if service is None:
-        return _host_targets(world, edge, semantics)
+        return _host_targets(world, destination, semantics)
     obj = world.snapshot.services.get(service)
     if obj is not None and obj.spec.get("type") == "ExternalName":
-        return [_external_name_target(world, edge, obj, semantics)]
+        return [_external_name_target(world, destination, obj, semantics)]
     return [_service_target(world, service, destination.service_port, destination.target_port)]
 
 
@@ -315,14 +579,14 @@ def _named_port(name: str, workloads: Sequence[Workload]) -> int | None:
     return numbers.pop() if len(numbers) == 1 and isinstance(next(iter(numbers)), int) else None
 
 
-def _external_name_target(world: _World, edge: Edge, obj: K8sObject, semantics: Semantics) -> _Target:
+def _external_name_target(world: _World, destination: Destination, obj: K8sObject, semantics: Semantics) -> _Target:
     alias = ServiceRef(obj.namespace, obj.name)
     target_host = str(obj.spec.get("externalName") or "").lower().rstrip(".")
     aliased = world.scope.hosts.service_for(target_host)
     if aliased is None:
-        return _Target(str(alias), alias, (), edge.destination.service_port, None, external=True,
+        return _Target(str(alias), alias, (), destination.service_port, None, external=True,
                        notes=(f"ExternalName {alias} points at {target_host or 'nothing'}, outside the mesh",))
-    port = edge.destination.service_port
+    port = destination.service_port
     if semantics.externalname_alias:
         note = (
             f"ExternalName {alias} is an alias of {aliased}: the caller's proxy uses Istio mTLS "
@@ -336,20 +600,16 @@ def _external_name_target(world: _World, edge: Edge, obj: K8sObject, semantics: 
     return _service_target(world, aliased, port, None, plaintext_reason=plaintext, transport_changed=True)
 
 
-def _host_targets(world: _World, edge: Edge, semantics: Semantics) -> list[_Target]:
-    host = (edge.destination.host or "").lower()
+def _host_targets(world: _World, destination: Destination, semantics: Semantics) -> list[_Target]:
+    host = (destination.host or "").lower()
     if not host:
-        return [_Target("unknown", None, (), edge.destination.service_port, None, external=True,
+        return [_Target("unknown", None, (), destination.service_port, None, external=True,
                         notes=("destination is not named in the traffic data",))]
-    default = _Target(host, None, (), edge.destination.service_port, None, external=True)
-    service_host = next((h for h in world.service_entry_hosts if is_wildcard(h) and matches(h, host)), None)
+    default = _Target(host, None, (), destination.service_port, None, external=True)
+    service_host = next((h for h in world.wildcard_service_entry_hosts if matches(h, host)), None)
     if service_host is None:
         return [default]
-    candidates = overlapping_virtual_services(service_host, world.sidecar_virtual_services)
-    if len(candidates) < 2:
-        return [default]
-    oldest = oldest_first_winner(candidates)
-    specific = most_specific_winner(service_host, candidates)
+    oldest, specific = world.route_winners(service_host)
     winner = specific if semantics.vs_most_specific_host else oldest
     if winner is None or oldest is specific:
         return [default]
@@ -359,72 +619,55 @@ def _host_targets(world: _World, edge: Edge, semantics: Semantics) -> list[_Targ
         service = world.scope.hosts.service_for(fqdn)
         note = f"VirtualService {winner.namespace}/{winner.name} routes {service_host} to {routed}"
         if service is not None:
-            targets.append(_service_target(world, service, edge.destination.service_port, None, notes=(note,)))
+            targets.append(_service_target(world, service, destination.service_port, None, notes=(note,)))
         else:
-            targets.append(_Target(fqdn, None, (), edge.destination.service_port, None, external=True, notes=(note,)))
+            targets.append(_Target(fqdn, None, (), destination.service_port, None, external=True, notes=(note,)))
     return targets or [default]
 
 
-def _decide_target(world: _World, edge: Edge, caller: _Caller, target: _Target, semantics: Semantics) -> EdgeDecision:
-    if target.external:
-        reasons = (*target.notes, "destination is outside the mesh: no Istio authorization at the server")
-        return _with_certificate_check(world, edge, EdgeDecision(Decision.ALLOW, reasons=reasons,
-                                                                  destination=target.label), target, semantics)
-    if not target.workloads:
-        reasons = (*target.notes, f"no workload of the snapshot serves {target.label}")
-        return EdgeDecision(Decision.UNKNOWN, reasons=reasons, destination=target.label)
-    per_workload = [_decide_workload(world, edge, caller, target, w, semantics) for w in target.workloads]
-    return _with_certificate_check(world, edge, _combine(per_workload), target, semantics)
-
-
-def _decide_workload(
-    world: _World, edge: Edge, caller: _Caller, target: _Target, workload: Workload, semantics: Semantics
+def _decide_target(
+    world: _World, edge: Edge, caller: _Caller, resolved: _Resolved, side: _Side
 ) -> EdgeDecision:
-    label = target.label
-    server_mode = world.mesh_mode(workload)
-    if server_mode == "none":
-        unenforced = f"{workload.namespace}/{workload.ref.name} has no proxy: nothing enforces policy"
-        return EdgeDecision(Decision.ALLOW, reasons=(*target.notes, unenforced), destination=label)
-    port = target.target_port
-    setting = world.mtls_setting(workload, port)
-    mtls, transport = _transport(edge, caller, target, setting.mode)
-    reasons = [*target.notes, setting.reason, transport]
+    decision = resolved.fixed
+    if decision is None:
+        arrivals = resolved.arrivals
+        if len(resolved.positions) == 1:
+            decision = _decide_workload(edge, caller, arrivals[0], side.implicit_deny)
+        else:
+            decision = resolved.combined([_decide_workload(edge, caller, a, side.implicit_deny) for a in arrivals])
+    elif not resolved.target.external:
+        return decision  # no workload serves it: unknown already, with no server certificate to verify
+    if side.verify_certificates:
+        return resolved.certified(world, decision, side.verify_certificates)
+    return decision
+
+
+def _decide_workload(edge: Edge, caller: _Caller, arrival: _Arrival, implicit_deny: str | None) -> EdgeDecision:
+    if arrival.unenforced is not None:
+        return arrival.unenforced
+    setting = arrival.setting
+    mtls, transport = _transport(edge, caller, arrival.target, setting.mode)
     if setting.mode is MtlsMode.STRICT and mtls is not True:
-        decision = Decision.DENY if mtls is False else Decision.UNKNOWN
-        policy_ref = ObjectRef("PeerAuthentication", *setting.policy.split("/", 1)) if setting.policy else None
-        return EdgeDecision(decision, setting.policy, None, tuple(reasons), destination=label, policy_ref=policy_ref)
-    if mtls is True and caller.principal is None:
-        reasons.append("caller identity is unknown")
-    enforcer = Enforcer.SIDECAR
-    if server_mode == "ambient":
-        enforcer = Enforcer.WAYPOINT if world.uses_waypoint(target.service) else Enforcer.ZTUNNEL
-        reasons.append(f"enforced by the {enforcer}")
-    protocols = _protocol_options(edge.protocol)
-    decisions = []
-    for http in protocols:
-        request = Request(
-            http=http,
-            mtls=mtls,
-            principal=caller.principal if mtls else None,
-            port=port,
-            method=edge.method if http else None,
-            path=edge.path if http else None,
-            enforcer=enforcer,
+        return arrival.refusal(mtls, transport)
+    context = arrival.context(transport, mtls is True and caller.principal is None)
+    principal = caller.principal if mtls else None
+    port = arrival.target.target_port
+    policies = arrival.policies
+    decided = [
+        policies.evaluate(
+            Request(
+                http=http,
+                mtls=mtls,
+                principal=principal,
+                port=port,
+                method=edge.method if http else None,
+                path=edge.path if http else None,
+                enforcer=arrival.enforcer,
+            )
         )
-        decided = world.decide(workload, request, target.service)
-        decisions.append(_from_authz(decided, tuple(reasons), label))
-    side = _combine(decisions)
-    if len(protocols) > 1 and side.decision is Decision.UNKNOWN:
-        side = replace(side, reasons=(*side.reasons, "protocol unknown: HTTP and TCP traffic are decided differently"))
-    if semantics.authz_unconfirmed_implicit_deny and _relies_on_implicit_deny(world, workload, enforcer, target):
-        entry = semantics.authz_unconfirmed_implicit_deny
-        side = replace(
-            side,
-            decision=Decision.UNKNOWN,
-            reasons=(*side.reasons, f"{entry}: the workload relies on an ALLOW policy's implicit deny, which a field "
-                     "report says changed on upgrade; the mechanism is unconfirmed, so the decision is not guessed"),
-        )
-    return side
+        for http in _protocol_options(edge.protocol)
+    ]
+    return arrival.decision(context, decided, implicit_deny)
 
 
 def _transport(edge: Edge, caller: _Caller, target: _Target, mode: MtlsMode) -> tuple[bool | None, str]:
@@ -444,46 +687,33 @@ def _transport(edge: Edge, caller: _Caller, target: _Target, mode: MtlsMode) -> 
     return True, "caller's proxy uses Istio mTLS (auto mTLS)"
 
 
+_HTTP_ONLY, _TCP_ONLY, _BOTH = (True,), (False,), (True, False)
+
+
 def _protocol_options(protocol: str) -> tuple[bool, ...]:
     name = protocol.lower()
     if name in HTTP_PROTOCOLS:
-        return (True,)
+        return _HTTP_ONLY
     if name in TCP_PROTOCOLS:
-        return (False,)
-    return (True, False)
+        return _TCP_ONLY
+    return _BOTH
 
 
-def _relies_on_implicit_deny(world: _World, workload: Workload, enforcer: Enforcer, target: _Target) -> bool:
-    if enforcer is Enforcer.WAYPOINT and target.service is not None:
-        policies = world.authz.for_service(target.service)
-    else:
-        policies = world.authz.for_workload(workload)
-    return any(p.action == "ALLOW" and not p.dry_run for p in policies)
+def _certificate_host(target: _Target) -> str:
+    return target.label if target.service is None else service_fqdn(target.service)
 
 
-def _with_certificate_check(
-    world: _World, edge: Edge, side: EdgeDecision, target: _Target, semantics: Semantics
-) -> EdgeDecision:
-    entry = semantics.verify_certificate_at_client
-    if not entry or side.decision is Decision.DENY:
+def _with_certificate_check(world: _World, side: EdgeDecision, target: _Target, entry: str) -> EdgeDecision:
+    if side.decision is Decision.DENY:
         return side
-    host = target.label if target.service is None else service_fqdn(target.service)
-    exact, wildcards = world.unverified_tls_rules
-    if is_wildcard(host):
-        candidates = [rule for rule_host, rules in exact.items() for rule in rules if matches(rule_host, host)]
-    else:
-        candidates = list(exact.get(host, ()))
-    candidates += [rule for rule_host, rule in wildcards if matches(rule_host, host)]
-    candidates.sort(key=lambda rule: (rule.namespace, rule.name))  # the snapshot's order: first match reported
-    for rule in candidates:
-        for block in tls_blocks(rule):
-            if block.originates_user_tls and not block.has_trust_anchor and not block.skips_verification:
-                reason = (
-                    f"{entry}: DestinationRule {rule.namespace}/{rule.name} originates TLS without a CA; the "
-                    "caller now verifies the server certificate against the OS bundle, which a snapshot cannot check"
-                )
-                return replace(side, decision=Decision.UNKNOWN, reasons=(*side.reasons, reason))
-    return side
+    rule = world.unverified_tls_rule(_certificate_host(target))
+    if rule is None:
+        return side
+    reason = (
+        f"{entry}: DestinationRule {rule.namespace}/{rule.name} originates TLS without a CA; the "
+        "caller now verifies the server certificate against the OS bundle, which a snapshot cannot check"
+    )
+    return replace(side, decision=Decision.UNKNOWN, reasons=(*side.reasons, reason))
 
 
 def _from_authz(decided: AuthzDecision, context: tuple[str, ...], destination: str) -> EdgeDecision:
@@ -503,13 +733,13 @@ def _combine(sides: Sequence[EdgeDecision]) -> EdgeDecision:
     if not sides:
         return EdgeDecision(Decision.UNKNOWN, reasons=("no destination could be resolved",))
     first = sides[0]
+    destinations = sorted({s.destination for s in sides if s.destination})
+    destination = ", ".join(destinations) or None
     if all(s.decision is first.decision for s in sides):
-        destinations = sorted({s.destination for s in sides if s.destination})
-        return replace(first, destination=", ".join(destinations) or None)
+        return first if first.destination == destination else replace(first, destination=destination)
     summary = "; ".join(f"{s.destination or '?'}: {s.decision}" for s in sides)
     reasons = (f"destinations disagree ({summary})", *dict.fromkeys(r for s in sides for r in s.reasons))
-    destinations = sorted({s.destination for s in sides if s.destination})
-    return EdgeDecision(Decision.UNKNOWN, reasons=reasons, destination=", ".join(destinations) or None)
+    return EdgeDecision(Decision.UNKNOWN, reasons=reasons, destination=destination)
 
 
 # Output for the report ------------------------------------------------------------

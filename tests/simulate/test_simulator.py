@@ -373,3 +373,90 @@ spec:
     assert outcome.before.decision is Decision.ALLOW
     assert outcome.after.decision is Decision.UNKNOWN and outcome.change == verify.id
     assert any("payments/api-tls" in r for r in outcome.after.reasons)
+
+
+# Memoised decisions: edges share a decision only when nothing a policy reads tells them apart --------
+
+
+GET_AND_HEALTH = """
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: get-api, namespace: payments}
+spec:
+  selector: {matchLabels: {app: api}}
+  rules: [{to: [{operation: {methods: [GET], paths: ["/api/*"]}}]}]
+"""
+
+
+def test_edges_differing_only_in_method_or_path_are_decided_apart() -> None:
+    ghost = Source("shop", "ghost", principal="spiffe://cluster.local/ns/shop/sa/ghost")
+    edges = [edge(method="GET", path="/api/v1", mtls=Mtls.MUTUAL), edge(method="POST", path="/api/v1"),
+             edge(method="GET", path="/admin"),
+             Edge(ghost, Destination("payments", "api", service_port=80), "http", 5, method="GET", path="/api/v1",
+                  mtls=Mtls.MUTUAL, origin=Origin.PROMETHEUS)]
+    get_api, post, admin, other_caller = (o.before for o in run(GET_AND_HEALTH, edges).outcomes)
+    assert get_api.decision is Decision.ALLOW and other_caller.decision is Decision.ALLOW
+    assert post.decision is Decision.DENY and any("request is POST" in r for r in post.reasons)
+    assert admin.decision is Decision.DENY and any("request is /admin" in r for r in admin.reasons)
+    assert get_api is other_caller  # the policy does not read the caller: one shared decision
+
+
+def test_edges_differing_only_in_caller_are_decided_apart_when_a_policy_reads_the_identity() -> None:
+    web, batch_in_mesh = run(ALLOW_WEB_ONLY, [edge(mtls=Mtls.MUTUAL),
+                                               edge(source=("shop", "other"), in_mesh=True, mtls=Mtls.MUTUAL)]).outcomes
+    assert web.before.decision is Decision.ALLOW
+    assert batch_in_mesh.before.decision is Decision.UNKNOWN  # in the mesh, identity unknown
+    by_path = run(GET_AND_HEALTH, [edge(method="GET", path="/api/x"), edge(source=("legacy", "batch"), method="GET",
+                                                                             path="/api/x")]).outcomes
+    assert by_path[0].before.decision is Decision.ALLOW and by_path[1].before.decision is Decision.ALLOW
+    assert by_path[0].before.reasons != by_path[1].before.reasons  # the transport differs: plaintext vs mTLS
+
+
+def test_edges_differing_only_in_observed_mtls_or_protocol_are_decided_apart() -> None:
+    edges = [edge(mtls=Mtls.MUTUAL), edge(mtls=Mtls.NONE), edge(protocol="tcp", mtls=Mtls.MUTUAL),
+             edge(protocol="unknown", mtls=Mtls.MUTUAL)]
+    mutual, plaintext, tcp, unknown = (o.before for o in run(STRICT + "---" + ALLOW_WEB_ONLY, edges).outcomes)
+    assert mutual.decision is Decision.ALLOW and mutual.policy == "payments/api-allow"
+    assert plaintext.decision is Decision.DENY and plaintext.policy == "payments/strict"
+    assert tcp.decision is Decision.ALLOW
+    assert unknown.decision is Decision.ALLOW
+
+
+def test_a_switch_that_cannot_touch_an_edge_leaves_its_after_side_as_its_before() -> None:
+    verify = entry("1.21-verify-certificate-at-client", "verify_certificate_at_client")
+    rule = """
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: other-tls, namespace: payments}
+spec:
+  host: other.payments.svc.cluster.local
+  trafficPolicy: {tls: {mode: SIMPLE}}
+"""
+    untouched, aliased = run(rule, [edge(), edge(service="api-alias", namespace="shop")], [verify, ALIAS]).outcomes
+    assert untouched.after is untouched.before and not untouched.changed
+    assert aliased.after is not aliased.before and aliased.after.reasons != aliased.before.reasons
+
+
+def test_workloads_deciding_alike_are_still_counted_one_by_one_when_others_disagree() -> None:
+    more = """
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api-canary, namespace: payments}
+spec:
+  template:
+    metadata: {labels: {app: api, track: canary}}
+    spec: {serviceAccountName: api, containers: [{name: api, ports: [{name: http, containerPort: 8080}]}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api-legacy, namespace: payments}
+spec:
+  template:
+    metadata: {labels: {app: api, sidecar.istio.io/inject: "false"}}
+    spec: {containers: [{name: api, ports: [{name: http, containerPort: 8080}]}]}
+"""
+    outcome = run(more + "---" + ALLOW_WEB_ONLY, [edge(source=("legacy", "batch"))]).outcomes[0]
+    assert outcome.before.decision is Decision.UNKNOWN
+    summary = outcome.before.reasons[0]
+    assert summary.startswith("destinations disagree")
+    assert summary.count("payments/api: deny") == 2 and summary.count("payments/api: allow") == 1
