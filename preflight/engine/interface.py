@@ -13,6 +13,7 @@ from preflight.kb.interface import KBEntry, Severity
 from preflight.snapshot.interface import ObjectRef, ServiceRef, SnapshotInfo, SourceRef
 
 if TYPE_CHECKING:  # these stages build on the report; imported for types only
+    from preflight.engine.mesh_wide import MeshWideChange
     from preflight.footprint.interface import MeshFootprint
     from preflight.plan.interface import CanaryPlan
     from preflight.platform.interface import PlatformReadiness
@@ -124,6 +125,13 @@ class Report:
             for service in finding.services:
                 grouped[service].append(finding)
         return tuple(ServiceImpact(service, tuple(items)) for service, items in sorted(grouped.items()))
+
+    @cached_property
+    def mesh_wide(self) -> tuple[MeshWideChange, ...]:
+        """Changes that touch (nearly) every meshed service; see ``preflight.engine.mesh_wide``."""
+        from preflight.engine.mesh_wide import mesh_wide_changes  # that module builds on this one
+
+        return mesh_wide_changes(self)
 
     @cached_property
     def entries(self) -> Mapping[str, KBEntry]:

@@ -64,7 +64,3 @@ def mesh_wide_changes(report: Report) -> tuple[MeshWideChange, ...]:
             )
         )
     return tuple(sorted(found, key=lambda m: (-m.severity.rank, m.change)))
-
-
-def mesh_wide_ids(report: Report) -> frozenset[str]:
-    return frozenset(m.change for m in mesh_wide_changes(report))

@@ -16,7 +16,6 @@ from typing import Any
 import jinja2
 
 from preflight.engine.interface import Finding, FindingStatus, Report
-from preflight.engine.mesh_wide import mesh_wide_changes
 from preflight.footprint.interface import format_bytes, format_cores
 from preflight.formats.interface import collector_paused
 from preflight.formats.json_format import finding_id, verdict
@@ -86,7 +85,7 @@ def render(report: Report) -> str:
 
 def _context(report: Report) -> dict[str, Any]:
     reports = bundled_dir("reports")
-    mesh_wide = mesh_wide_changes(report)
+    mesh_wide = report.mesh_wide
     excluded = {m.change for m in mesh_wide}
     waived = _waived(report)
     traffic = _requests_by_service(report)
@@ -104,11 +103,13 @@ def _context(report: Report) -> dict[str, Any]:
     unscoped = [f for f in report.findings if not f.services and f.status is FindingStatus.AFFECTED]
     mitigated = [f for f in report.findings if f.status is FindingStatus.MITIGATED]
     footprint = report.footprint
+    open_counts = _open_counts(report, waived)
+    team_bars = _team_bars(all_rows)
     return {
         "report": report,
         "verdict": verdict(report),
         "counts": report.counts(),
-        "open_counts": _open_counts(report, waived),
+        "open_counts": open_counts,
         "entries": report.entries,
         "rows": shown,
         "hidden_rows": len(all_rows) - len(shown),
@@ -129,9 +130,9 @@ def _context(report: Report) -> dict[str, Any]:
         "mitigated": mitigated[:MAX_ROWS],
         "hidden_mitigated": max(0, len(mitigated) - MAX_ROWS),
         "coverage": _coverage(report),
-        "severity_chart": _severity_bars(report, waived),
-        "team_chart": _team_bars(all_rows)[:MAX_BARS],
-        "hidden_team_bars": max(0, len(_team_bars(all_rows)) - MAX_BARS),
+        "severity_chart": _severity_bars(open_counts),
+        "team_chart": team_bars[:MAX_BARS],
+        "hidden_team_bars": max(0, len(team_bars) - MAX_BARS),
         "colours": _CHART_COLOURS,
         "platform": getattr(report, "platform", None),
         "max_items": MAX_ITEMS,
@@ -271,8 +272,7 @@ def _coverage(report: Report) -> list[dict[str, Any]]:
     ]
 
 
-def _severity_bars(report: Report, waived: Mapping[int, Any]) -> list[Bar]:
-    counts = _open_counts(report, waived)
+def _severity_bars(counts: Counter[str]) -> list[Bar]:
     return [Bar(s.value, ((s.value, counts[s.value]),)) for s in SEVERITIES if counts[s.value]]
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from preflight.engine.interface import FindingStatus, Report
-from preflight.engine.mesh_wide import mesh_wide_changes
 from preflight.formats.json_format import verdict
 
 # GitHub rejects comments over 65,536 characters; keep room for the truncation notice.
@@ -27,7 +26,7 @@ def render(report: Report) -> str:
         head.append("")
     body: list[str] = []
     entries = report.entries
-    mesh_wide = mesh_wide_changes(report)
+    mesh_wide = report.mesh_wide
     if mesh_wide:
         body += ["### Changes that touch every meshed service", "",
                  "| Change | Severity | Reach | Fix | Keep old behaviour |", "| --- | --- | --- | --- | --- |"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from preflight.engine.interface import ChangeStatus, Finding, FindingStatus, Report
-from preflight.engine.mesh_wide import mesh_wide_changes
 from preflight.formats.json_format import verdict
 
 # A terminal page, also at 20,000 services: longer lists end with how many more the JSON report has.
@@ -34,7 +33,7 @@ def render(report: Report) -> str:
         lines.append(f"Note: {note}")
     lines.append("")
     entries = report.entries
-    mesh_wide = mesh_wide_changes(report)
+    mesh_wide = report.mesh_wide
     if mesh_wide:
         lines.append("Changes that touch every meshed service (one decision for the mesh, not repeated below):")
         for wide in mesh_wide:

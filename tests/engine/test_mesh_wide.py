@@ -3,7 +3,7 @@
 from dataclasses import replace
 
 from preflight.engine.interface import Finding, FindingStatus, Report
-from preflight.engine.mesh_wide import MESH_WIDE_MIN_SERVICES, mesh_wide_changes, mesh_wide_ids
+from preflight.engine.mesh_wide import MESH_WIDE_MIN_SERVICES, mesh_wide_changes
 from preflight.kb.interface import Severity
 from preflight.snapshot.interface import ObjectRef, ServiceRef, SnapshotInfo
 
@@ -20,6 +20,10 @@ def finding(change: str, service: ServiceRef, severity: Severity = Severity.MEDI
         services=(service,),
         message=f"{change} on {service}",
     )
+
+
+def mesh_wide_ids(report: Report) -> set[str]:
+    return {m.change for m in mesh_wide_changes(report)}
 
 
 def report(findings: list[Finding], meshed: tuple[ServiceRef, ...] = MESHED) -> Report:
@@ -83,3 +87,4 @@ def test_report_lists_are_computed_once() -> None:
     built = report([finding("x", s) for s in MESHED])
     assert built.services is built.services
     assert built.entries is built.entries
+    assert built.mesh_wide is built.mesh_wide and built.mesh_wide == mesh_wide_changes(built)
