@@ -118,9 +118,7 @@ class SnapshotWriter:
         if self.single_file:
             self._commit_file(manifest, kind_files)
         else:
-            (self.work_dir / MANIFEST_FILE).write_text(
-                json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-            )
+            (self.work_dir / MANIFEST_FILE).write_bytes(_json_bytes(manifest, indent=2) + b"\n")
             self._commit_directory()
         self._committed = True
 
@@ -141,7 +139,7 @@ class SnapshotWriter:
         if self.output.suffix.lower() in YAML_SUFFIXES:
             combined = self.work_dir / "snapshot.yaml"
             with combined.open("w", encoding="utf-8") as target:
-                yaml.dump(dict(manifest), target, **_YAML_OPTIONS)
+                _dump_yaml(dict(manifest), target)
                 for path in kind_paths:
                     for item in encoded_items(path):
                         _dump_yaml(json.loads(item), target)
@@ -216,12 +214,16 @@ def _dump_yaml(body: Mapping[str, Any], target: IO[str]) -> None:
 
 def encode_item(body: Mapping[str, Any]) -> bytes:
     """One object as compact UTF-8 JSON on one line, keys in the order they came."""
+    return _json_bytes(body, separators=(",", ":"))
+
+
+def _json_bytes(value: Mapping[str, Any], **layout: Any) -> bytes:
     try:
-        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return json.dumps(value, ensure_ascii=False, **layout).encode("utf-8")
     except UnicodeEncodeError:
         # A lone surrogate (a "\ud800" escape in the API server's JSON) has no UTF-8 form;
         # escaped as JSON does by default, it reads back to the same string.
-        return json.dumps(body, separators=(",", ":")).encode("ascii")
+        return json.dumps(value, **layout).encode("ascii")
 
 
 def encoded_items(path: Path) -> Iterator[bytes]:

@@ -146,3 +146,14 @@ def test_yaml_refuses_an_object_with_a_lone_surrogate_and_publishes_nothing(tmp_
         stream.close()
         writer.commit(MANIFEST, [stream.path.name])
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_manifest_is_readable_json_even_with_text_that_is_not_valid_unicode(tmp_path: Path) -> None:
+    manifest = {**MANIFEST, "context": "prod-€", "server": json.loads('"https://\\udc80.example"')}
+    with SnapshotWriter(tmp_path / "snap", single_file=False) as writer:
+        writer.commit(manifest, [])
+
+    text = (tmp_path / "snap" / "manifest.json").read_text(encoding="utf-8")
+    assert json.loads(text) == manifest
+    assert text.startswith('{\n  "apiVersion": "preflight/v1",\n')  # indented: people read this one
+    assert is_snapshot_directory(tmp_path / "snap")
