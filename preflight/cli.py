@@ -9,8 +9,10 @@ Exit codes (also in ``preflight --help``):
 
 from __future__ import annotations
 
+import gc
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
@@ -29,13 +31,27 @@ Exit codes:
 """
 
 
+@contextmanager
+def _no_cyclic_garbage_collection() -> Iterator[None]:
+    """One run builds millions of short-lived containers and no reference cycles worth collecting;
+    the cyclic collector rescanning them costs a fifth of a large check and saves no memory."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 class PreflightGroup(click.Group):
     """Maps every failure to one line and an exit code, in one place, so a gate fails closed."""
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
         try:
-            result = super().main(*args, **kwargs)
+            with _no_cyclic_garbage_collection():
+                result = super().main(*args, **kwargs)
         except PreflightError as error:
             click.echo(f"preflight: error: {error}", err=True)
             sys.exit(int(error.exit_code))
