@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Mapping
 
 from preflight.detectors.interface import DetectorContext, Hit
 from preflight.detectors.registry import get
@@ -29,6 +30,6 @@ def context_from_yaml(text: str, source: str = "1.20.0", target: str = "1.22.0")
     return DetectorContext(snapshot, read_control_plane(snapshot), path)
 
 
-def run_detector(name: str, text: str, params: dict[str, object] | None = None, **versions: str) -> list[Hit]:
+def run_detector(name: str, text: str, params: Mapping[str, object] | None = None, **versions: str) -> list[Hit]:
     context = context_from_yaml(text, **versions)
     return list(get(name).detect(context, params or {}))

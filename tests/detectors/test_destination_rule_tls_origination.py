@@ -1,5 +1,6 @@
 import pytest
 
+from preflight.detectors.interface import Hit
 from tests.support import run_detector
 
 RULES = """
@@ -54,7 +55,7 @@ spec:
 """
 
 
-def names(hits: list) -> list[str]:
+def names(hits: list[Hit]) -> list[str]:
     return sorted(h.resource.name for h in hits)
 
 

@@ -1,3 +1,5 @@
+from collections.abc import Mapping
+
 from tests.support import run_detector
 
 FILTER = """
@@ -68,7 +70,7 @@ TCP_ORDER = """
 LEGACY = ["envoy.http_connection_manager", "envoy.router", "envoy.lua"]
 
 
-def _run(patches: str, params: dict[str, object]) -> list[str]:
+def _run(patches: str, params: Mapping[str, object]) -> list[str]:
     return [h.message for h in run_detector("envoy_filter_patches", FILTER.format(patches=patches), params)]
 
 

@@ -1,3 +1,4 @@
+from preflight.detectors.interface import Hit
 from tests.support import run_detector
 
 WORKLOADS = """
@@ -67,7 +68,7 @@ spec: {selector: {app: cart}, ports: [{port: 80}]}
 """
 
 
-def names(hits: list) -> list[str]:
+def names(hits: list[Hit]) -> list[str]:
     return sorted(h.resource.name for h in hits)
 
 

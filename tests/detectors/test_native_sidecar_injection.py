@@ -1,3 +1,4 @@
+from preflight.detectors.interface import Hit
 from tests.support import run_detector
 
 NAMESPACE = """
@@ -35,8 +36,9 @@ spec:
 """
 
 
-def native(text: str, **versions: str) -> list:
-    return run_detector("native_sidecar_injection", text, source="1.26.0", target="1.27.0", **versions)
+def native(text: str, **versions: str) -> list[Hit]:
+    versions = {"source": "1.26.0", "target": "1.27.0", **versions}
+    return run_detector("native_sidecar_injection", text, None, **versions)
 
 
 def test_injected_deployment_is_reported() -> None:

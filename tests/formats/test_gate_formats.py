@@ -1,3 +1,4 @@
+
 """SARIF structure, and waived findings in SARIF, JUnit and Markdown."""
 
 import json
@@ -5,6 +6,7 @@ import xml.etree.ElementTree as ElementTree
 from dataclasses import replace
 from datetime import date
 
+from preflight.engine.interface import Finding, Report
 from preflight.formats.interface import renderer
 from preflight.waivers.loader import parse_waivers, review
 from tests.formats.test_golden import fixture_report
@@ -12,7 +14,7 @@ from tests.formats.test_golden import fixture_report
 LEVELS = {"none", "note", "warning", "error"}
 
 
-def waived_report():
+def waived_report() -> tuple[Report, Finding]:
     report = fixture_report()
     first = report.gate_findings(report.fail_on)[0]
     ref = first.resource

@@ -1,10 +1,11 @@
 from dataclasses import replace
 
 from preflight.engine.engine import CheckOptions, run_check
+from preflight.engine.interface import Report
 from preflight.istio.control_plane import read_control_plane
 from preflight.kb.loader import load_knowledge_base
 from preflight.plan.canary import canary_plan
-from preflight.plan.interface import Risk
+from preflight.plan.interface import CanaryPlan, Risk
 from preflight.plan.owners import owning_teams
 from preflight.versions import parse_version
 from tests.support import snapshot_from_yaml
@@ -63,7 +64,7 @@ spec: {host: billing}
 """
 
 
-def plan_for(text: str):
+def plan_for(text: str) -> tuple[Report, CanaryPlan]:
     snapshot = snapshot_from_yaml(text)
     kb = load_knowledge_base()
     report = run_check(snapshot, kb, CheckOptions(target=parse_version("1.22.0"), timestamp=False))

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pytest
 
+from preflight.engine.interface import Finding
 from preflight.istio.control_plane import read_control_plane
 from preflight.istio.revisions import read_revision_tags
 from preflight.kb.interface import Severity
@@ -77,7 +80,7 @@ def _assess(text: str = CLUSTER, target: str = "1.24"):  # type: ignore[no-untyp
     )
 
 
-def _by_check(findings, check, phase):  # type: ignore[no-untyped-def]
+def _by_check(findings: Iterable[Finding], check: str, phase: str) -> dict[ObjectRef, Finding]:
     return {f.resource: f for f in findings if f.change == check and f.details["phase"] == phase}
 
 

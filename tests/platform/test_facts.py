@@ -25,9 +25,14 @@ def test_platform_file_is_outside_the_kb_glob() -> None:
     assert path not in set(path.parent.parent.glob("*.yaml"))
 
 
+def _pair(text: str) -> tuple[str, str]:
+    old, new = text.split(" => ")
+    return old, new
+
+
 def _broken(tmp_path: Path, text: str) -> Path:
     target = tmp_path / "platform.yaml"
-    target.write_text(default_facts_path().read_text(encoding="utf-8").replace(*text.split(" => ")), encoding="utf-8")
+    target.write_text(default_facts_path().read_text(encoding="utf-8").replace(*_pair(text)), encoding="utf-8")
     return target
 
 

@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 
 from preflight.engine.engine import CheckOptions, run_check
+from preflight.engine.interface import Report
 from preflight.errors import InputError
 from preflight.kb.loader import load_knowledge_base
 from preflight.snapshot.loader import load_snapshot
@@ -14,7 +15,7 @@ CLUSTER = Path(__file__).parent.parent / "fixtures" / "cluster"
 KB = Path(__file__).parent.parent / "fixtures" / "kb"
 
 
-def report():
+def report() -> Report:
     kb = load_knowledge_base([KB], include_builtin=False)
     return run_check(load_snapshot([str(CLUSTER)]), kb, CheckOptions(target=parse_version("1.22.0"), timestamp=False))
 
