@@ -257,6 +257,7 @@ class _Check:
     """One field or condition against its values; ``negated`` for ``not*`` fields and ``notValues``."""
 
     kind: str  # principal, namespace, port, method, path, host, or unknowable
+    answerer: Callable[[_Check, Request], _Answer]  # the function of that kind
     values: tuple[str, ...]
     joined: str  # the values as the reasons quote them
     negated: bool = False
@@ -271,7 +272,7 @@ class _Check:
         return () if self.kind == "unknowable" else (self.kind,)
 
     def answer(self, request: Request) -> _Answer:
-        result = _ANSWERS[self.kind](self, request)
+        result = self.answerer(self, request)
         if not self.negated:
             return result
         if result[0] is Match.YES:
@@ -362,6 +363,7 @@ _CONDITION_KINDS = {"source.principal": "principal", "source.namespace": "namesp
 def _new_check(kind: str, values: list[str], negated: bool = False, label: str = "", what: str = "") -> _Check:
     return _Check(
         kind=kind,
+        answerer=_ANSWERS[kind],
         values=tuple(values),
         joined=", ".join(values),
         negated=negated,

@@ -17,7 +17,7 @@ class ChangeKind(StrEnum):
     REROUTES = "reroutes"  # same decision, but the calls reach another destination
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EdgeDecision:
     """One side's decision with its "why" chain.
 
@@ -35,7 +35,7 @@ class EdgeDecision:
     policy_ref: ObjectRef | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EdgeOutcome:
     edge: Edge
     before: EdgeDecision
