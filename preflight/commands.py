@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 
 import click
 
@@ -14,10 +15,10 @@ from preflight.engine.clusters import cluster_names, merge_cluster_reports
 from preflight.engine.engine import CheckOptions, run_check
 from preflight.engine.interface import Report
 from preflight.errors import ExitCode, UsageError
-from preflight.formats.interface import FORMATS, format_for_path, renderer
+from preflight.formats.interface import FORMATS, format_for_path, piecewise_renderer, renderer
 from preflight.kb.interface import Severity
 from preflight.kb.loader import load_knowledge_base
-from preflight.output import write_atomic
+from preflight.output import write_all_atomic, write_atomic
 from preflight.plan.owners import DEFAULT_OWNER_LABEL
 from preflight.plan.sections import with_sections, with_waivers
 from preflight.resources import demo_cluster_dir, demo_traffic_file
@@ -30,12 +31,14 @@ SEVERITIES = [s.value for s in Severity]
 DEMO_TARGET = "1.22"
 
 
-def _render_outputs(report: Report, outputs: Sequence[str], format_name: str | None) -> list[tuple[str, str]]:
-    """Every (path, text) to write, rendered before anything is written."""
-    rendered = []
+def _render_outputs(
+    report: Report, outputs: Sequence[str], format_name: str | None
+) -> list[tuple[str, Callable[[], Iterable[str]]]]:
+    """Every (path, its text piece by piece) to write: all written, or none (``write_all_atomic``)."""
+    rendered: list[tuple[str, Callable[[], Iterable[str]]]] = []
     for path in outputs:
         name = format_name if (format_name and len(outputs) == 1) else format_for_path(path)
-        rendered.append((path, renderer(name)(report)))
+        rendered.append((path, partial(piecewise_renderer(name), report)))
     return rendered
 
 
@@ -187,8 +190,7 @@ def check_command(
         if waivers_file is not None:
             report = with_waivers(report, waivers_file)
     if outputs:
-        for path, text in _render_outputs(report, outputs, format_name):
-            write_atomic(path, text)
+        write_all_atomic(_render_outputs(report, outputs, format_name))
     else:
         click.echo(renderer(format_name or "text")(report), nl=False)
     return gate_exit_code(report, fail_on_mitigated)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import importlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -50,6 +50,15 @@ def renderer(name: str) -> Renderer:
     module = importlib.import_module(f"preflight.formats.{name}_format")
     render: Renderer = module.render
     return render
+
+
+def piecewise_renderer(name: str) -> Callable[[Report], Iterable[str]]:
+    """A format's report piece by piece, for writing as it is produced: a module's ``render_pieces``
+    where it has one (JSON, whose report on a large cluster is hundreds of MB), else ``render`` whole."""
+    render = renderer(name)
+    module = importlib.import_module(f"preflight.formats.{name}_format")
+    pieces: Callable[[Report], Iterable[str]] = getattr(module, "render_pieces", lambda report: (render(report),))
+    return pieces
 
 
 def format_for_path(path: str) -> str:

@@ -18,7 +18,12 @@ SCHEMA = "preflight/v1"
 
 def render(report: Report) -> str:
     # Decoding piece by piece, then joining, copies the report once less than decoding it whole.
-    return "".join([chunk.decode("utf-8") for chunk in chunks(report)])
+    return "".join(list(render_pieces(report)))
+
+
+def render_pieces(report: Report) -> Iterator[str]:
+    """``render``'s text piece by piece, for writing the report as it is encoded."""
+    return (chunk.decode("utf-8") for chunk in chunks(report))
 
 
 def chunks(report: Report) -> Iterator[bytes]:
