@@ -34,6 +34,14 @@ class MeshWideChange:
     def example(self) -> Finding:
         return self.findings[0]
 
+    @property
+    def found_on(self) -> str:
+        """What the findings name, for "found on …": workloads, or the resources when none is a workload."""
+        if not self.workloads:
+            return f"{self.resources} resource(s)"
+        others = self.resources - self.workloads
+        return f"{self.workloads} workload(s)" + (f" and {others} other resource(s)" if others else "")
+
 
 def mesh_wide_changes(report: Report) -> tuple[MeshWideChange, ...]:
     """The report's mesh-wide changes, worst first, then by id."""

@@ -34,7 +34,7 @@ def render(report: Report) -> str:
             entry = entries.get(change.change)
             body.append(
                 f"| `{change.change}` | {change.severity.value} | {change.services} of {change.meshed_services} "
-                f"meshed services, {change.workloads} workload(s) | {_cell(entry.remediation if entry else '')} | "
+                f"meshed services, found on {change.found_on} | {_cell(entry.remediation if entry else '')} | "
                 f"{_cell(entry.mitigation.text if entry else '')} |"
             )
         body.append("")

@@ -40,7 +40,7 @@ def render(report: Report) -> str:
             entry = entries.get(wide.change)
             lines.append(
                 f"  - [{wide.severity.value}] {wide.change}: {entry.title if entry else wide.example.message} "
-                f"({wide.services} of {wide.meshed_services} meshed services, {wide.workloads} workload(s))"
+                f"({wide.services} of {wide.meshed_services} meshed services, found on {wide.found_on})"
             )
             if entry:
                 lines.append(f"      fix: {entry.remediation}")

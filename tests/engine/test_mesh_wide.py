@@ -44,6 +44,9 @@ def test_a_change_on_every_meshed_service_is_mesh_wide_and_counted() -> None:
     (change,) = mesh_wide_changes(report(findings))
     assert (change.change, change.services, change.meshed_services) == ("delta-xds", 20, 20)
     assert (change.workloads, change.resources, len(change.findings)) == (21, 21, 21)
+    assert change.found_on == "21 workload(s)"
+    assert replace(change, resources=22).found_on == "21 workload(s) and 1 other resource(s)"
+    assert replace(change, workloads=0, resources=1).found_on == "1 resource(s)"
 
 
 def test_ninety_percent_is_enough_and_less_is_not() -> None:
