@@ -458,11 +458,16 @@ def _compile_rule(rule: Any, action: str, view: _View) -> _Rule:
 def _combine_all(results: Sequence[_Answer]) -> _Answer:
     if len(results) == 1:
         return results[0]  # what combining one answer gives, without the work
-    match = all_of(r[0] for r in results)
+    match = Match.YES
+    for answer in results:
+        if answer[0] is Match.NO:
+            match = Match.NO
+            break
+        if answer[0] is Match.UNKNOWN:
+            match = Match.UNKNOWN
     if match is Match.YES:
         return _YES
-    wanted = Match.NO if match is Match.NO else Match.UNKNOWN
-    return match, "; ".join(r[1] for r in results if r[0] is wanted and r[1])
+    return match, "; ".join(r[1] for r in results if r[0] is match and r[1])
 
 
 def _combine_any(results: Sequence[_Answer]) -> _Answer:
@@ -564,22 +569,45 @@ def evaluate(policies: Sequence[Policy], request: Request) -> AuthzDecision:
     return PolicySet.of(policies).evaluate(request)
 
 
-class _Layers:
-    """A policy set's policies split by the layer that evaluates them, for one view."""
+class PolicyView:
+    """A policy set as one kind of request meets it (HTTP or not, enforcing proxy).
 
-    __slots__ = ("allow", "custom", "deny", "dry_run", "memo", "reader")
+    The policies are split by the layer that evaluates them, and decisions are memoised
+    on the request attributes those policies read.
+    """
 
-    def __init__(self, policies: Sequence[_CompiledPolicy], view: _View) -> None:
+    __slots__ = ("_allow", "_custom", "_deny", "_dry_run", "_memo", "_reader", "_view")
+
+    def __init__(self, policies: Sequence[_CompiledPolicy], http: bool, enforcer: Enforcer) -> None:
+        self._view = view = _View(http, enforcer)
         enforced = [p for p in policies if not p.policy.dry_run]
-        if view.enforcer is Enforcer.ZTUNNEL:
+        if enforcer is Enforcer.ZTUNNEL:
             enforced = [p for p in enforced if p.policy.action in ("ALLOW", "DENY")]
-        self.allow = [p for p in enforced if p.policy.action == "ALLOW"]
-        self.deny = [p for p in enforced if p.policy.action == "DENY"]
-        self.custom = [p for p in enforced if p.policy.action == "CUSTOM"]
-        self.dry_run = [p for p in policies if p.policy.dry_run]
-        used = [*self.allow, *self.deny, *self.custom, *self.dry_run]
-        self.reader = _reader(name for p in used for name in p.compiled(view).reads)
-        self.memo: dict[Any, AuthzDecision] = {}
+        self._allow = [p for p in enforced if p.policy.action == "ALLOW"]
+        self._deny = [p for p in enforced if p.policy.action == "DENY"]
+        self._custom = [p for p in enforced if p.policy.action == "CUSTOM"]
+        self._dry_run = [p for p in policies if p.policy.dry_run]
+        used = [*self._allow, *self._deny, *self._custom, *self._dry_run]
+        self._reader = _reader(name for p in used for name in p.compiled(view).reads)
+        self._memo: dict[Any, AuthzDecision] = {}
+
+    def evaluate(self, request: Request) -> AuthzDecision:
+        """The decision for ``request``, which must be of this view's kind."""
+        key = self._reader(request)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = self._decide(request)
+        return found
+
+    def _decide(self, request: Request) -> AuthzDecision:
+        view = self._view
+        allow = _allow_layer(self._allow, request, view)
+        rest = _deny_layer(self._deny, request, view, allow)
+        decided = _custom_layer(self._custom, request, view, rest)
+        if not self._dry_run:
+            return decided
+        dry_run = tuple(_dry_run_notes(self._dry_run, request, view))
+        return AuthzDecision(decided.decision, decided.policy, decided.rule, decided.reasons, dry_run)
 
 
 class PolicySet:
@@ -591,7 +619,7 @@ class PolicySet:
 
     def __init__(self, policies: Sequence[_CompiledPolicy]) -> None:
         self._policies = tuple(policies)
-        self._layers: dict[_View, _Layers] = {}
+        self._views: dict[_View, PolicyView] = {}
 
     @classmethod
     def of(cls, policies: Iterable[Policy]) -> PolicySet:
@@ -601,26 +629,15 @@ class PolicySet:
     def policies(self) -> tuple[Policy, ...]:
         return tuple(p.policy for p in self._policies)
 
-    def evaluate(self, request: Request) -> AuthzDecision:
-        view = _View(request.http, request.enforcer)
-        layers = self._layers.get(view)
-        if layers is None:
-            layers = self._layers[view] = _Layers(self._policies, view)
-        key = layers.reader(request)
-        found = layers.memo.get(key)
+    def view(self, http: bool, enforcer: Enforcer) -> PolicyView:
+        key = _View(http, enforcer)
+        found = self._views.get(key)
         if found is None:
-            found = layers.memo[key] = _decide(layers, request, view)
+            found = self._views[key] = PolicyView(self._policies, http, enforcer)
         return found
 
-
-def _decide(layers: _Layers, request: Request, view: _View) -> AuthzDecision:
-    dry_run = tuple(_dry_run_notes(layers.dry_run, request, view))
-    allow = _allow_layer(layers.allow, request, view)
-    rest = _deny_layer(layers.deny, request, view, allow)
-    decided = _custom_layer(layers.custom, request, view, rest)
-    if dry_run == decided.dry_run:
-        return decided
-    return AuthzDecision(decided.decision, decided.policy, decided.rule, decided.reasons, dry_run)
+    def evaluate(self, request: Request) -> AuthzDecision:
+        return self.view(request.http, request.enforcer).evaluate(request)
 
 
 def _allow_layer(policies: list[_CompiledPolicy], request: Request, view: _View) -> AuthzDecision:

@@ -24,6 +24,7 @@ from preflight.istio.authz import (
     AuthzDecision,
     Decision,
     Enforcer,
+    PolicyView,
     Request,
 )
 from preflight.istio.control_plane import ControlPlane
@@ -86,6 +87,7 @@ class _Arrival:
         "_contexts",
         "_decisions",
         "_refusals",
+        "_views",
         "enforcer",
         "mode",
         "policies",
@@ -105,6 +107,7 @@ class _Arrival:
         self._contexts: dict[tuple[str, bool], tuple[str, ...]] = {}
         self._refusals: dict[tuple[bool | None, str], EdgeDecision] = {}
         self._decisions: dict[tuple[object, ...], EdgeDecision] = {}
+        self._views: list[PolicyView | None] = [None, None]  # by ``http`` (False, True)
         if self.mode == "none":
             unenforced = f"{workload.namespace}/{workload.ref.name} has no proxy: nothing enforces policy"
             reasons = (*target.notes, unenforced)
@@ -126,6 +129,13 @@ class _Arrival:
         if self.unenforced is not None:
             return self.workload.ref
         return (self.mode, self.setting, self.enforcer, id(self.policies))
+
+    def view(self, http: bool) -> PolicyView:
+        """The enforced policies as HTTP (or other) requests meet them."""
+        found = self._views[http]
+        if found is None:
+            found = self._views[http] = self.policies.view(http, self.enforcer)
+        return found
 
     def refusal(self, mtls: bool | None, transport: str) -> EdgeDecision:
         """STRICT mode refuses a caller that does not (or may not) use Istio mTLS."""
@@ -679,9 +689,9 @@ def _decide_workload(edge: Edge, caller: _Caller, arrival: _Arrival, implicit_de
     context = arrival.context(transport, mtls is True and caller.principal is None)
     principal = caller.principal if mtls else None
     port = arrival.target.target_port
-    policies = arrival.policies
+    enforcer = arrival.enforcer
     decided = [
-        policies.evaluate(
+        arrival.view(http).evaluate(
             Request(
                 http=http,
                 mtls=mtls,
@@ -689,7 +699,7 @@ def _decide_workload(edge: Edge, caller: _Caller, arrival: _Arrival, implicit_de
                 port=port,
                 method=edge.method if http else None,
                 path=edge.path if http else None,
-                enforcer=arrival.enforcer,
+                enforcer=enforcer,
             )
         )
         for http in _protocol_options(edge.protocol)
