@@ -344,11 +344,27 @@ class _World:
         return found
 
     @cached_property
-    def wildcard_service_entry_hosts(self) -> list[str]:
+    def wildcard_service_entry_hosts(self) -> tuple[list[str], Mapping[str, int]]:
+        """Wildcard ServiceEntry hosts in snapshot order, and the first position of each suffix they match."""
         hosts: list[str] = []
         for entry in self.snapshot.of_kind("ServiceEntry"):
             hosts.extend(h.lower() for h in host_list(entry) if is_wildcard(h.lower()))
-        return hosts
+        first_by_suffix: dict[str, int] = {}
+        for position, host in enumerate(hosts):
+            first_by_suffix.setdefault(host[1:], position)
+        return hosts, first_by_suffix
+
+    def wildcard_service_entry_host(self, host: str) -> str | None:
+        """The first wildcard ServiceEntry host that matches ``host``.
+
+        A name matches ``*suffix`` when it ends with the suffix, so its own suffixes are looked
+        up instead of scanning every ServiceEntry for every host.
+        """
+        hosts, first_by_suffix = self.wildcard_service_entry_hosts
+        if is_wildcard(host):
+            return next((h for h in hosts if matches(h, host)), None)
+        positions = [first_by_suffix[host[i:]] for i in range(len(host) + 1) if host[i:] in first_by_suffix]
+        return hosts[min(positions)] if positions else None
 
     def route_winners(self, service_host: str) -> tuple[K8sObject | None, K8sObject | None]:
         """Oldest and most specific of the overlapping sidecar VirtualServices (``None`` when fewer than two)."""
@@ -643,7 +659,7 @@ def _host_targets(world: _World, destination: Destination, semantics: Semantics)
         return [_Target("unknown", None, (), destination.service_port, None, external=True,
                         notes=("destination is not named in the traffic data",))]
     default = _Target(host, None, (), destination.service_port, None, external=True)
-    service_host = next((h for h in world.wildcard_service_entry_hosts if matches(h, host)), None)
+    service_host = world.wildcard_service_entry_host(host)
     if service_host is None:
         return [default]
     oldest, specific = world.route_winners(service_host)

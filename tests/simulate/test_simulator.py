@@ -9,7 +9,7 @@ from preflight.istio.control_plane import read_control_plane
 from preflight.kb.interface import KBEntry, Mitigation, Severity, Upstream
 from preflight.simulate.interface import ChangeKind, SimulationResult
 from preflight.simulate.semantics import check_simulation
-from preflight.simulate.simulator import edges_to_json, findings_for_changed_edges, simulate
+from preflight.simulate.simulator import _World, edges_to_json, findings_for_changed_edges, simulate
 from preflight.traffic.interface import Destination, Edge, Mtls, Origin, Source
 from preflight.versions import parse_version
 from tests.support import snapshot_from_yaml
@@ -460,3 +460,25 @@ spec:
     summary = outcome.before.reasons[0]
     assert summary.startswith("destinations disagree")
     assert summary.count("payments/api: deny") == 2 and summary.count("payments/api: allow") == 1
+
+
+def test_wildcard_service_entry_lookup_keeps_snapshot_order_and_suffix_matching() -> None:
+    entries = """
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: a-partners, namespace: shop}
+spec: {hosts: ["*.partner.example.com", "api.example.com"]}
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: b-everything, namespace: shop}
+spec: {hosts: ["*.example.com", "*example.org"]}
+"""
+    snapshot = snapshot_from_yaml(CLUSTER + "---" + entries)
+    world = _World(snapshot, read_control_plane(snapshot))
+    assert world.wildcard_service_entry_host("pay.partner.example.com") == "*.partner.example.com"
+    assert world.wildcard_service_entry_host("api.example.com") == "*.example.com"
+    assert world.wildcard_service_entry_host("example.com") is None
+    assert world.wildcard_service_entry_host("shopexample.org") == "*example.org"
+    assert world.wildcard_service_entry_host("*.partner.example.com") == "*.partner.example.com"
+    assert world.wildcard_service_entry_host("other.net") is None
