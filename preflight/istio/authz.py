@@ -102,7 +102,7 @@ def any_of(matches: Iterable[Match]) -> Match:
     return result
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Request:
     """What reaches the enforcing proxy, as far as traffic data tells.
 
@@ -122,7 +122,7 @@ class Request:
     enforcer: Enforcer = Enforcer.SIDECAR
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Policy:
     ref: ObjectRef
     action: str  # ALLOW, DENY, AUDIT or CUSTOM
@@ -151,7 +151,7 @@ class Policy:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PolicyMatch:
     policy: Policy
     match: Match
@@ -159,7 +159,7 @@ class PolicyMatch:
     reasons: tuple[str, ...]  # why rules did not match, or what is unknown
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AuthzDecision:
     decision: Decision
     policy: ObjectRef | None = None  # the deciding policy; None for a default or implicit decision

@@ -43,7 +43,7 @@ class MtlsMode(StrEnum):
 DEFAULT_MODE = MtlsMode.PERMISSIVE
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MtlsSetting:
     """The mode a workload accepts on one port, and the policy and level that set it."""
 

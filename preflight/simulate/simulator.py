@@ -53,14 +53,14 @@ USE_WAYPOINT_LABEL = "istio.io/use-waypoint"
 _SEVERITY_ORDER = (Severity.INFO, Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Caller:
     mode: str | None  # "sidecar", "ambient", "none"; None when unknown
     principal: str | None  # without the spiffe:// scheme
     description: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Target:
     """Where an edge's calls arrive on one side."""
 
