@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
+from types import MappingProxyType
 from typing import Any
 
 from preflight import __version__, progress
@@ -24,6 +25,9 @@ from preflight.snapshot.model import Snapshot
 from preflight.traffic.declared import declared_traffic
 from preflight.traffic.interface import TrafficData
 from preflight.versions import IstioVersion, UpgradePath, upgrade_path
+
+# Shared by every finding without details (most of them), read-only so no finding can change another's.
+_NO_DETAILS: Mapping[str, str] = MappingProxyType({})
 
 
 @dataclass(frozen=True)
@@ -206,7 +210,7 @@ def _finding(entry: KBEntry, hit: Hit, status: FindingStatus, reason: str | None
         message=hit.message,
         source=source,
         mitigation_reason=reason if status is FindingStatus.MITIGATED else None,
-        details=dict(hit.details),
+        details=dict(hit.details) if hit.details else _NO_DETAILS,
     )
 
 

@@ -41,7 +41,7 @@ class ChangeStatus(StrEnum):
         return self.value
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # a large mesh has hundreds of thousands: no per-instance dict
 class Finding:
     change: str  # KB entry id
     introduced_in: str
