@@ -640,9 +640,12 @@ class PolicySet:
         return self.view(request.http, request.enforcer).evaluate(request)
 
 
+_ALLOWED_BY_DEFAULT = AuthzDecision(Decision.ALLOW, reasons=("no ALLOW policy applies: allowed by default",))
+
+
 def _allow_layer(policies: list[_CompiledPolicy], request: Request, view: _View) -> AuthzDecision:
     if not policies:
-        return AuthzDecision(Decision.ALLOW, reasons=("no ALLOW policy applies: allowed by default",))
+        return _ALLOWED_BY_DEFAULT
     matches = []
     for policy in policies:
         match = policy.match(request, view)

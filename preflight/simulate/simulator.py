@@ -236,6 +236,8 @@ class _Resolved:
 
     def combined(self, decisions: Sequence[EdgeDecision]) -> EdgeDecision:
         """The decisions of the distinct arrivals, combined over every workload of the target."""
+        if len(decisions) == 1 and decisions[0].destination:
+            return decisions[0]  # every workload decides alike, and combining alike decisions gives the same one
         # Decisions are held by the arrivals' memos for the whole simulation: their ids are a sound key.
         key = tuple(map(id, decisions))
         found = self._combined.get(key)
