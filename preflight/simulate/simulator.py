@@ -811,7 +811,18 @@ def _side_json(side: EdgeDecision) -> dict[str, Any]:
 
 
 def edges_to_json(result: SimulationResult) -> list[dict[str, Any]]:
-    """The ``edges`` section of the JSON report."""
+    """The ``edges`` section of the JSON report.
+
+    Edges with the same decision share its JSON form: the items are for serialising, not for changing.
+    """
+    sides: dict[int, dict[str, Any]] = {}  # by decision; the result holds every decision, so ids stay unique
+
+    def side_json(side: EdgeDecision) -> dict[str, Any]:
+        found = sides.get(id(side))
+        if found is None:
+            found = sides[id(side)] = _side_json(side)
+        return found
+
     items = []
     for outcome in result.outcomes:
         edge = outcome.edge
@@ -828,8 +839,8 @@ def edges_to_json(result: SimulationResult) -> list[dict[str, Any]]:
             "protocol": edge.protocol,
             "requests": edge.requests,
             "origin": edge.origin.value,
-            "before": _side_json(outcome.before),
-            "after": _side_json(outcome.after),
+            "before": side_json(outcome.before),
+            "after": side_json(outcome.after),
         }
         if dst.host and not dst.service:
             item["destination"]["host"] = dst.host
