@@ -84,6 +84,8 @@ class PeerAuthentications:
         self.snapshot = snapshot
         self.root_namespace = control_plane.root_namespace
         self.scope = scope or Scope(snapshot, control_plane)
+        self._level_settings: dict[tuple[str, int], MtlsSetting] = {}
+        self._port_level_modes: dict[int, Mapping[int, MtlsMode | None]] = {}
 
     @cached_property
     def _mesh(self) -> K8sObject | None:
@@ -118,24 +120,40 @@ class PeerAuthentications:
 
     def setting_for(self, workload: Workload, port: int | None) -> MtlsSetting:
         """The mode the workload accepts on ``port`` (its own listening port; ``None`` when unknown)."""
-        setting = MtlsSetting(DEFAULT_MODE, "default")
-        levels: list[tuple[str, K8sObject | None]] = [
-            ("mesh", self._mesh),
-            ("namespace", self._by_namespace.get(workload.namespace)),
-            ("workload", self._by_workload.get(workload.ref)),
-        ]
-        for level, policy in levels:
-            if policy is None:
-                continue
-            mode = _mode_of(policy.spec.get("mtls"))
-            if mode is not None:
-                setting = MtlsSetting(mode, level, _policy_name(policy))
         workload_policy = self._by_workload.get(workload.ref)
         if workload_policy is not None and port is not None:
-            port_mode = _mode_of(_port_level(workload_policy).get(port))
+            port_mode = self._port_modes(workload_policy).get(port)
             if port_mode is not None:
-                setting = MtlsSetting(port_mode, "port", _policy_name(workload_policy), port)
+                return MtlsSetting(port_mode, "port", _policy_name(workload_policy), port)
+        return self._level_setting(workload.namespace, workload_policy)
+
+    def _level_setting(self, namespace: str, workload_policy: K8sObject | None) -> MtlsSetting:
+        # Workloads of a namespace share the mesh and namespace levels, and often their workload policy.
+        key = (namespace, id(workload_policy))  # policies are held by the snapshot: ids are stable
+        setting = self._level_settings.get(key)
+        if setting is None:
+            setting = MtlsSetting(DEFAULT_MODE, "default")
+            levels: list[tuple[str, K8sObject | None]] = [
+                ("mesh", self._mesh),
+                ("namespace", self._by_namespace.get(namespace)),
+                ("workload", workload_policy),
+            ]
+            for level, policy in levels:
+                if policy is None:
+                    continue
+                mode = _mode_of(policy.spec.get("mtls"))
+                if mode is not None:
+                    setting = MtlsSetting(mode, level, _policy_name(policy))
+            self._level_settings[key] = setting
         return setting
+
+    def _port_modes(self, policy: K8sObject) -> Mapping[int, MtlsMode | None]:
+        modes = self._port_level_modes.get(id(policy))
+        if modes is None:
+            modes = self._port_level_modes[id(policy)] = {
+                port: _mode_of(value) for port, value in _port_level(policy).items()
+            }
+        return modes
 
 
 def _port_level(policy: K8sObject) -> Mapping[int, Any]:

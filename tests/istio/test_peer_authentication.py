@@ -155,3 +155,41 @@ spec:
     )
     setting = index.setting_for(web, 80)
     assert setting.mode is MtlsMode.STRICT and setting.level == "workload"
+
+
+def test_workloads_of_one_namespace_keep_their_own_workload_and_port_levels() -> None:
+    snapshot = snapshot_from_yaml(
+        WORKLOADS
+        + """---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: worker, namespace: payments}
+spec:
+  template:
+    metadata: {labels: {app: worker}}
+    spec: {containers: [{name: worker}]}
+---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: payments, namespace: payments}
+spec: {mtls: {mode: STRICT}}
+---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: api-ports, namespace: payments}
+spec:
+  selector: {matchLabels: {app: api}}
+  portLevelMtls: {"9090": {mode: DISABLE}}
+"""
+    )
+    index = PeerAuthentications(snapshot, read_control_plane(snapshot))
+    api = snapshot.workloads_in("payments", {"app": "api"})[0]
+    worker = snapshot.workloads_in("payments", {"app": "worker"})[0]
+    for _ in range(2):  # asked twice: answers computed once and kept must not leak between workloads or ports
+        assert index.setting_for(api, 9090).mode is MtlsMode.DISABLE
+        assert index.setting_for(api, 9090).level == "port"
+        assert index.setting_for(api, 8080).mode is MtlsMode.STRICT
+        assert index.setting_for(api, 8080).level == "namespace"
+        assert index.setting_for(api, None).level == "namespace"
+        assert index.setting_for(worker, 9090).mode is MtlsMode.STRICT
+        assert index.setting_for(worker, 9090).policy == "payments/payments"
