@@ -5,8 +5,12 @@ destination workloads (following the edge, or the route a semantic switch change
 the port they receive on, whether the caller reaches them over Istio mTLS
 (PeerAuthentication mode, observed ``connection_security_policy``, auto mTLS), which
 proxy enforces (sidecar, ztunnel, waypoint), and then asks ``preflight.istio.authz``.
-Policies are indexed per workload once, so the cost per edge is the rules of its
-destination.
+
+Cost stays linear in edges plus destinations: what does not depend on the caller (targets,
+workloads, mTLS settings, enforcing proxy, compiled policies) is settled once per
+destination; authorization decisions are memoised on what the policies read; and an edge's
+"after" side is only decided when a switch that differs between the sides can touch its
+destination (otherwise it is the "before" side, the same object).
 """
 
 from __future__ import annotations
