@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+import orjson
+
 from preflight.engine.interface import FindingStatus, Report
+from preflight.formats.interface import collector_paused
 from preflight.formats.json_format import finding_id
 from preflight.kb.interface import Severity
 
@@ -22,11 +24,15 @@ _SECURITY_SEVERITY = {Severity.CRITICAL: "9.5", Severity.HIGH: "8.0", Severity.M
 
 
 def render(report: Report) -> str:
-    return json.dumps(to_document(report), indent=2, ensure_ascii=False) + "\n"
+    # orjson writes what json.dumps(indent=2, ensure_ascii=False) writes, an order of magnitude faster.
+    with collector_paused():
+        encoded = orjson.dumps(to_document(report), option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+    return encoded.decode("utf-8")
 
 
 def to_document(report: Report) -> dict[str, Any]:
     rule_ids = sorted({f.change for f in report.findings})
+    rule_index = {rule_id: index for index, rule_id in enumerate(rule_ids)}
     entries = report.entries
     rules = []
     for rule_id in rule_ids:
@@ -57,7 +63,7 @@ def to_document(report: Report) -> dict[str, Any]:
     for finding in report.findings:
         result: dict[str, Any] = {
             "ruleId": finding.change,
-            "ruleIndex": rule_ids.index(finding.change),
+            "ruleIndex": rule_index[finding.change],
             "level": _LEVEL[finding.severity] if finding.status is FindingStatus.AFFECTED else "none",
             "kind": "fail" if finding.status is FindingStatus.AFFECTED else "pass",
             "message": {"text": finding.message},
