@@ -38,3 +38,14 @@ def test_streamed_bytes_equal_the_whole_document(build: object, batch: int, monk
 
 def test_an_empty_long_list_is_written_as_orjson_writes_it() -> None:
     assert b"".join(json_format._list_chunks([])) == b"[]"
+
+
+@pytest.mark.parametrize("build", [fixture_report, demo_report, large_report])
+def test_sarif_is_what_the_standard_encoder_writes(build: object) -> None:
+    import json
+
+    from preflight.formats import sarif_format
+
+    report = build()  # type: ignore[operator]
+    expected = json.dumps(sarif_format.to_document(report), indent=2, ensure_ascii=False) + "\n"
+    assert sarif_format.render(report) == expected
