@@ -34,6 +34,7 @@ from preflight.snapshot.redact import (
     redact_pod_spec,
     redact_strings,
     strip_noise,
+    trim_status,
 )
 
 SNAPSHOT_SUFFIXES = (".yaml", ".yml", ".json")
@@ -364,6 +365,7 @@ def _add_object(document: Any, location: Location, options: LoadOptions, state: 
     elif not isinstance(namespace, str):
         raise InputError(f"metadata.namespace of {kind} {name} must be a string", location)
     strip_noise(document)
+    trim_status(document)  # status is most of a Pod's size and almost none of what is read
     for pod_spec in pod_specs_of(document):
         redact_pod_spec(pod_spec)
     redact_free_text(document)

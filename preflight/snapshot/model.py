@@ -182,8 +182,13 @@ def _owned_by_present_controller(obj: K8sObject, present: set[tuple[str, str, st
 
 
 def _deployment_of_replicaset(replicaset: str, obj: K8sObject, present: set[tuple[str, str, str]]) -> bool:
+    """Deployments name their ReplicaSets ``<deployment>-<pod-template-hash>``."""
     hash_label = obj.labels.get("pod-template-hash")
-    if not hash_label or not replicaset.endswith("-" + hash_label):
+    if hash_label and replicaset.endswith("-" + hash_label):
+        deployment = replicaset[: -len(hash_label) - 1]
+    elif "-" in replicaset:
+        # An export that dropped the label (or a hand-written one) still follows the naming.
+        deployment = replicaset.rsplit("-", 1)[0]
+    else:
         return False
-    deployment = replicaset[: -len(hash_label) - 1]
     return ("Deployment", obj.namespace, deployment) in present

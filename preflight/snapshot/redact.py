@@ -173,6 +173,7 @@ _KEPT_STATUS: dict[str, tuple[str, ...]] = {
     "Pod": ("phase", "podIP", "containerStatuses", "initContainerStatuses"),
     "Service": ("loadBalancer",),
     "Namespace": ("phase",),
+    "Node": ("nodeInfo",),  # the kubelet version decides whether native sidecars take effect
 }
 _KEPT_CONTAINER_STATUS = ("name", "image", "imageID", "ready")
 _SHORTEST_CREDENTIAL = 8  # "://a:b@h": nothing shorter matches any credential shape

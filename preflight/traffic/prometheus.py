@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from preflight.istio.identity import UNKNOWN, normalise_principal, parse_identity
@@ -77,11 +78,20 @@ def parse(name: str, text: str, document: Mapping[str, Any]) -> list[Edge]:
     if not isinstance(result, list):
         raise path_error(name, text, ["data", "result"], "must be a list of samples")
     reports: dict[tuple[object, ...], dict[str, list[Edge]]] = defaultdict(lambda: defaultdict(list))
+    # A caller appears in about as many series as it has destinations, and a destination in as
+    # many as it has callers: one shared record each keeps a large export's memory proportional
+    # to workloads rather than to series.
+    shared: dict[object, Any] = {}
     for index, sample in enumerate(result):
         path: list[str | int] = ["data", "result", index]
         edge, reporter = _edge_of(name, text, path, sample)
         if edge is None:
             continue
+        edge = replace(
+            edge,
+            source=shared.setdefault(edge.source, edge.source),
+            destination=shared.setdefault(edge.destination, edge.destination),
+        )
         call = (edge.source.namespace, edge.source.workload, edge.destination.namespace,
                 edge.destination.service, edge.destination.workload, edge.destination.host, edge.protocol)
         reports[call][reporter].append(edge)

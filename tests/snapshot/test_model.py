@@ -67,3 +67,32 @@ def test_workload_knows_its_services() -> None:
     snapshot = snapshot_from_yaml(CLUSTER)
     workload = next(w for w in snapshot.workloads if w.ref.name == "api-v1")
     assert [str(s) for s in snapshot.services_of_workload(workload)] == ["shop/api"]
+
+
+def test_pods_of_a_deployment_are_not_workloads_even_without_the_template_hash_label() -> None:
+    snapshot = snapshot_from_yaml(
+        """
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: shop}
+spec: {template: {metadata: {labels: {app: api}}, spec: {containers: [{name: api}]}}}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: api-7d9f8-x1
+  namespace: shop
+  labels: {app: api}
+  ownerReferences: [{kind: ReplicaSet, name: api-7d9f8}]
+spec: {containers: [{name: api}]}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: other-5c-x1
+  namespace: shop
+  ownerReferences: [{kind: ReplicaSet, name: other-5c}]
+spec: {containers: [{name: other}]}
+"""
+    )
+    assert sorted(str(w.ref) for w in snapshot.workloads) == ["Deployment shop/api", "Pod shop/other-5c-x1"]
