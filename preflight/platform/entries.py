@@ -16,7 +16,7 @@ def platform_entry(check_id: str, target: IstioVersion) -> KBEntry:
         introduced_in=target,
         title=check.title,
         summary=f"Platform readiness check for Istio {target.minor_text}: {check.title.lower()}.",
-        impact="run on a platform the target Istio does not fully support until this is fixed",
+        impact=f"need attention before the upgrade: {check.title[0].lower()}{check.title[1:]}",
         severity=check.severity,
         area="install",
         remediation=check.fix,
