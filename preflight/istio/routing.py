@@ -105,3 +105,42 @@ def overlapping_virtual_services(service_host: str, virtual_services: Iterable[K
 
 def _hosts(virtual_service: K8sObject) -> list[str]:
     return [h for h in list_at(virtual_service.spec, "hosts") if isinstance(h, str)]
+
+
+# Which routes fall back on istiod's default retry policy ------------------------------
+#
+# istiod turns a route's ``retries`` (else meshConfig ``defaultHttpRetryPolicy``, else
+# nothing) into an Envoy retry policy by starting from its built-in default and
+# overriding what the policy sets: ``attempts`` 0 (or unset) switches retries off, and a
+# ``retryOn`` replaces both the retry conditions and the retriable status codes. Only a
+# policy that is absent, or that sets ``attempts`` but no ``retryOn``, keeps the built-in
+# retriable status codes (503 up to 1.23, none from 1.24).
+
+
+def keeps_default_retry_codes(retries: object) -> bool:
+    """Does this HTTP retry policy (``None`` when unset) keep istiod's built-in retriable status codes?"""
+    if retries is None:
+        return True
+    if not isinstance(retries, Mapping):
+        return False
+    attempts = retries.get("attempts")
+    if not isinstance(attempts, int) or isinstance(attempts, bool) or attempts <= 0:
+        return False
+    return not str(retries.get("retryOn") or "").strip()
+
+
+def http_route_retries(virtual_service: K8sObject) -> list[object]:
+    """The ``retries`` of each http route of a VirtualService (``None`` where a route sets none)."""
+    return [route.get("retries") for route in list_at(virtual_service.spec, "http") if isinstance(route, Mapping)]
+
+
+# Istio picks a port's protocol from ``appProtocol``, else the port name's prefix before
+# "-"; these name protocols that never carry HTTP routes (https is passed through as TLS
+# by sidecars). An unnamed port is sniffed and may be HTTP.
+_NON_HTTP_PROTOCOLS = frozenset({"tcp", "tls", "https", "mongo", "mysql", "redis"})
+
+
+def may_carry_http(port: Mapping[str, object]) -> bool:
+    """Can Istio route this Service port as HTTP (declared HTTP, or sniffed)?"""
+    declared = str(port.get("appProtocol") or str(port.get("name") or "").split("-", 1)[0]).lower()
+    return declared not in _NON_HTTP_PROTOCOLS
