@@ -56,3 +56,24 @@ def is_managed_gateway(gateway: K8sObject) -> bool:
         return False
     address = addresses[0]
     return not isinstance(address, Mapping) or address.get("type") in (None, "IPAddress")
+
+
+ISTIO_GATEWAY_CLASS = "istio"
+ISTIO_GATEWAY_CONTROLLER = "istio.io/gateway-controller"
+
+
+def istio_managed_gateways(snapshot: Snapshot) -> list[K8sObject]:
+    """Gateway API Gateways Istio deploys: of class ``istio`` (or of a GatewayClass of Istio's
+    gateway controller) and managed by address (``is_managed_gateway``)."""
+    classes = {ISTIO_GATEWAY_CLASS} | {
+        c.name
+        for c in snapshot.of_kind("GatewayClass")
+        if c.spec.get("controllerName") == ISTIO_GATEWAY_CONTROLLER
+    }
+    return [
+        g
+        for g in snapshot.of_kind("Gateway")
+        if g.ref.api_version.startswith("gateway.networking.k8s.io/")
+        and g.spec.get("gatewayClassName") in classes
+        and is_managed_gateway(g)
+    ]
