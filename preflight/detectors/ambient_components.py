@@ -11,12 +11,18 @@ Reports the parts of the ambient data plane a change touches, chosen with ``part
 * ``waypoints``: Gateway API Gateways of class ``istio-waypoint`` (scoped to the services
   bound to them with ``istio.io/use-waypoint``).
 
+With ``only_with_dns_capture`` nothing is reported unless the snapshot shows ambient DNS
+capture switched on (istio-cni value ``ambient.dnsCapture`` / ``cni.ambient.dnsCapture``
+true, or ``AMBIENT_DNS_CAPTURE`` true in the ``istio-cni-config`` ConfigMap); up to 1.24
+it was off unless set.
+
 Node-agent hits (ztunnel, cni) are scoped to the services of ambient workloads, since
 those are the pods whose traffic they carry.
 
 Parameters:
   parts: any of namespaces, workloads, ztunnel, cni, waypoints (required).
   cni_only_with_ambient: report istio-cni only when ambient is in use (default false).
+  only_with_dns_capture: report only when ambient DNS capture is on (default false).
   note: a sentence appended to every message, saying what changes for the part.
 """
 
@@ -31,6 +37,7 @@ from preflight.istio.ambient import (
     ambient_namespaces,
     ambient_workloads,
     cni_daemonsets,
+    dns_capture_sources,
     services_using_waypoint,
     waypoints,
     ztunnel_daemonsets,
@@ -40,6 +47,7 @@ from preflight.snapshot.interface import ServiceRef
 PARAMETERS: Mapping[str, str] = {
     "parts": "namespaces, workloads, ztunnel, cni and/or waypoints",
     "cni_only_with_ambient": "report istio-cni only when ambient is in use",
+    "only_with_dns_capture": "report only when ambient DNS capture is switched on",
     "note": "sentence appended to every message",
 }
 
@@ -47,6 +55,8 @@ PARAMETERS: Mapping[str, str] = {
 def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     snapshot = context.snapshot
     parts = {str(p) for p in params.get("parts") or []}
+    if params.get("only_with_dns_capture") and not dns_capture_sources(snapshot):
+        return
     note = f": {params['note']}" if params.get("note") else ""
     captured = ambient_workloads(snapshot)
     carried: tuple[ServiceRef, ...] = tuple(sorted({s for w in captured for s in snapshot.services_of_workload(w)}))

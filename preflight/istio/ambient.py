@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from preflight.istio.injection import membership
+from preflight.istio.install_values import install_values, is_true
 from preflight.snapshot.interface import K8sObject, ServiceRef, Workload, list_at, mapping_at
 from preflight.snapshot.model import Snapshot
 
@@ -102,4 +103,28 @@ def services_using_waypoint(snapshot: Snapshot, waypoint: K8sObject) -> list[Ser
         namespace = binding.get(USE_WAYPOINT_NAMESPACE_LABEL) or ref.namespace
         if chosen and chosen != "none" and chosen == waypoint.name and namespace == waypoint.namespace:
             found.append(ref)
+    return found
+
+
+# DNS capture by ztunnel ----------------------------------------------------------------
+#
+# The istio-cni chart value ``ambient.dnsCapture`` (``cni.ambient.dnsCapture`` in an
+# IstioOperator) reaches the node agent as ``AMBIENT_DNS_CAPTURE`` through the
+# ``istio-cni-config`` ConfigMap; the agent then redirects ambient pods' DNS to ztunnel.
+# It defaulted to false up to 1.24 and to true from 1.25.
+DNS_CAPTURE_VALUE_KEYS = ("ambient.dnsCapture", "cni.ambient.dnsCapture")
+DNS_CAPTURE_ENV = "AMBIENT_DNS_CAPTURE"
+CNI_CONFIG_MAP = "istio-cni-config"
+
+
+def dns_capture_sources(snapshot: Snapshot) -> list[K8sObject]:
+    """The objects that switch ambient DNS capture on: install values or the istio-cni ConfigMap.
+
+    The agent DaemonSet's own env is not read: container env values are redacted at load.
+    """
+    found = [v.source for v in install_values(snapshot, DNS_CAPTURE_VALUE_KEYS) if is_true(v.value)]
+    for config_map in snapshot.of_kind("ConfigMap"):
+        data = config_map.body.get("data")
+        if config_map.name == CNI_CONFIG_MAP and isinstance(data, Mapping) and is_true(data.get(DNS_CAPTURE_ENV)):
+            found.append(config_map)
     return found

@@ -87,3 +87,44 @@ def test_cni_without_ambient_is_skipped_when_asked() -> None:
 
 def test_sidecar_mesh_has_no_ambient_namespaces() -> None:
     assert run_detector("ambient_components", SIDECAR_ONLY, {"parts": ["namespaces", "workloads", "ztunnel"]}) == []
+
+
+DNS_PARAMS = {"parts": ["workloads"], "only_with_dns_capture": True}
+
+
+def test_dns_capture_off_by_default_reports_nothing() -> None:
+    assert run_detector("ambient_components", AMBIENT, DNS_PARAMS) == []
+
+
+def test_dns_capture_set_in_cni_values_reports_ambient_workloads() -> None:
+    values = """
+---
+apiVersion: preflight.dev/v1
+kind: HelmValues
+metadata: {name: istio-cni, namespace: istio-system}
+values:
+  ambient: {dnsCapture: true}
+"""
+    hits = run_detector("ambient_components", AMBIENT + values, DNS_PARAMS)
+    assert [str(h.resource) for h in hits] == ["Deployment shop/api"]
+    assert run_detector("ambient_components", AMBIENT + values.replace("true", "false"), DNS_PARAMS) == []
+
+
+def test_dns_capture_in_istio_operator_or_cni_config_map_counts() -> None:
+    operator = """
+---
+apiVersion: install.istio.io/v1alpha1
+kind: IstioOperator
+metadata: {name: control-plane, namespace: istio-system}
+spec:
+  values: {cni: {ambient: {dnsCapture: "true"}}}
+"""
+    config_map = """
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: istio-cni-config, namespace: istio-system}
+data: {AMBIENT_DNS_CAPTURE: "true"}
+"""
+    assert len(run_detector("ambient_components", AMBIENT + operator, DNS_PARAMS)) == 1
+    assert len(run_detector("ambient_components", AMBIENT + config_map, DNS_PARAMS)) == 1
