@@ -32,7 +32,7 @@ from preflight.istio.authz import (
     Request,
 )
 from preflight.istio.control_plane import ControlPlane
-from preflight.istio.destination_rules import tls_blocks
+from preflight.istio.destination_rules import ClientTLS, DestinationRules, tls_blocks
 from preflight.istio.hosts import is_wildcard, matches, resolve_short_name, service_fqdn
 from preflight.istio.identity import Identity, parse_identity
 from preflight.istio.injection import membership
@@ -62,6 +62,13 @@ class _Caller:
     mode: str | None  # "sidecar", "ambient", "none"; None when unknown
     principal: str | None  # without the spiffe:// scheme
     description: str
+    namespace: str | None = None
+    workload: Workload | None = None
+
+    @property
+    def has_sidecar(self) -> bool:
+        """The caller's own proxy sets up its outbound calls ("mesh": in the mesh, proxy kind not known)."""
+        return self.mode in ("sidecar", "mesh")
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,6 +291,13 @@ class _World:
         self.scope = Scope(snapshot, control_plane)
         self.authz = AuthorizationPolicies(snapshot, control_plane, self.scope)
         self.peers = PeerAuthentications(snapshot, control_plane, self.scope)
+        default_export = control_plane.mesh_config.get("defaultDestinationRuleExportTo")
+        self.destination_rules = DestinationRules(
+            snapshot.of_kind("DestinationRule"),
+            control_plane.root_namespace,
+            [str(e) for e in default_export] if isinstance(default_export, list) else (),
+        )
+        self._client_transports: dict[tuple[object, ...], tuple[bool, str] | None] = {}
         self._modes: dict[ObjectRef, str] = {}
         self._settings: dict[tuple[ObjectRef, int | None], MtlsSetting] = {}
         self._unverified: dict[str, K8sObject | None] = {}
@@ -382,6 +396,25 @@ class _World:
             else:
                 found = (oldest_first_winner(candidates), most_specific_winner(service_host, candidates))
             self._routes[service_host] = found
+        return found
+
+    def client_transport(self, caller: _Caller, target: _Target) -> tuple[bool, str] | None:
+        """What the caller's DestinationRule makes its sidecar send to ``target``; ``None`` leaves auto mTLS.
+
+        Memoised per caller namespace (and per caller workload only where selector rules live), host and port.
+        """
+        service = target.service
+        if service is None or not caller.has_sidecar or caller.namespace is None:
+            return None
+        workload = caller.workload if caller.namespace in self.destination_rules.selector_namespaces else None
+        key = (caller.namespace, workload.ref if workload else None, service, target.service_port)
+        if key in self._client_transports:
+            return self._client_transports[key]
+        labels = workload.pod_labels if workload else None
+        tls = self.destination_rules.client_tls(
+            caller.namespace, service_fqdn(service), service.namespace, target.service_port, labels
+        )
+        found = self._client_transports[key] = _configured_transport(tls) if tls else None
         return found
 
     def mesh_mode(self, workload: Workload) -> str:
@@ -573,12 +606,14 @@ def _caller(world: _World, edge: Edge) -> _Caller:
         mode = world.mesh_mode(workload)
         if principal is None and mode != "none":
             principal = Identity(world.control_plane.trust_domain, workload.namespace, workload.service_account)
-        return _Caller(mode, principal.principal if principal else None, f"{source} ({mode})")
+        return _Caller(mode, principal.principal if principal else None, f"{source} ({mode})", workload.namespace,
+                       workload)
+    namespace = source.namespace or (principal.namespace if principal else None)
     if source.in_mesh is False:
-        return _Caller("none", None, f"{source} (outside the mesh)")
+        return _Caller("none", None, f"{source} (outside the mesh)", namespace)
     if source.in_mesh is True or principal is not None:
-        return _Caller("mesh", principal.principal if principal else None, f"{source} (in the mesh)")
-    return _Caller(None, None, f"{source} (mesh membership unknown)")
+        return _Caller("mesh", principal.principal if principal else None, f"{source} (in the mesh)", namespace)
+    return _Caller(None, None, f"{source} (mesh membership unknown)", namespace)
 
 
 def _is_host_destination(destination: Destination) -> bool:
@@ -690,10 +725,14 @@ def _decide_target(
     decision = resolved.fixed
     if decision is None:
         arrivals = resolved.arrivals
+        configured = world.client_transport(caller, resolved.target)
+        implicit_deny = side.implicit_deny
         if len(resolved.positions) == 1:
-            decision = _decide_workload(edge, caller, arrivals[0], side.implicit_deny)
+            decision = _decide_workload(edge, caller, arrivals[0], implicit_deny, configured)
         else:
-            decision = resolved.combined([_decide_workload(edge, caller, a, side.implicit_deny) for a in arrivals])
+            decision = resolved.combined(
+                [_decide_workload(edge, caller, a, implicit_deny, configured) for a in arrivals]
+            )
     elif not resolved.target.external:
         return decision  # no workload serves it: unknown already, with no server certificate to verify
     if side.verify_certificates:
@@ -701,11 +740,17 @@ def _decide_target(
     return decision
 
 
-def _decide_workload(edge: Edge, caller: _Caller, arrival: _Arrival, implicit_deny: str | None) -> EdgeDecision:
+def _decide_workload(
+    edge: Edge,
+    caller: _Caller,
+    arrival: _Arrival,
+    implicit_deny: str | None,
+    configured: tuple[bool, str] | None = None,
+) -> EdgeDecision:
     if arrival.unenforced is not None:
         return arrival.unenforced
     setting = arrival.setting
-    mtls, transport = _transport(edge, caller, arrival.target, setting.mode)
+    mtls, transport = _transport(edge, caller, arrival.target, setting.mode, configured)
     if setting.mode is MtlsMode.STRICT and mtls is not True:
         return arrival.refusal(mtls, transport)
     context = arrival.context(transport, mtls is True and caller.principal is None)
@@ -729,8 +774,14 @@ def _decide_workload(edge: Edge, caller: _Caller, arrival: _Arrival, implicit_de
     return arrival.decision(context, decided, implicit_deny)
 
 
-def _transport(edge: Edge, caller: _Caller, target: _Target, mode: MtlsMode) -> tuple[bool | None, str]:
-    """Does the caller reach the workload over Istio mTLS? With the reason."""
+def _transport(
+    edge: Edge, caller: _Caller, target: _Target, mode: MtlsMode, configured: tuple[bool, str] | None = None
+) -> tuple[bool | None, str]:
+    """Does the caller reach the workload over Istio mTLS? With the reason.
+
+    ``configured`` is what a DestinationRule's TLS mode makes the caller's sidecar send, which
+    replaces auto mTLS; traffic data that shows the transport still wins for an unchanged route.
+    """
     if target.plaintext_reason:
         return False, target.plaintext_reason
     if not target.transport_changed and edge.mtls is Mtls.MUTUAL:
@@ -741,9 +792,24 @@ def _transport(edge: Edge, caller: _Caller, target: _Target, mode: MtlsMode) -> 
         return False, "caller has no proxy: it sends plaintext, with no principal"
     if caller.mode is None:
         return None, "whether the caller is in the mesh is unknown"
+    if configured is not None:
+        return configured
     if mode is MtlsMode.DISABLE:
         return False, "auto mTLS sends plaintext to a workload with mTLS disabled"
     return True, "caller's proxy uses Istio mTLS (auto mTLS)"
+
+
+def _configured_transport(tls: ClientTLS) -> tuple[bool, str]:
+    """What a DestinationRule TLS mode makes the client sidecar send: Istio mTLS or not, and why."""
+    rule = f"DestinationRule {tls.rule_name} ({tls.block.where})"
+    if tls.mode == "ISTIO_MUTUAL":
+        return True, f"{rule} sets tls mode ISTIO_MUTUAL: the caller's proxy uses Istio mTLS"
+    if tls.block.originates_user_tls:
+        return False, (
+            f"{rule} sets tls mode {tls.mode}: the caller's proxy originates TLS to the application, "
+            "not Istio mTLS, so the server sees no principal"
+        )
+    return False, f"{rule} sets tls mode {tls.mode}: the caller's proxy sends plaintext instead of auto mTLS"
 
 
 _HTTP_ONLY, _TCP_ONLY, _BOTH = (True,), (False,), (True, False)

@@ -482,3 +482,65 @@ spec: {hosts: ["*.example.com", "*example.org"]}
     assert world.wildcard_service_entry_host("shopexample.org") == "*example.org"
     assert world.wildcard_service_entry_host("*.partner.example.com") == "*.partner.example.com"
     assert world.wildcard_service_entry_host("other.net") is None
+
+
+# DestinationRule TLS mode on the caller's side of every edge -----------------------------------------
+
+
+def api_rule(mode: str, namespace: str = "payments", name: str = "api-tls") -> str:
+    return f"""
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {{name: {name}, namespace: {namespace}}}
+spec:
+  host: api.payments.svc.cluster.local
+  trafficPolicy: {{tls: {{mode: {mode}}}}}
+"""
+
+
+def test_destination_rule_disable_sends_plaintext_which_strict_refuses_naming_the_rule() -> None:
+    side = run(STRICT + "---" + api_rule("DISABLE"), [edge()]).outcomes[0].before
+    assert side.decision is Decision.DENY and side.policy == "payments/strict"
+    assert any("DestinationRule payments/api-tls (trafficPolicy) sets tls mode DISABLE" in r for r in side.reasons)
+
+
+def test_destination_rule_simple_originates_tls_without_a_principal() -> None:
+    side = run(ALLOW_WEB_ONLY + "---" + api_rule("SIMPLE"), [edge()]).outcomes[0].before
+    assert side.decision is Decision.DENY  # PERMISSIVE lets it in, but the policy needs web's principal
+    assert any("originates TLS to the application" in r for r in side.reasons)
+    refused = run(STRICT + "---" + api_rule("MUTUAL"), [edge()]).outcomes[0].before
+    assert refused.decision is Decision.DENY and refused.policy == "payments/strict"
+
+
+def test_destination_rule_istio_mutual_keeps_mtls_and_the_callers_principal() -> None:
+    side = run(STRICT + "---" + ALLOW_WEB_ONLY + "---" + api_rule("ISTIO_MUTUAL"), [edge()]).outcomes[0].before
+    assert side.decision is Decision.ALLOW and side.policy == "payments/api-allow"
+    assert any("ISTIO_MUTUAL" in r for r in side.reasons)
+
+
+def test_the_callers_namespace_rule_overrides_the_destinations_rule() -> None:
+    rules = api_rule("DISABLE") + "---" + api_rule("ISTIO_MUTUAL", namespace="shop", name="shop-api")
+    side = run(STRICT + "---" + rules, [edge()]).outcomes[0].before
+    assert side.decision is Decision.ALLOW
+    assert any("shop/shop-api" in r for r in side.reasons)
+
+
+def test_traffic_data_that_shows_mtls_wins_over_a_disable_rule() -> None:
+    side = run(STRICT + "---" + api_rule("DISABLE"), [edge(mtls=Mtls.MUTUAL)]).outcomes[0].before
+    assert side.decision is Decision.ALLOW
+
+
+def test_a_caller_without_sidecar_ignores_destination_rules() -> None:
+    side = run(api_rule("ISTIO_MUTUAL"), [edge(source=("legacy", "batch"))]).outcomes[0].before
+    assert not any("DestinationRule" in r for r in side.reasons)
+    assert any("no proxy" in r for r in side.reasons)
+
+
+def test_externalname_alias_after_side_follows_the_aliased_hosts_destination_rule() -> None:
+    # After the alias change the caller routes to api.payments as a mesh service, so the rule for
+    # that host decides the transport: DISABLE keeps it plaintext and STRICT keeps refusing it.
+    result = run(STRICT + "---" + api_rule("DISABLE"), [edge(service="api-alias", namespace="shop")], [ALIAS])
+    outcome = result.outcomes[0]
+    assert outcome.before.decision is Decision.DENY and outcome.after.decision is Decision.DENY
+    assert not outcome.changed
+    assert any("sets tls mode DISABLE" in r for r in outcome.after.reasons)
