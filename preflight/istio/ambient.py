@@ -128,3 +128,45 @@ def dns_capture_sources(snapshot: Snapshot) -> list[K8sObject]:
         if config_map.name == CNI_CONFIG_MAP and isinstance(data, Mapping) and is_true(data.get(DNS_CAPTURE_ENV)):
             found.append(config_map)
     return found
+
+
+# Waypoint attachment before 1.22 -----------------------------------------------------
+#
+# Up to 1.21 a waypoint served ambient workloads without any label on them: every
+# workload of its namespace, or, when it carried ``istio.io/for-service-account``, the
+# workloads of its namespace running as that service account. From 1.22 only the
+# ``istio.io/use-waypoint`` label (on the namespace, service or pod) binds anything.
+FOR_SERVICE_ACCOUNT_ANNOTATION = "istio.io/for-service-account"
+
+
+def implicitly_served_services(snapshot: Snapshot, waypoint: K8sObject) -> list[ServiceRef]:
+    """Services a waypoint served before 1.22 that no ``istio.io/use-waypoint`` label binds to it now.
+
+    A service counts as bound when its own or its namespace's label names the waypoint, or
+    when every one of its workloads' pods does.
+    """
+    account = waypoint.annotations.get(FOR_SERVICE_ACCOUNT_ANNOTATION)
+    bound = set(services_using_waypoint(snapshot, waypoint))
+    found: set[ServiceRef] = set()
+    for workload in ambient_workloads(snapshot):
+        if workload.namespace != waypoint.namespace:
+            continue
+        if account and _service_account(workload) != account:
+            continue
+        for service in snapshot.services_of_workload(workload):
+            if service in bound or service in found:
+                continue
+            if not all(_pods_name_waypoint(w, waypoint) for w in snapshot.workloads_of_service(service)):
+                found.add(service)
+    return sorted(found)
+
+
+def _service_account(workload: Workload) -> str:
+    spec = workload.pod_spec
+    return str(spec.get("serviceAccountName") or spec.get("serviceAccount") or "default")
+
+
+def _pods_name_waypoint(workload: Workload, waypoint: K8sObject) -> bool:
+    labels = workload.pod_labels
+    namespace = labels.get(USE_WAYPOINT_NAMESPACE_LABEL) or workload.namespace
+    return labels.get(USE_WAYPOINT_LABEL) == waypoint.name and namespace == waypoint.namespace
