@@ -21,9 +21,10 @@ class ChangeKind(StrEnum):
 class EdgeDecision:
     """One side's decision with its "why" chain.
 
-    ``policy`` is the deciding policy (``namespace/name``; an AuthorizationPolicy, or the
-    PeerAuthentication that refuses plaintext) and ``rule`` its rule index; both ``None``
-    for a default allow or an implicit deny.
+    ``policy`` is the deciding policy (``namespace/name``; an AuthorizationPolicy, the
+    PeerAuthentication that refuses plaintext, or the Sidecar whose missing import sends the
+    call to the BlackHoleCluster) and ``rule`` its rule index; both ``None`` for a default
+    allow or an implicit deny.
     """
 
     decision: Decision

@@ -44,6 +44,7 @@ from preflight.istio.routing import (
     route_destinations,
 )
 from preflight.istio.scoping import Scope, host_list
+from preflight.istio.sidecar_scope import REGISTRY_ONLY, SidecarScope, SidecarScopes
 from preflight.kb.interface import KBEntry, Severity
 from preflight.simulate.interface import ChangeKind, EdgeDecision, EdgeOutcome, SimulationResult
 from preflight.simulate.semantics import SWITCHES, Semantics, switch_of
@@ -64,6 +65,7 @@ class _Caller:
     description: str
     namespace: str | None = None
     workload: Workload | None = None
+    scope: SidecarScope | None = None  # the caller's Sidecar resource view, when one applies
 
     @property
     def has_sidecar(self) -> bool:
@@ -297,7 +299,10 @@ class _World:
             control_plane.root_namespace,
             [str(e) for e in default_export] if isinstance(default_export, list) else (),
         )
-        self._client_transports: dict[tuple[object, ...], tuple[bool, str] | None] = {}
+        self.sidecar_scopes = SidecarScopes(
+            snapshot.of_kind("Sidecar"), control_plane.root_namespace, control_plane.mesh_config
+        )
+        self._outbound: dict[tuple[object, ...], tuple[bool, str] | EdgeDecision | None] = {}
         self._modes: dict[ObjectRef, str] = {}
         self._settings: dict[tuple[ObjectRef, int | None], MtlsSetting] = {}
         self._unverified: dict[str, K8sObject | None] = {}
@@ -398,23 +403,33 @@ class _World:
             self._routes[service_host] = found
         return found
 
-    def client_transport(self, caller: _Caller, target: _Target) -> tuple[bool, str] | None:
-        """What the caller's DestinationRule makes its sidecar send to ``target``; ``None`` leaves auto mTLS.
+    def outbound(self, caller: _Caller, target: _Target) -> tuple[bool, str] | EdgeDecision | None:
+        """How the caller's sidecar sends calls to ``target``.
 
-        Memoised per caller namespace (and per caller workload only where selector rules live), host and port.
+        A decision when its Sidecar resource sends them to the BlackHoleCluster; else whether it
+        uses Istio mTLS and why (PassthroughCluster, or a DestinationRule's TLS mode); ``None``
+        leaves auto mTLS. Memoised per caller namespace (and per caller workload only where
+        selector rules live), Sidecar scope, service and port.
         """
         service = target.service
         if service is None or not caller.has_sidecar or caller.namespace is None:
             return None
         workload = caller.workload if caller.namespace in self.destination_rules.selector_namespaces else None
-        key = (caller.namespace, workload.ref if workload else None, service, target.service_port)
-        if key in self._client_transports:
-            return self._client_transports[key]
-        labels = workload.pod_labels if workload else None
-        tls = self.destination_rules.client_tls(
-            caller.namespace, service_fqdn(service), service.namespace, target.service_port, labels
-        )
-        found = self._client_transports[key] = _configured_transport(tls) if tls else None
+        scope = caller.scope
+        key = (caller.namespace, workload.ref if workload else None, id(scope), service, target.service_port)
+        if key in self._outbound:
+            return self._outbound[key]
+        host = service_fqdn(service)
+        found: tuple[bool, str] | EdgeDecision | None
+        if scope is not None and not scope.imports(host, service.namespace, target.service_port):
+            found = _not_imported(scope, host, service.namespace, target)
+        else:
+            labels = workload.pod_labels if workload else None
+            tls = self.destination_rules.client_tls(
+                caller.namespace, host, service.namespace, target.service_port, labels
+            )
+            found = _configured_transport(tls) if tls else None
+        self._outbound[key] = found
         return found
 
     def mesh_mode(self, workload: Workload) -> str:
@@ -602,17 +617,21 @@ def _caller(world: _World, edge: Edge) -> _Caller:
     workload = None
     if source.namespace and source.workload:
         workload = world.workloads_by_name.get((source.namespace, source.workload))
+    scopes = world.sidecar_scopes
     if workload is not None:
         mode = world.mesh_mode(workload)
         if principal is None and mode != "none":
             principal = Identity(world.control_plane.trust_domain, workload.namespace, workload.service_account)
+        scope = scopes.scope_for(workload.namespace, workload) if mode == "sidecar" and scopes.any else None
         return _Caller(mode, principal.principal if principal else None, f"{source} ({mode})", workload.namespace,
-                       workload)
+                       workload, scope)
     namespace = source.namespace or (principal.namespace if principal else None)
     if source.in_mesh is False:
         return _Caller("none", None, f"{source} (outside the mesh)", namespace)
     if source.in_mesh is True or principal is not None:
-        return _Caller("mesh", principal.principal if principal else None, f"{source} (in the mesh)", namespace)
+        scope = scopes.scope_for(namespace) if namespace and scopes.any else None
+        return _Caller("mesh", principal.principal if principal else None, f"{source} (in the mesh)", namespace,
+                       scope=scope)
     return _Caller(None, None, f"{source} (mesh membership unknown)", namespace)
 
 
@@ -725,7 +744,9 @@ def _decide_target(
     decision = resolved.fixed
     if decision is None:
         arrivals = resolved.arrivals
-        configured = world.client_transport(caller, resolved.target)
+        configured = world.outbound(caller, resolved.target)
+        if isinstance(configured, EdgeDecision):
+            return configured  # the caller's sidecar drops the call before it leaves
         implicit_deny = side.implicit_deny
         if len(resolved.positions) == 1:
             decision = _decide_workload(edge, caller, arrivals[0], implicit_deny, configured)
@@ -797,6 +818,23 @@ def _transport(
     if mode is MtlsMode.DISABLE:
         return False, "auto mTLS sends plaintext to a workload with mTLS disabled"
     return True, "caller's proxy uses Istio mTLS (auto mTLS)"
+
+
+def _not_imported(
+    scope: SidecarScope, host: str, namespace: str, target: _Target
+) -> tuple[bool, str] | EdgeDecision:
+    """A call to a host the caller's Sidecar does not import: PassthroughCluster, or BlackHoleCluster."""
+    missing = f"Sidecar {scope.name} does not import {namespace}/{host}"
+    if scope.outbound_policy == REGISTRY_ONLY:
+        reason = f"{missing}: with outboundTrafficPolicy REGISTRY_ONLY the call goes to the BlackHoleCluster and fails"
+        sidecar = scope.sidecar
+        ref = ObjectRef("Sidecar", sidecar.namespace, sidecar.name) if sidecar is not None else None
+        return EdgeDecision(Decision.DENY, scope.name, None, (*target.notes, reason), destination=target.label,
+                            policy_ref=ref)
+    return False, (
+        f"{missing}: with outboundTrafficPolicy ALLOW_ANY the call leaves through the PassthroughCluster as "
+        "plaintext, without Istio mTLS"
+    )
 
 
 def _configured_transport(tls: ClientTLS) -> tuple[bool, str]:

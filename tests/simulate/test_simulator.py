@@ -544,3 +544,45 @@ def test_externalname_alias_after_side_follows_the_aliased_hosts_destination_rul
     assert outcome.before.decision is Decision.DENY and outcome.after.decision is Decision.DENY
     assert not outcome.changed
     assert any("sets tls mode DISABLE" in r for r in outcome.after.reasons)
+
+
+# Sidecar egress imports: the caller's route to the destination --------------------------------------
+
+
+def shop_sidecar(hosts: str, extra: str = "") -> str:
+    return f"""
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {{name: default, namespace: shop}}
+spec: {{egress: [{{hosts: {hosts}}}]{extra}}}
+"""
+
+
+def test_sidecar_without_the_import_sends_plaintext_through_passthrough_which_strict_refuses() -> None:
+    side = run(STRICT + "---" + shop_sidecar("['./*']"), [edge()]).outcomes[0].before
+    assert side.decision is Decision.DENY and side.policy == "payments/strict"
+    assert any("Sidecar shop/default does not import payments/api.payments.svc.cluster.local" in r
+               and "PassthroughCluster" in r for r in side.reasons)
+
+
+def test_sidecar_with_registry_only_drops_unimported_calls_in_the_blackhole() -> None:
+    sidecar = shop_sidecar("['./*']", ", outboundTrafficPolicy: {mode: REGISTRY_ONLY}")
+    side = run(sidecar, [edge()]).outcomes[0].before
+    assert side.decision is Decision.DENY and side.policy == "shop/default"
+    assert side.policy_ref is not None and side.policy_ref.kind == "Sidecar"
+    assert any("BlackHoleCluster" in r for r in side.reasons)
+
+
+def test_sidecar_that_imports_the_namespace_keeps_auto_mtls() -> None:
+    side = run(STRICT + "---" + ALLOW_WEB_ONLY + "---" + shop_sidecar("['payments/*']"), [edge()]).outcomes[0].before
+    assert side.decision is Decision.ALLOW and side.policy == "payments/api-allow"
+
+
+def test_sidecar_of_another_namespace_does_not_scope_the_caller() -> None:
+    other = """
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: default, namespace: payments}
+spec: {egress: [{hosts: ['./*']}], outboundTrafficPolicy: {mode: REGISTRY_ONLY}}
+"""
+    assert run(other, [edge()]).outcomes[0].before.decision is Decision.ALLOW
