@@ -110,29 +110,40 @@ class SidecarScope:
             )
         return found
 
-    def imported_routes(self, virtual_services: Iterable[K8sObject]) -> list[K8sObject]:
+    def imported_routes(self, routes: SidecarRoutes) -> list[K8sObject]:
         """The sidecar-bound VirtualServices whose hosts this scope imports."""
         if self.sidecar is None:
             return []
+        named = {n for listener in self.listeners for n in listener.by_namespace}
+        namespaces = routes.by_namespace if "*" in named else named
         found = []
-        for virtual_service in virtual_services:
-            if not applies_to_sidecars(virtual_service):
-                continue
-            hosts = [resolve_short_name(h, virtual_service.namespace) for h in list_at(virtual_service.spec, "hosts")
-                     if isinstance(h, str)]
-            if any(listener.imports_route(virtual_service, hosts) for listener in self.listeners):
-                found.append(virtual_service)
+        for namespace in sorted(namespaces):
+            for virtual_service, hosts in routes.by_namespace.get(namespace, ()):
+                if any(listener.imports_route(virtual_service, hosts) for listener in self.listeners):
+                    found.append(virtual_service)
         return found
 
-    def route_only_hosts(self, virtual_services: Iterable[K8sObject]) -> dict[str, K8sObject]:
+    def route_only_hosts(self, routes: SidecarRoutes) -> dict[str, K8sObject]:
         """Destination hosts of the imported VirtualServices, each with the oldest one that names it."""
         found: dict[str, K8sObject] = {}
-        for virtual_service in sorted(self.imported_routes(virtual_services), key=creation_order_key):
+        for virtual_service in sorted(self.imported_routes(routes), key=creation_order_key):
             for destination in sorted(route_destinations(virtual_service)):
                 host = resolve_short_name(destination, virtual_service.namespace)
                 if not is_wildcard(host):
                     found.setdefault(host, virtual_service)
         return found
+
+
+class SidecarRoutes:
+    """Sidecar-bound VirtualServices by namespace, with their hosts resolved once."""
+
+    def __init__(self, virtual_services: Iterable[K8sObject]) -> None:
+        self.by_namespace: dict[str, list[tuple[K8sObject, list[str]]]] = defaultdict(list)
+        for virtual_service in virtual_services:
+            if applies_to_sidecars(virtual_service):
+                hosts = [resolve_short_name(h, virtual_service.namespace)
+                         for h in list_at(virtual_service.spec, "hosts") if isinstance(h, str)]
+                self.by_namespace[virtual_service.namespace].append((virtual_service, hosts))
 
 
 def _listener(entry: Mapping[str, Any], namespace: str) -> EgressListener:

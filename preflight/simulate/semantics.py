@@ -14,6 +14,11 @@ switches:
 * ``vs_most_specific_host`` — among overlapping sidecar-bound VirtualServices for a
   wildcard service host, the most specific host wins instead of the oldest: edges whose
   route winner changes go to the new winner's destinations.
+* ``sidecar_pick_best_service_namespace`` — a caller scoped by a Sidecar resource that
+  reaches a host only through an imported VirtualService, where the host is defined in
+  several namespaces but not the caller's, goes to a namespace with a Kubernetes Service
+  (else the oldest ServiceEntry) instead of the alphabetically first: edges whose chosen
+  namespace changes go to the new one.
 * ``authz_unconfirmed_implicit_deny`` — a field-reported regression without a known
   mechanism: every edge into a workload that relies on the implicit deny of an enforced
   ALLOW AuthorizationPolicy becomes ``unknown`` after, with the entry as the reason.
@@ -32,6 +37,7 @@ SWITCHES: Mapping[str, str] = {
     "verify_certificate_at_client": "sidecars verify server certificates when originating TLS",
     "vs_most_specific_host": "the most specific VirtualService host wins over the oldest",
     "authz_unconfirmed_implicit_deny": "implicit-deny decisions are unconfirmed after the upgrade",
+    "sidecar_pick_best_service_namespace": "Sidecar scopes prefer a Kubernetes Service's namespace for a shared host",
 }
 _KEYS = frozenset({"switch", "note"})
 
@@ -59,6 +65,7 @@ class Semantics:
     verify_certificate_at_client: str | None = None
     vs_most_specific_host: str | None = None
     authz_unconfirmed_implicit_deny: str | None = None
+    sidecar_pick_best_service_namespace: str | None = None
 
     def with_entries(self, entries: Iterable[KBEntry]) -> Semantics:
         current = self
@@ -75,6 +82,7 @@ class Semantics:
             self.verify_certificate_at_client,
             self.vs_most_specific_host,
             self.authz_unconfirmed_implicit_deny,
+            self.sidecar_pick_best_service_namespace,
         )
         return tuple(v for v in values if v)
 

@@ -44,7 +44,8 @@ from preflight.istio.routing import (
     route_destinations,
 )
 from preflight.istio.scoping import Scope, host_list
-from preflight.istio.sidecar_scope import REGISTRY_ONLY, SidecarScope, SidecarScopes
+from preflight.istio.service_registry import HostDefinition, host_definitions, pick_best_namespace, pick_first_namespace
+from preflight.istio.sidecar_scope import REGISTRY_ONLY, SidecarRoutes, SidecarScope, SidecarScopes
 from preflight.kb.interface import KBEntry, Severity
 from preflight.simulate.interface import ChangeKind, EdgeDecision, EdgeOutcome, SimulationResult
 from preflight.simulate.semantics import SWITCHES, Semantics, switch_of
@@ -86,6 +87,20 @@ class _Target:
     transport_changed: bool = False  # the observed mTLS of the edge no longer tells
     external: bool = False
     notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _NamespaceChoice:
+    """The namespaces a Sidecar-scoped caller's shared host resolves to under the old and the new rule."""
+
+    host: str
+    first: str  # alphabetically first (before 1.30)
+    best: str | None  # Kubernetes Service first, else oldest ServiceEntry; None when that cannot be told
+    via: str
+
+
+_FIRST_RULE = "alphabetically first namespace"
+_BEST_RULE = "a Kubernetes Service's namespace, else the oldest ServiceEntry's"
 
 
 class _Arrival:
@@ -303,6 +318,9 @@ class _World:
             snapshot.of_kind("Sidecar"), control_plane.root_namespace, control_plane.mesh_config
         )
         self._outbound: dict[tuple[object, ...], tuple[bool, str] | EdgeDecision | None] = {}
+        self._route_hosts: dict[int, Mapping[str, K8sObject]] = {}
+        self._choices: dict[tuple[int, str], _NamespaceChoice | None] = {}
+        self._resolved_in: dict[tuple[object, ...], _Resolved] = {}
         self._modes: dict[ObjectRef, str] = {}
         self._settings: dict[tuple[ObjectRef, int | None], MtlsSetting] = {}
         self._unverified: dict[str, K8sObject | None] = {}
@@ -421,7 +439,11 @@ class _World:
             return self._outbound[key]
         host = service_fqdn(service)
         found: tuple[bool, str] | EdgeDecision | None
-        if scope is not None and not scope.imports(host, service.namespace, target.service_port):
+        if (
+            scope is not None
+            and not scope.imports(host, service.namespace, target.service_port)
+            and host not in self.route_hosts(scope)
+        ):
             found = _not_imported(scope, host, service.namespace, target)
         else:
             labels = workload.pod_labels if workload else None
@@ -431,6 +453,76 @@ class _World:
             found = _configured_transport(tls) if tls else None
         self._outbound[key] = found
         return found
+
+    @cached_property
+    def sidecar_routes(self) -> SidecarRoutes:
+        return SidecarRoutes(self.sidecar_virtual_services)
+
+    @cached_property
+    def shared_hosts(self) -> Mapping[str, list[HostDefinition]]:
+        """Hosts defined in more than one namespace (Kubernetes Services and exported ServiceEntries)."""
+        return {
+            host: found for host, found in host_definitions(self.snapshot).items()
+            if len({d.namespace for d in found}) > 1
+        }
+
+    def route_hosts(self, scope: SidecarScope) -> Mapping[str, K8sObject]:
+        """Destination hosts of the VirtualServices a Sidecar scope imports, once per scope."""
+        found = self._route_hosts.get(id(scope))
+        if found is None:
+            found = self._route_hosts[id(scope)] = scope.route_only_hosts(self.sidecar_routes)
+        return found
+
+    def namespace_choice(self, caller: _Caller, destination: Destination) -> _NamespaceChoice | None:
+        """Which namespace's definition a Sidecar-scoped caller reaches a shared host in, by either rule.
+
+        Only for a host reached through an imported VirtualService, defined in several namespaces
+        but not the caller's, and not imported by name (an explicit import takes priority).
+        """
+        scope = caller.scope
+        service = destination.service_ref
+        host = service_fqdn(service) if service is not None else (destination.host or "").lower()
+        definitions = self.shared_hosts.get(host)
+        if scope is None or definitions is None or caller.namespace is None:
+            return None
+        key = (id(scope), host)
+        if key in self._choices:
+            return self._choices[key]
+        choice = None
+        route = self.route_hosts(scope).get(host)
+        namespaces = sorted({d.namespace for d in definitions})
+        if (
+            route is not None
+            and caller.namespace not in namespaces
+            and not any(scope.imports(host, n, destination.service_port) for n in namespaces)
+        ):
+            via = (
+                f"Sidecar {scope.name} reaches {host} through VirtualService {route.namespace}/{route.name}; "
+                f"{host} is defined in {', '.join(namespaces)}"
+            )
+            choice = _NamespaceChoice(host, pick_first_namespace(definitions), pick_best_namespace(definitions), via)
+        self._choices[key] = choice
+        return choice
+
+    def resolved_in(self, choice: _NamespaceChoice, namespace: str | None, port: int | None, rule: str) -> _Resolved:
+        """The definition of a shared host in one namespace, as a target."""
+        key = (choice.host, namespace, port, choice.via, rule)
+        found = self._resolved_in.get(key)
+        if found is None:
+            found = self._resolved_in[key] = _Resolved(self, self._definition_target(choice, namespace, port, rule))
+        return found
+
+    def _definition_target(self, choice: _NamespaceChoice, namespace: str | None, port: int | None,
+                           rule: str) -> _Target:
+        if namespace is None:
+            note = f"{choice.via}: {rule} needs the ServiceEntries' creation times, which the snapshot lacks"
+            return _Target(choice.host, None, (), port, None, notes=(note,))
+        note = f"{choice.via}: istiod picks {namespace} ({rule})"
+        definition = next(d for d in self.shared_hosts[choice.host] if d.namespace == namespace)
+        if definition.kubernetes:
+            return _service_target(self, ServiceRef(namespace, definition.obj.name), port, None, notes=(note,))
+        return _Target(f"{namespace}/{choice.host}", None, (), port, None, external=True,
+                       notes=(f"{note}: ServiceEntry {namespace}/{definition.obj.name}",))
 
     def mesh_mode(self, workload: Workload) -> str:
         mode = self._modes.get(workload.ref)
@@ -541,6 +633,10 @@ class _Simulation:
         caller = world.callers.get(edge.source)
         if caller is None:
             caller = world.callers[edge.source] = _caller(world, edge)
+        if caller.scope is not None and world.shared_hosts:
+            choice = world.namespace_choice(caller, edge.destination)
+            if choice is not None:
+                return self._chosen_outcome(edge, caller, choice)
         route = self._routes.get(edge.destination)
         if route is None:
             route = self._routes[edge.destination] = self._route(edge.destination)
@@ -562,6 +658,27 @@ class _Simulation:
             previous = decided
         kind = _kind(before, previous)
         return EdgeOutcome(edge, before, previous, change if kind is not None else None, kind)
+
+    def _chosen_outcome(self, edge: Edge, caller: _Caller, choice: _NamespaceChoice) -> EdgeOutcome:
+        """Both sides of an edge to a shared host, each in the namespace its rule picks."""
+        world, port = self.world, edge.destination.service_port
+
+        def resolved(side: _Side) -> _Resolved:
+            if side.semantics.sidecar_pick_best_service_namespace:
+                rule = f"{_BEST_RULE}, {side.semantics.sidecar_pick_best_service_namespace}"
+                return world.resolved_in(choice, choice.best, port, rule)
+            return world.resolved_in(choice, choice.first, port, _FIRST_RULE)
+
+        before_resolved, after_resolved = resolved(self.before), resolved(self.after)
+        before = _decide_target(world, edge, caller, before_resolved, self.before)
+        after = _decide_target(world, edge, caller, after_resolved, self.after)
+        kind = _kind(before, after)
+        if kind is None:
+            return EdgeOutcome(edge, before, after)
+        change = self.after.semantics.sidecar_pick_best_service_namespace
+        if before_resolved is after_resolved or change == self.before.semantics.sidecar_pick_best_service_namespace:
+            change = next((e.id for e, _ in self.steps), None)  # another switch made the difference
+        return EdgeOutcome(edge, before, after, change, kind)
 
     def _route(self, destination: Destination) -> tuple[list[_Resolved], bool]:
         """The destination's targets on the "before" side, and whether its "after" side needs deciding."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from preflight.istio.sidecar_scope import ALLOW_ANY, REGISTRY_ONLY, SidecarScope, SidecarScopes
+from preflight.istio.sidecar_scope import ALLOW_ANY, REGISTRY_ONLY, SidecarRoutes, SidecarScope, SidecarScopes
 from tests.support import snapshot_from_yaml
 
 API = "api.payments.svc.cluster.local"
@@ -105,7 +105,8 @@ spec:
 """
     snapshot = snapshot_from_yaml(_sidecar("default", "shop", "{egress: [{hosts: ['edge/pay.example.com']}]}") + route)
     scope = SidecarScopes(snapshot.of_kind("Sidecar"), "istio-system", {}).scope_for("shop")
-    found = scope.route_only_hosts(snapshot.of_kind("VirtualService"))
+    routes = SidecarRoutes(snapshot.of_kind("VirtualService"))
+    found = scope.route_only_hosts(routes)
     assert list(found) == ["api.shared.svc.cluster.local"] and found["api.shared.svc.cluster.local"].name == "pay-route"
     other = SidecarScopes(snapshot.of_kind("Sidecar"), "istio-system", {}).scope_for("billing")
-    assert other.route_only_hosts(snapshot.of_kind("VirtualService")) == {}
+    assert other.route_only_hosts(routes) == {}

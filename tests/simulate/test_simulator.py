@@ -586,3 +586,46 @@ metadata: {name: default, namespace: payments}
 spec: {egress: [{hosts: ['./*']}], outboundTrafficPolicy: {mode: REGISTRY_ONLY}}
 """
     assert run(other, [edge()]).outcomes[0].before.decision is Decision.ALLOW
+
+
+SHARED_HOST = """
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: api-mirror, namespace: aaa-mirror, creationTimestamp: "2023-01-01T00:00:00Z"}
+spec: {hosts: [api.payments.svc.cluster.local], ports: [{number: 80, name: http, protocol: HTTP}], resolution: DNS}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: pay-route, namespace: edge}
+spec:
+  hosts: [pay.example.com]
+  http: [{route: [{destination: {host: api.payments.svc.cluster.local}}]}]
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: default, namespace: shop}
+spec: {egress: [{hosts: ['./*', 'edge/pay.example.com']}]}
+"""
+PICK_BEST = entry("1.30-sidecar-pick-best-service-namespace", "sidecar_pick_best_service_namespace")
+
+
+def test_sidecar_scoped_caller_is_rerouted_to_the_kubernetes_services_namespace_after_1_30() -> None:
+    outcome = run(SHARED_HOST, [edge()], [PICK_BEST]).outcomes[0]
+    assert outcome.before.destination == "aaa-mirror/api.payments.svc.cluster.local"
+    assert outcome.after.destination == "payments/api"
+    assert outcome.kind is ChangeKind.REROUTES and outcome.change == PICK_BEST.id
+    assert any("VirtualService edge/pay-route" in r and "istiod picks aaa-mirror" in r for r in outcome.before.reasons)
+    assert any("istiod picks payments" in r for r in outcome.after.reasons)
+
+
+def test_namespace_choice_leaves_callers_without_sidecar_and_explicit_imports_alone() -> None:
+    no_sidecar = run(SHARED_HOST, [edge(source=("legacy", "batch"))], [PICK_BEST]).outcomes[0]
+    assert not no_sidecar.changed and no_sidecar.before.destination == "payments/api"
+    explicit = SHARED_HOST.replace("'./*', 'edge/pay.example.com'", "'./*', 'edge/pay.example.com', 'payments/*'")
+    assert not run(explicit, [edge()], [PICK_BEST]).outcomes[0].changed
+
+
+def test_namespace_choice_without_the_switch_keeps_the_alphabetical_pick_on_both_sides() -> None:
+    outcome = run(SHARED_HOST, [edge()], []).outcomes[0]
+    assert not outcome.changed and outcome.after.destination == "aaa-mirror/api.payments.svc.cluster.local"
+    assert check_simulation({"switch": "sidecar_pick_best_service_namespace"}) is None
