@@ -8,7 +8,9 @@ proxy enforces (sidecar, ztunnel, waypoint), and then asks ``preflight.istio.aut
 
 Cost stays linear in edges plus destinations: what does not depend on the caller (targets,
 workloads, mTLS settings, enforcing proxy, compiled policies) is settled once per
-destination; authorization decisions are memoised on what the policies read; and an edge's
+destination; what the caller's sidecar does with a call (Sidecar import, DestinationRule TLS
+mode) is settled once per caller namespace and Sidecar scope, service and port; authorization
+decisions are memoised on what the policies read; and an edge's
 "after" side is only decided when a switch that differs between the sides can touch its
 destination (otherwise it is the "before" side, the same object).
 """
