@@ -30,11 +30,11 @@ from preflight.detectors.interface import DetectorContext, Hit
 from preflight.istio.hosts import service_fqdn
 from preflight.istio.injection import membership
 from preflight.istio.routing import (
+    SidecarVirtualServices,
     http_route_retries,
     keeps_default_retry_codes,
     may_carry_http,
     most_specific_winner,
-    overlapping_virtual_services,
 )
 from preflight.snapshot.interface import list_at
 
@@ -54,13 +54,13 @@ def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]
     ):
         return
     note = f": {params['note']}" if params.get("note") else ""
-    virtual_services = snapshot.of_kind("VirtualService")
+    virtual_services = SidecarVirtualServices(snapshot.of_kind("VirtualService"))
     for ref, service in sorted(snapshot.services.items()):
         ports = [p for p in list_at(service.spec, "ports") if isinstance(p, Mapping)]
         if ports and not any(may_carry_http(p) for p in ports):
             continue
         host = service_fqdn(ref)
-        winner = most_specific_winner(host, overlapping_virtual_services(host, virtual_services))
+        winner = most_specific_winner(host, virtual_services.overlapping(host))
         if winner is not None:
             retries = http_route_retries(winner)
             if retries and not any(keeps_default_retry_codes(r) for r in retries):

@@ -22,7 +22,7 @@ from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
 from preflight.istio.hosts import is_wildcard, resolve_short_name
-from preflight.istio.routing import most_specific_winner, oldest_first_winner, overlapping_virtual_services
+from preflight.istio.routing import SidecarVirtualServices, most_specific_winner, oldest_first_winner
 from preflight.istio.scoping import host_list
 
 PARAMETERS: Mapping[str, str] = {}
@@ -30,9 +30,9 @@ PARAMETERS: Mapping[str, str] = {}
 
 def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     snapshot = context.snapshot
-    virtual_services = snapshot.of_kind("VirtualService")
-    if len(virtual_services) < 2:
+    if len(snapshot.of_kind("VirtualService")) < 2:
         return
+    virtual_services = SidecarVirtualServices(snapshot.of_kind("VirtualService"))
     service_hosts = sorted(
         {
             resolve_short_name(h, entry.namespace)
@@ -42,7 +42,7 @@ def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]
         }
     )
     for service_host in service_hosts:
-        candidates = overlapping_virtual_services(service_host, virtual_services)
+        candidates = virtual_services.overlapping(service_host)
         if len(candidates) < 2:
             continue
         before = oldest_first_winner(candidates)

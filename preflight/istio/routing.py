@@ -93,14 +93,45 @@ def most_specific_winner(service_host: str, candidates: Iterable[K8sObject]) -> 
 
 def overlapping_virtual_services(service_host: str, virtual_services: Iterable[K8sObject]) -> list[K8sObject]:
     """Sidecar-bound VirtualServices with at least one host overlapping ``service_host``."""
-    found = []
-    for virtual_service in virtual_services:
-        if not applies_to_sidecars(virtual_service):
-            continue
-        hosts = (resolve_short_name(h, virtual_service.namespace) for h in _hosts(virtual_service))
-        if any(matches(h, service_host) for h in hosts):
-            found.append(virtual_service)
-    return found
+    return SidecarVirtualServices(virtual_services).overlapping(service_host)
+
+
+class SidecarVirtualServices:
+    """Sidecar-bound VirtualServices indexed by host, so looking up every service stays linear.
+
+    Exact hosts are found by name, or for a wildcard service host by the domain suffix the
+    wildcard stands for; only wildcard VirtualService hosts (few in practice) are matched
+    one by one.
+    """
+
+    def __init__(self, virtual_services: Iterable[K8sObject]) -> None:
+        self._order: dict[int, int] = {}
+        self._exact: dict[str, list[K8sObject]] = {}
+        self._by_suffix: dict[str, list[K8sObject]] = {}  # ".example.com" → VirtualServices of its names
+        self._wildcard: list[tuple[str, K8sObject]] = []
+        for position, virtual_service in enumerate(virtual_services):
+            if not applies_to_sidecars(virtual_service):
+                continue
+            self._order[id(virtual_service)] = position
+            for host in (resolve_short_name(h, virtual_service.namespace) for h in _hosts(virtual_service)):
+                if is_wildcard(host):
+                    self._wildcard.append((host, virtual_service))
+                else:
+                    self._exact.setdefault(host, []).append(virtual_service)
+                    labels = host.split(".")
+                    for start in range(1, len(labels)):
+                        self._by_suffix.setdefault("." + ".".join(labels[start:]), []).append(virtual_service)
+
+    def overlapping(self, service_host: str) -> list[K8sObject]:
+        found: dict[int, K8sObject] = {}
+        if service_host == "*":
+            found.update((id(v), v) for candidates in self._exact.values() for v in candidates)
+        elif is_wildcard(service_host):
+            found.update((id(v), v) for v in self._by_suffix.get(service_host[1:], ()))
+        else:
+            found.update((id(v), v) for v in self._exact.get(service_host, ()))
+        found.update((id(v), v) for host, v in self._wildcard if matches(host, service_host))
+        return sorted(found.values(), key=lambda v: self._order[id(v)])
 
 
 def _hosts(virtual_service: K8sObject) -> list[str]:

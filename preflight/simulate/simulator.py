@@ -40,9 +40,9 @@ from preflight.istio.identity import Identity, parse_identity
 from preflight.istio.injection import membership
 from preflight.istio.peer_authentication import MtlsMode, MtlsSetting, PeerAuthentications
 from preflight.istio.routing import (
+    SidecarVirtualServices,
     most_specific_winner,
     oldest_first_winner,
-    overlapping_virtual_services,
     route_destinations,
 )
 from preflight.istio.scoping import Scope, host_list
@@ -411,11 +411,15 @@ class _World:
         positions = [first_by_suffix[host[i:]] for i in range(len(host) + 1) if host[i:] in first_by_suffix]
         return hosts[min(positions)] if positions else None
 
+    @cached_property
+    def sidecar_virtual_service_index(self) -> SidecarVirtualServices:
+        return SidecarVirtualServices(self.sidecar_virtual_services)
+
     def route_winners(self, service_host: str) -> tuple[K8sObject | None, K8sObject | None]:
         """Oldest and most specific of the overlapping sidecar VirtualServices (``None`` when fewer than two)."""
         found = self._routes.get(service_host)
         if found is None:
-            candidates = overlapping_virtual_services(service_host, self.sidecar_virtual_services)
+            candidates = self.sidecar_virtual_service_index.overlapping(service_host)
             if len(candidates) < 2:
                 found = (None, None)
             else:

@@ -114,3 +114,44 @@ def test_overlapping_virtual_services_are_sidecar_bound_and_share_a_host() -> No
         _vs("unrelated", "{hosts: [ratings]}"),
     ]
     assert [v.name for v in overlapping_virtual_services(host, candidates)] == ["exact", "wild"]
+
+
+def test_sidecar_virtual_service_index_finds_what_a_scan_finds() -> None:
+    from preflight.istio.hosts import matches
+    from preflight.istio.routing import SidecarVirtualServices, overlapping_virtual_services
+    from tests.support import snapshot_from_yaml
+
+    snapshot = snapshot_from_yaml(
+        """
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: exact, namespace: shop}
+spec: {hosts: [api.example.com]}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: wide, namespace: shop}
+spec: {hosts: ["*.example.com"]}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: other, namespace: shop}
+spec: {hosts: [api.example.org]}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: gateway-only, namespace: shop}
+spec: {hosts: [api.example.com], gateways: [public]}
+"""
+    )
+    services = snapshot.of_kind("VirtualService")
+    index = SidecarVirtualServices(services)
+    for host in ["api.example.com", "*.example.com", "*.com", "*", "web.example.com", "nothing.test"]:
+        expected = {v.name for v in services if v in overlapping_virtual_services(host, services)}
+        scanned = {
+            v.name
+            for v in services
+            if v.name != "gateway-only"
+            and any(matches(h, host) for h in v.spec["hosts"])
+        }
+        assert {v.name for v in index.overlapping(host)} == expected == scanned
