@@ -9,10 +9,8 @@ Exit codes (also in ``preflight --help``):
 
 from __future__ import annotations
 
-import gc
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -20,6 +18,7 @@ import click
 from preflight import __version__
 from preflight.errors import ExitCode, PreflightError
 from preflight.export.command import snapshot_command
+from preflight.gc_pause import collector_paused
 from preflight.traffic.export import traffic
 
 EXIT_CODES_HELP = """\b
@@ -31,26 +30,13 @@ Exit codes:
 """
 
 
-@contextmanager
-def _no_cyclic_garbage_collection() -> Iterator[None]:
-    """One run builds millions of short-lived containers and no reference cycles worth collecting;
-    the cyclic collector rescanning them costs a fifth of a large check and saves no memory."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 class PreflightGroup(click.Group):
     """Maps every failure to one line and an exit code, in one place, so a gate fails closed."""
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
         try:
-            with _no_cyclic_garbage_collection():
+            with collector_paused():
                 result = super().main(*args, **kwargs)
         except PreflightError as error:
             click.echo(f"preflight: error: {error}", err=True)

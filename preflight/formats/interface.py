@@ -2,34 +2,18 @@
 
 from __future__ import annotations
 
-import gc
 import importlib
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from preflight.engine.interface import Report
 from preflight.errors import UsageError
+from preflight.gc_pause import collector_paused
 
 Renderer = Callable[[Report], str]
 
+__all__ = ["FORMATS", "Renderer", "collector_paused", "format_for_path", "piecewise_renderer", "renderer"]
 
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a renderer builds a large acyclic structure.
-
-    Rendering allocates hundreds of thousands of dicts, lists and strings that form no cycle, so
-    the collector can free none of them, yet each of its passes walks the whole loaded snapshot:
-    on a large cluster that was most of the JSON report's time. Reference counting still frees
-    everything as usual.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 FORMATS = ("text", "json", "markdown", "html", "sarif", "junit")
 _EXTENSIONS = {
