@@ -1,0 +1,34 @@
+from tests.support import run_detector
+
+ISTIOD = """
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: istiod, namespace: istio-system, labels: {app: istiod}}
+spec: {template: {spec: {containers: [{name: discovery, image: "docker.io/istio/pilot:1.22.0"}]}}}
+"""
+
+
+def mesh(text: str) -> str:
+    return ISTIOD + f"""
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {{name: istio, namespace: istio-system}}
+data:
+  mesh: |
+    {text}
+"""
+
+
+PARAMS = {"keys": ["accessLogEncoding"], "values": ["json"]}
+
+
+def test_revision_with_json_access_logs_is_reported_on_its_mesh_config_map() -> None:
+    hits = run_detector("mesh_config_value", mesh("accessLogEncoding: JSON"), PARAMS)
+    assert [str(h.resource) for h in hits] == ["ConfigMap istio-system/istio"]
+    assert "accessLogEncoding=JSON" in hits[0].message
+
+
+def test_other_values_and_unset_keys_are_not_reported() -> None:
+    assert run_detector("mesh_config_value", mesh("accessLogEncoding: TEXT"), PARAMS) == []
+    assert run_detector("mesh_config_value", mesh("accessLogFile: /dev/stdout"), PARAMS) == []
