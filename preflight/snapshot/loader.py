@@ -148,7 +148,9 @@ class _LineRecordingLoader(yaml.CSafeLoader):
 
     def construct_document(self, node: yaml.Node) -> Any:
         item_lines: list[int | None] = []
-        if isinstance(node, yaml.MappingNode):
+        if isinstance(node, yaml.SequenceNode):  # a batch of List items (see _parse_yaml_list)
+            item_lines = [item.start_mark.line + 1 for item in node.value]
+        elif isinstance(node, yaml.MappingNode):
             for key, value in node.value:
                 if isinstance(key, yaml.ScalarNode) and key.value == "items" and isinstance(value, yaml.SequenceNode):
                     item_lines = [item.start_mark.line + 1 for item in value.value]
@@ -205,6 +207,78 @@ class _DuplicateKey(Exception):
 
 
 def _parse_yaml(name: str, text: str, has_anchors: bool) -> list[tuple[Any, int | None, list[int | None]]]:
+    if not has_anchors and len(text) > _BATCHED_LIST_MIN_CHARS:
+        layout = _list_layout(text)
+        if layout is not None:
+            return _parse_yaml_list(name, text, *layout)
+    return _parse_yaml_text(name, text, has_anchors)
+
+
+# A `kubectl get -o yaml` List is one document; PyYAML composes a document's whole node
+# graph before building any object, which for a large cluster costs several times the
+# objects' own memory. Such a List is therefore read a batch of items at a time: the same
+# objects, the same lines, a bounded node graph.
+_BATCHED_LIST_MIN_CHARS = 4 * 1024 * 1024
+_ITEMS_PER_BATCH = 500
+_ITEMS_KEY = re.compile(r"^items:[ \t]*\n", re.MULTILINE)
+_ITEM_START = re.compile(r"^-(?:[ \t]|$)", re.MULTILINE)
+_TOP_LEVEL_LINE = re.compile(r"^[^\s#-]", re.MULTILINE)
+_DOCUMENT_MARKER = re.compile(r"^(?:---|\.\.\.)(?:[ \t]|$)", re.MULTILINE)
+
+
+def _list_layout(text: str) -> tuple[int, int, list[int]] | None:
+    """Where the ``items:`` sequence of a single-document List starts and ends, and where each item starts.
+
+    ``None`` unless the file is one document whose ``items`` is a block sequence written at
+    column 0, as kubectl writes it; anything else is read whole.
+    """
+    body_start = 4 if text.startswith("---\n") else 0
+    if _DOCUMENT_MARKER.search(text, body_start):
+        return None
+    key = _ITEMS_KEY.search(text, body_start)
+    if key is None:
+        return None
+    end_match = _TOP_LEVEL_LINE.search(text, key.end())
+    end = end_match.start() if end_match else len(text)
+    starts = [m.start() for m in _ITEM_START.finditer(text, key.end(), end)]
+    if not starts or (starts[0] != key.end() and text[key.end() : starts[0]].strip()):
+        return None
+    return key.start(), end, starts
+
+
+def _parse_yaml_list(
+    name: str, text: str, items_key: int, items_end: int, starts: list[int]
+) -> list[tuple[Any, int | None, list[int | None]]]:
+    header = text[:items_key] + "items: []\n" + text[items_end:]
+    documents = _parse_yaml_text(name, header, has_anchors=False)
+    if len(documents) != 1 or not isinstance(documents[0][0], dict):
+        return _parse_yaml_text(name, text, has_anchors=False)
+    document, document_line, _ = documents[0]
+    items: list[Any] = []
+    item_lines: list[int | None] = []
+    line, counted_to = 1, 0
+    for first in range(0, len(starts), _ITEMS_PER_BATCH):
+        begin = starts[first]
+        stop = starts[first + _ITEMS_PER_BATCH] if first + _ITEMS_PER_BATCH < len(starts) else items_end
+        line += text.count("\n", counted_to, begin)
+        counted_to = begin
+        batch = _parse_yaml_text(name, text[begin:stop], has_anchors=False, line_offset=line - 1)
+        if len(batch) != 1 or not isinstance(batch[0][0], list):
+            return _parse_yaml_text(name, text, has_anchors=False)
+        items.extend(batch[0][0])
+        item_lines.extend(batch[0][2])
+    document["items"] = items
+    return [(document, document_line, item_lines)]
+
+
+def _parse_yaml_text(
+    name: str, text: str, has_anchors: bool, line_offset: int = 0
+) -> list[tuple[Any, int | None, list[int | None]]]:
+    """Parse YAML text whose first line is line ``line_offset + 1`` of the file."""
+
+    def at(line: int | None) -> int | None:
+        return None if line is None else line + line_offset
+
     loader = _LineRecordingLoader(text)
     loader.check_expansion = has_anchors
     documents: list[tuple[Any, int | None, list[int | None]]] = []
@@ -212,23 +286,23 @@ def _parse_yaml(name: str, text: str, has_anchors: bool) -> list[tuple[Any, int 
         while loader.check_data():  # type: ignore[no-untyped-call]
             data = loader.get_data()
             line, item_lines = loader.document_lines[-1] if loader.document_lines else (None, [])
-            documents.append((data, line, item_lines))
+            documents.append((data, at(line), [at(item) for item in item_lines] if line_offset else item_lines))
             if len(documents) > MAX_DOCUMENTS_PER_FILE:
                 raise InputError(f"more than {MAX_DOCUMENTS_PER_FILE} documents", Location(name))
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else None
         problem = (error.problem or error.context or "invalid YAML").strip()
-        raise InputError(f"invalid YAML: {problem}", Location(name, line)) from None
+        raise InputError(f"invalid YAML: {problem}", Location(name, at(line))) from None
     except yaml.YAMLError as error:
         raise InputError(f"invalid YAML: {str(error).splitlines()[0]}", Location(name)) from None
     except _AliasBomb as bomb:
         raise InputError(
             f"YAML aliases expand to more than {MAX_EXPANDED_NODES} nodes (alias bomb?)",
-            Location(name, bomb.line),
+            Location(name, at(bomb.line)),
         ) from None
     except _DuplicateKey as duplicate:
-        raise InputError(f"duplicate key '{duplicate.key[:80]}'", Location(name, duplicate.line)) from None
+        raise InputError(f"duplicate key '{duplicate.key[:80]}'", Location(name, at(duplicate.line))) from None
     except RecursionError:
         raise InputError("YAML is nested too deeply", Location(name)) from None
     finally:

@@ -289,3 +289,38 @@ def test_a_manifest_and_a_version_document_inside_a_list_are_read_not_taken_for_
         assert snapshot.info.cluster_name == "prod-eu"
         assert snapshot.info.kubernetes_version == version
         assert snapshot.of_kind("Service")[0].source.line == 1
+
+
+def _kubectl_yaml_list(count: int) -> str:
+    items = "".join(
+        f"- apiVersion: v1\n  kind: Service\n  metadata:\n    name: s{i}\n    namespace: x\n"
+        f"    labels: {{app: s{i}}}\n  spec:\n    ports:\n    - port: {8000 + i}\n"
+        for i in range(count)
+    )
+    return f"apiVersion: v1\nitems:\n{items}kind: List\nmetadata:\n  resourceVersion: \"\"\n"
+
+
+def test_large_yaml_lists_read_in_batches_give_the_same_objects_and_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import preflight.snapshot.loader as loader
+
+    text = _kubectl_yaml_list(7)
+    whole = loader.load_documents("list.yaml", text.encode())
+    monkeypatch.setattr(loader, "_BATCHED_LIST_MIN_CHARS", 0)
+    monkeypatch.setattr(loader, "_ITEMS_PER_BATCH", 3)
+    batched = loader.load_documents("list.yaml", text.encode())
+    assert batched == whole
+    assert batched[0][2] == [3 + 9 * i for i in range(7)]
+
+
+def test_errors_in_a_batched_yaml_list_name_their_own_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import preflight.snapshot.loader as loader
+
+    monkeypatch.setattr(loader, "_BATCHED_LIST_MIN_CHARS", 0)
+    monkeypatch.setattr(loader, "_ITEMS_PER_BATCH", 2)
+    lines = _kubectl_yaml_list(5).splitlines(keepends=True)
+    lines[41] = "    name: s4\n    name: again\n"  # item 5's name, then the same key again on line 43
+    path = write(tmp_path, "list.yaml", "".join(lines))
+    with pytest.raises(InputError, match=r"list\.yaml:43: duplicate key 'name'"):
+        load_snapshot([str(path)])
