@@ -173,6 +173,17 @@ class _LineRecordingLoader(yaml.CSafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+def _shared_string(loader: _LineRecordingLoader, node: yaml.ScalarNode) -> str:
+    # The JSON decoder shares equal keys; PyYAML builds a new string for every scalar, so a
+    # large YAML snapshot held several copies of every key ("apiVersion", "metadata", ...).
+    value = str(loader.construct_scalar(node))
+    return sys.intern(value) if len(value) <= _SHARED_STRING_MAX else value
+
+
+_SHARED_STRING_MAX = 64
+_LineRecordingLoader.add_constructor("tag:yaml.org,2002:str", _shared_string)
+
+
 def _refuse_alias_bomb(root: yaml.Node) -> None:
     sizes: dict[int, int] = {}
     stack: list[tuple[yaml.Node, bool]] = [(root, False)]
