@@ -324,3 +324,14 @@ def test_errors_in_a_batched_yaml_list_name_their_own_line(tmp_path: Path, monke
     path = write(tmp_path, "list.yaml", "".join(lines))
     with pytest.raises(InputError, match=r"list\.yaml:43: duplicate key 'name'"):
         load_snapshot([str(path)])
+
+
+def test_yaml_keys_and_short_values_are_shared_between_objects(tmp_path: Path) -> None:
+    text = "apiVersion: v1\nkind: List\nitems:\n" + "".join(
+        f"- apiVersion: v1\n  kind: Service\n  metadata: {{name: s{i}, namespace: shop}}\n" for i in range(2)
+    )
+    first, second = load_snapshot([str(write(tmp_path, "list.yaml", text))]).objects
+    first_key = next(k for k in first.body if k == "apiVersion")
+    second_key = next(k for k in second.body if k == "apiVersion")
+    assert first_key is second_key
+    assert first.namespace is second.namespace
