@@ -62,7 +62,11 @@ _KNOWN_KEYS = frozenset(
 
 def load_knowledge_base(extra_dirs: Iterable[str | Path] = (), include_builtin: bool = True) -> KnowledgeBase:
     dirs: list[Path] = [bundled_dir("knowledge")] if include_builtin else []
-    dirs.extend(Path(d) for d in extra_dirs)
+    for extra in map(Path, extra_dirs):
+        # Naming the built-in directory itself (`preflight kb validate knowledge` in a checkout)
+        # validates it once rather than reporting every entry as its own duplicate.
+        if not any(extra.resolve() == known.resolve() for known in dirs):
+            dirs.append(extra)
     entries: list[KBEntry] = []
     seen: dict[str, str] = {}
     minors: set[str] = set()

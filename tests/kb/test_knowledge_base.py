@@ -68,3 +68,9 @@ def test_every_detector_the_knowledge_base_calls_exists() -> None:
     for entry in load_knowledge_base().entries:
         if entry.detector is not None:
             assert entry.detector.name in known, entry.id
+
+
+def test_naming_the_built_in_directory_validates_it_once() -> None:
+    from preflight.resources import bundled_dir
+
+    assert len(load_knowledge_base([bundled_dir("knowledge")]).entries) == len(load_knowledge_base().entries)
