@@ -24,7 +24,7 @@ from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
 from preflight.istio.authorization import allowed_callers, is_dry_run, is_enforced_allow, policy_action
-from preflight.istio.injection import membership
+from preflight.istio.injection import mesh_membership
 from preflight.istio.scoping import Scope
 from preflight.snapshot.interface import K8sObject, ServiceRef
 
@@ -62,10 +62,9 @@ def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]
 
 
 def _meshed_services(scope: Scope, policy: K8sObject) -> tuple[ServiceRef, ...]:
-    namespace_labels = scope.snapshot.namespace_labels
     enforcing = [
         w
         for w in scope.workloads_for(policy)
-        if membership(w, namespace_labels.get(w.namespace, {})).in_mesh
+        if mesh_membership(scope.snapshot, w).in_mesh
     ]
     return scope.services_for_workloads(enforcing)

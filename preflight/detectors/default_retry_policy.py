@@ -28,7 +28,7 @@ from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
 from preflight.istio.hosts import service_fqdn
-from preflight.istio.injection import membership
+from preflight.istio.injection import mesh_membership
 from preflight.istio.routing import (
     SidecarVirtualServices,
     http_route_retries,
@@ -76,7 +76,6 @@ def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]
 
 
 def _has_sidecar_callers(context: DetectorContext) -> bool:
-    labels = context.snapshot.namespace_labels
     return any(
-        membership(w, labels.get(w.namespace, {})).mode == "sidecar" for w in context.snapshot.workloads
+        mesh_membership(context.snapshot, w).mode == "sidecar" for w in context.snapshot.workloads
     )

@@ -41,7 +41,7 @@ def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]
             found.append(f"{flag}={value if value is not None else '<from a reference>'}")
         if not found:
             continue
-        resource = revision.deployment or (revision.install_sources[0] if revision.install_sources else None)
+        resource = revision.env_origin
         if resource is None:
             continue
         yield Hit(

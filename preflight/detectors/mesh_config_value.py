@@ -37,9 +37,7 @@ def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]
         ]
         if not found:
             continue
-        resource = revision.mesh_config_source or revision.deployment
-        if resource is None and revision.install_sources:
-            resource = revision.install_sources[0]
+        resource = revision.mesh_config_origin
         if resource is None:
             continue
         yield Hit(

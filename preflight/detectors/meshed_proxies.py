@@ -25,7 +25,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
-from preflight.istio.injection import membership
+from preflight.istio.injection import mesh_membership
 from preflight.istio.proxy_config import workload_proxy_env
 
 PARAMETERS: Mapping[str, str] = {
@@ -47,9 +47,8 @@ def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]
     opt_out_value = params.get("opt_out_value")
     reason = str(params.get("reason") or "its proxy takes the new default")
     root = context.control_plane.root_namespace
-    labels = snapshot.namespace_labels
     for workload in snapshot.workloads:
-        member = membership(workload, labels.get(workload.namespace, {}))
+        member = mesh_membership(snapshot, workload)
         if member.mode not in modes:
             continue
         if flag and str(workload_proxy_env(workload, snapshot, root).get(str(flag), "")).lower() == old_value:

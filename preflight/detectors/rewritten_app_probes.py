@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
-from preflight.istio.injection import PROXY_CONTAINER, membership
+from preflight.istio.injection import PROXY_CONTAINER, mesh_membership
 from preflight.snapshot.interface import list_at
 
 PARAMETERS: Mapping[str, str] = {
@@ -36,7 +36,7 @@ def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]
     reason = str(params.get("reason") or "its probes are answered by the istio-agent")
     snapshot = context.snapshot
     for workload in snapshot.workloads:
-        mesh = membership(workload, snapshot.namespace_labels.get(workload.namespace, {}))
+        mesh = mesh_membership(snapshot, workload)
         if mesh.mode != "sidecar":
             continue
         if workload.pod_annotations.get(REWRITE_ANNOTATION, "").strip().lower() == "false":

@@ -28,9 +28,7 @@ def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]
     types = {str(t) for t in params.get("types") or []}
     names: dict[str, str] = {}
     for revision in context.control_plane.revisions:
-        resource = revision.mesh_config_source or revision.deployment
-        if resource is None and revision.install_sources:
-            resource = revision.install_sources[0]
+        resource = revision.mesh_config_origin
         for provider in list_at(revision.mesh_config, "extensionProviders"):
             if not isinstance(provider, Mapping):
                 continue

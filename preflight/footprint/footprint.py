@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from preflight.engine.interface import Finding, Report
 from preflight.footprint.interface import FootprintChange, MeshFootprint, WorkloadFootprint
-from preflight.istio.injection import membership, proxy_container
+from preflight.istio.injection import mesh_membership, proxy_container
 from preflight.istio.revisions import injected_revision
 from preflight.istio.selectors import matches_labels
 from preflight.istio.sidecar_resources import installed_proxy_resources, proxy_resources
@@ -33,8 +33,7 @@ def mesh_footprint(snapshot: Snapshot, report: Report) -> MeshFootprint:
     injected_pods = _PodIndex(p for p in snapshot.pods if proxy_container(p) is not None)
     rows: list[WorkloadFootprint] = []
     for workload in snapshot.workloads:
-        labels = snapshot.namespace_labels.get(workload.namespace, {})
-        mesh = membership(workload, labels)
+        mesh = mesh_membership(snapshot, workload)
         if mesh.mode != "sidecar":
             continue
         pods = [workload] if workload.ref.kind == "Pod" else injected_pods.of(workload)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from preflight.istio.injection import membership
+from preflight.istio.injection import mesh_membership
 from preflight.istio.install_values import install_values, is_true
 from preflight.snapshot.interface import K8sObject, ServiceRef, Workload, list_at, mapping_at
 from preflight.snapshot.model import Snapshot
@@ -31,16 +31,12 @@ def ambient_namespaces(snapshot: Snapshot) -> list[K8sObject]:
 
 def ambient_workloads(snapshot: Snapshot) -> list[Workload]:
     """Workloads ztunnel captures: ambient namespace or pod label, and no sidecar."""
-    labels = snapshot.namespace_labels
     found = []
     for workload in snapshot.workloads:
         if workload.pod_spec.get("hostNetwork") is True:
             continue  # ztunnel cannot redirect traffic in a network namespace the pod does not own
-        namespace_labels = labels.get(workload.namespace, {})
-        if membership(workload, namespace_labels).mode == "ambient" or (
-            workload.pod_labels.get(DATAPLANE_MODE_LABEL) == "ambient"
-            and membership(workload, namespace_labels).mode == "none"
-        ):
+        mode = mesh_membership(snapshot, workload).mode
+        if mode == "ambient" or (workload.pod_labels.get(DATAPLANE_MODE_LABEL) == "ambient" and mode == "none"):
             found.append(workload)
     return found
 

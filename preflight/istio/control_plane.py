@@ -41,6 +41,16 @@ class Revision:
     compatibility_version: str | None = None
     install_sources: tuple[ObjectRef, ...] = ()
 
+    @property
+    def env_origin(self) -> ObjectRef | None:
+        """Where this revision's istiod flags are seen: the running Deployment, else the install input."""
+        return self.deployment or (self.install_sources[0] if self.install_sources else None)
+
+    @property
+    def mesh_config_origin(self) -> ObjectRef | None:
+        """Where this revision's mesh config is seen: its ConfigMap, else what installs or runs istiod."""
+        return self.mesh_config_source or self.env_origin
+
     def mesh_value(self, dotted: str) -> Any:
         return dig(self.mesh_config, *dotted.split("."))
 

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from weakref import WeakKeyDictionary
 
-from preflight.snapshot.interface import Workload, list_at
+from preflight.snapshot.interface import ObjectRef, Workload, list_at
+from preflight.snapshot.model import Snapshot
 
 PROXY_CONTAINER = "istio-proxy"
 
@@ -79,3 +81,17 @@ def membership(workload: Workload, namespace_labels: Mapping[str, str]) -> MeshM
     if pod_opt == "true":
         return MeshMembership("sidecar", "default", "pod opts in with sidecar.istio.io/inject=true")
     return MeshMembership("none", None, "no injection label")
+
+
+# Detectors, scoping, the simulator, the plan and the footprint all ask about the same
+# workloads; each snapshot answers once per workload.
+_MEMBERSHIPS: WeakKeyDictionary[Snapshot, dict[ObjectRef, MeshMembership]] = WeakKeyDictionary()
+
+
+def mesh_membership(snapshot: Snapshot, workload: Workload) -> MeshMembership:
+    """``membership`` of a workload of ``snapshot``, under its namespace's labels, computed once."""
+    known = _MEMBERSHIPS.setdefault(snapshot, {})
+    found = known.get(workload.ref)
+    if found is None:
+        found = known[workload.ref] = membership(workload, snapshot.namespace_labels.get(workload.namespace, {}))
+    return found

@@ -19,7 +19,7 @@ from functools import cached_property
 
 from preflight.istio.control_plane import ControlPlane, is_istiod
 from preflight.istio.hosts import ServiceHosts
-from preflight.istio.injection import membership
+from preflight.istio.injection import mesh_membership
 from preflight.istio.selectors import workload_selector_labels
 from preflight.snapshot.interface import WORKLOAD_KINDS, K8sObject, ServiceRef, Workload, list_at
 from preflight.snapshot.model import Snapshot, workload_of
@@ -53,10 +53,9 @@ class Scope:
     @cached_property
     def meshed_services(self) -> tuple[ServiceRef, ...]:
         """Services with at least one workload in the mesh (sidecar or ambient)."""
-        labels = self.snapshot.namespace_labels
         found: set[ServiceRef] = set()
         for workload in self.snapshot.workloads:
-            if membership(workload, labels.get(workload.namespace, {})).in_mesh:
+            if mesh_membership(self.snapshot, workload).in_mesh:
                 found.update(self.snapshot.services_of_workload(workload))
         return tuple(sorted(found))
 

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping
 
 from preflight.engine.interface import Finding, FindingStatus, Report
 from preflight.istio.control_plane import ControlPlane
-from preflight.istio.injection import membership
+from preflight.istio.injection import mesh_membership
 from preflight.istio.revisions import REVISION_LABEL, RevisionTag, read_revision_tags, resolve_revision
 from preflight.kb.interface import Severity
 from preflight.plan.interface import CanaryPlan, NamespaceMove, Risk, Wave
@@ -132,7 +132,7 @@ def _meshed_workloads(snapshot: Snapshot, control_plane: ControlPlane) -> Mappin
     for workload in snapshot.workloads:
         if workload.namespace in control_namespaces or workload.ref.kind == "Pod":
             continue  # bare pods are not restarted by a rollout; they are listed in the notes
-        mesh = membership(workload, snapshot.namespace_labels.get(workload.namespace, {}))
+        mesh = mesh_membership(snapshot, workload)
         if mesh.mode == "sidecar":
             found[workload.namespace][f"{workload.ref.kind.lower()}/{workload.ref.name}"] = (
                 workload.pod_labels.get(REVISION_LABEL)
@@ -227,7 +227,7 @@ def _notes(
     bare = sorted(
         f"{w.namespace}/{w.ref.name}" for w in snapshot.workloads
         if w.ref.kind == "Pod"
-        and membership(w, snapshot.namespace_labels.get(w.namespace, {})).mode == "sidecar"
+        and mesh_membership(snapshot, w).mode == "sidecar"
     )
     if bare:
         notes.append("Bare pods are not restarted by a rollout: delete and recreate them — " + ", ".join(bare))

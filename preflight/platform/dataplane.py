@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 from preflight.engine.interface import Finding
 from preflight.istio.control_plane import ControlPlane
-from preflight.istio.injection import membership
+from preflight.istio.injection import mesh_membership
 from preflight.istio.revisions import InjectedProxy, RevisionTag, injected_proxy, resolve_revision
 from preflight.istio.selectors import matches_labels
 from preflight.kb.interface import Severity
@@ -177,12 +177,11 @@ def _phases(target: IstioVersion, current: int, canary: int, after: int, *, know
 
 
 def _injected_pods(snapshot: Snapshot, control_plane: ControlPlane, tags: tuple[RevisionTag, ...]) -> Iterable[_Pod]:
-    namespace_labels = snapshot.namespace_labels
     for pod in snapshot.pods:
         proxy = injected_proxy(pod)
         if proxy is None:
             continue
-        revision = proxy.revision or membership(pod, namespace_labels.get(pod.namespace, {})).revision
+        revision = proxy.revision or mesh_membership(snapshot, pod).revision
         resolved = resolve_revision(revision, tags) if revision else UNKNOWN
         istiod = control_plane.revision(resolved)
         yield _Pod(

@@ -36,7 +36,7 @@ from preflight.istio.control_plane import ControlPlane
 from preflight.istio.destination_rules import ClientTLS, DestinationRules, tls_blocks
 from preflight.istio.hosts import is_wildcard, matches, resolve_short_name, service_fqdn
 from preflight.istio.identity import Identity, parse_identity
-from preflight.istio.injection import membership
+from preflight.istio.injection import mesh_membership
 from preflight.istio.peer_authentication import MtlsMode, MtlsSetting, PeerAuthentications
 from preflight.istio.routing import (
     SidecarVirtualServices,
@@ -322,7 +322,6 @@ class _World:
         self._route_hosts: dict[int, Mapping[str, K8sObject]] = {}
         self._choices: dict[tuple[int, str], _NamespaceChoice | None] = {}
         self._resolved_in: dict[tuple[object, ...], _Resolved] = {}
-        self._modes: dict[ObjectRef, str] = {}
         self._settings: dict[tuple[ObjectRef, int | None], MtlsSetting] = {}
         self._unverified: dict[str, K8sObject | None] = {}
         self._routes: dict[str, tuple[K8sObject | None, K8sObject | None]] = {}
@@ -530,11 +529,7 @@ class _World:
                        notes=(f"{note}: ServiceEntry {namespace}/{definition.obj.name}",))
 
     def mesh_mode(self, workload: Workload) -> str:
-        mode = self._modes.get(workload.ref)
-        if mode is None:
-            labels = self.snapshot.namespace_labels.get(workload.namespace, {})
-            mode = self._modes[workload.ref] = membership(workload, labels).mode
-        return mode
+        return mesh_membership(self.snapshot, workload).mode
 
     def mtls_setting(self, workload: Workload, port: int | None) -> MtlsSetting:
         key = (workload.ref, port)

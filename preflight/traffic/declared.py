@@ -24,7 +24,7 @@ from preflight.istio.authorization import policy_action
 from preflight.istio.control_plane import ControlPlane, read_control_plane
 from preflight.istio.hosts import resolve_short_name
 from preflight.istio.identity import parse_identity, principal_matches, spiffe_id
-from preflight.istio.injection import membership
+from preflight.istio.injection import mesh_membership
 from preflight.istio.matching import value_matches
 from preflight.istio.routing import ROUTE_SECTIONS
 from preflight.istio.scoping import Scope
@@ -58,8 +58,7 @@ class _Declared:
     # Callers ----------------------------------------------------------------------------
 
     def source_of(self, workload: Workload) -> Source:
-        labels = self.snapshot.namespace_labels.get(workload.namespace, {})
-        in_mesh = membership(workload, labels).in_mesh
+        in_mesh = mesh_membership(self.snapshot, workload).in_mesh
         principal = None
         if in_mesh:
             principal = spiffe_id(self.trust_domain, workload.namespace, workload.service_account)
