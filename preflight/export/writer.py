@@ -24,6 +24,7 @@ from typing import IO, Any
 
 import yaml
 
+from preflight import safe_yaml
 from preflight.errors import InputError, UsageError
 from preflight.snapshot.interface import mapping_at
 from preflight.snapshot.loader import MANIFEST_API_VERSION, MANIFEST_KIND
@@ -82,7 +83,7 @@ def _is_manifest(path: Path) -> bool:
         return False
     try:
         text = path.read_text(encoding="utf-8")
-        document = json.loads(text) if path.suffix == ".json" else yaml.load(text, Loader=yaml.CSafeLoader)
+        document = json.loads(text) if path.suffix == ".json" else safe_yaml.load(text)
     except (OSError, UnicodeDecodeError, ValueError, RecursionError, yaml.YAMLError):
         return False
     return (

@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from preflight import safe_yaml
 from preflight.errors import InputError, Location, VersionError
 from preflight.snapshot.interface import K8sObject, ObjectRef, dig, list_at, mapping_at
 from preflight.snapshot.model import Snapshot
@@ -179,12 +180,14 @@ def parse_mesh_config(config_map: K8sObject) -> Mapping[str, Any]:
     if not isinstance(text, str) or not text.strip():
         return {}
     try:
-        parsed = yaml.load(text, Loader=yaml.CSafeLoader)
+        parsed = safe_yaml.load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
+        problem = getattr(error, "problem", None)
         line = f" (line {mark.line + 1} of data.mesh)" if mark is not None else ""
+        reason = f": {problem}" if problem else ""
         raise InputError(
-            f"ConfigMap {config_map.namespace}/{config_map.name}: data.mesh is not valid YAML{line}",
+            f"ConfigMap {config_map.namespace}/{config_map.name}: data.mesh is not valid YAML{line}{reason}",
             Location(config_map.source.file, config_map.source.line),
         ) from None
     if parsed is None:

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from preflight import safe_yaml
 from preflight.istio.selectors import matches_labels, workload_selector_labels
 from preflight.snapshot.interface import K8sObject, Workload, mapping_at, string_map
 from preflight.snapshot.model import Snapshot
@@ -33,7 +34,7 @@ def annotation_proxy_config(workload: Workload) -> Mapping[str, Any]:
     if not text:
         return {}
     try:
-        parsed = yaml.load(text, Loader=yaml.CSafeLoader)
+        parsed = safe_yaml.load(text)
     except yaml.YAMLError:
         return {}
     return parsed if isinstance(parsed, Mapping) else {}

@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from preflight import safe_yaml
 from preflight.detectors import registry
 from preflight.errors import KnowledgeBaseError, Location, VersionError
 from preflight.kb.interface import (
@@ -98,8 +99,8 @@ def load_file(file: Path) -> tuple[str, tuple[str, ...], list[KBEntry]]:
     name = str(file)
     try:
         text = file.read_text(encoding="utf-8")
-        node = yaml.compose(text, Loader=yaml.CSafeLoader)
-        data = yaml.load(text, Loader=yaml.CSafeLoader)
+        node = safe_yaml.compose(text)
+        data = safe_yaml.load(text)
     except OSError as error:
         raise KnowledgeBaseError(f"cannot read: {error.strerror}", Location(name)) from None
     except UnicodeDecodeError:

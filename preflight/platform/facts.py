@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from preflight import safe_yaml
 from preflight.errors import KnowledgeBaseError, Location, VersionError
 from preflight.resources import bundled_dir
 from preflight.versions import IstioVersion, parse_version
@@ -71,8 +72,8 @@ def load_facts(path: Path) -> PlatformFacts:
     except OSError as error:
         raise KnowledgeBaseError(f"cannot read platform facts: {error.strerror or error}", Location(name)) from None
     try:
-        root = yaml.compose(text, Loader=yaml.CSafeLoader)
-        data = yaml.load(text, Loader=yaml.CSafeLoader)
+        root = safe_yaml.compose(text)
+        data = safe_yaml.load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None

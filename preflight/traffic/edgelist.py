@@ -24,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from preflight import safe_yaml
 from preflight.errors import InputError, Location
 from preflight.istio.identity import parse_identity
 from preflight.traffic.interface import Destination, Edge, Mtls, Origin, Source
@@ -70,7 +71,7 @@ def parse_csv(name: str, text: str) -> list[Edge]:
 
 def parse_yaml(name: str, text: str) -> list[Edge]:
     try:
-        root = yaml.compose(text, Loader=yaml.CSafeLoader)
+        root = safe_yaml.compose(text)
     except yaml.MarkedYAMLError as error:
         line = error.problem_mark.line + 1 if error.problem_mark else None
         raise InputError(f"invalid YAML: {error.problem}", Location(name, line)) from None

@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from preflight import safe_yaml
 from preflight.errors import InputError, Location
 
 MAX_TRAFFIC_BYTES = 512 * 1024 * 1024
@@ -48,7 +49,7 @@ def json_line(text: str, path: Sequence[str | int]) -> int | None:
     composed again as YAML, a superset of JSON whose nodes carry their marks.
     """
     try:
-        node: yaml.Node | None = yaml.compose(text, Loader=yaml.CSafeLoader)
+        node: yaml.Node | None = safe_yaml.compose(text)
     except yaml.YAMLError:
         return None
     for step in path:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import yaml
 
+from preflight import safe_yaml
 from preflight.engine.interface import Finding
 from preflight.errors import InputError, Location
 from preflight.formats.json_format import finding_id
@@ -28,7 +29,7 @@ def load_waivers(path: str) -> tuple[Waiver, ...]:
 
 def parse_waivers(text: str, path: str) -> tuple[Waiver, ...]:
     try:
-        root = yaml.compose(text, Loader=yaml.CSafeLoader)
+        root = safe_yaml.compose(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
