@@ -43,7 +43,13 @@ from preflight.export.writer import KindStream, SnapshotWriter, check_output
 from preflight.istio.control_plane import DEFAULT_ROOT_NAMESPACE, is_istiod, webhook_control_plane_namespaces
 from preflight.snapshot.interface import K8sObject, ObjectRef, SourceRef, mapping_at
 from preflight.snapshot.loader import MANIFEST_API_VERSION, MANIFEST_KIND
-from preflight.snapshot.redact import REDACTED, looks_like_credential, sanitize_exported
+from preflight.snapshot.redact import (
+    REDACTED,
+    drop_nested_secrets,
+    is_secret,
+    looks_like_credential,
+    sanitize_exported,
+)
 
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"  # set by Kubernetes on every EndpointSlice
 # A continue token expires when the server compacts; restarting a kind from its first page
@@ -118,6 +124,7 @@ class _Export:
         self.kinds: list[ExportedKind] = []
         self.forbidden: list[ForbiddenList] = []
         self.istio_namespaces: set[str] = {DEFAULT_ROOT_NAMESPACE}
+        self.dropped_secrets = 0  # Secrets the API answered with although none were asked for
         self.selectorless_services: set[tuple[str, str]] = set()
         self.services_readable = True
 
@@ -263,6 +270,10 @@ class _Export:
                 continue
             # List items from the API carry neither kind nor apiVersion; the loader needs both.
             item = {"apiVersion": resource.group_version, "kind": resource.kind, **item}
+            if is_secret(item):
+                self.dropped_secrets += 1
+                continue
+            self.dropped_secrets += drop_nested_secrets(item)
             if keep is not None and not keep(item):
                 continue
             if resource.resource == "customresourcedefinitions":
@@ -348,6 +359,7 @@ def _manifest(request: ExportRequest, identity: ClusterIdentity, run: _Export) -
         "kinds": [kind.as_manifest() for kind in run.kinds],
         "forbidden": [entry.as_manifest() for entry in run.forbidden],
         "notServed": list(run.discovery.not_served),
+        "droppedSecrets": run.dropped_secrets,
         "scope": {
             "secrets": "never exported",
             "configMaps": "Istio namespaces only",

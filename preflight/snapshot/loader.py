@@ -11,7 +11,7 @@ import json
 import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ import yaml
 
 from preflight import progress
 from preflight.errors import InputError, Location
+from preflight.safe_yaml import BoundedLoader
 from preflight.snapshot.interface import (
     CLUSTER_SCOPED_KINDS,
     K8sObject,
@@ -28,6 +29,8 @@ from preflight.snapshot.interface import (
 )
 from preflight.snapshot.model import Snapshot
 from preflight.snapshot.redact import (
+    is_list,
+    is_secret,
     pod_specs_of,
     redact_env_value,
     redact_free_text,
@@ -40,13 +43,8 @@ from preflight.snapshot.redact import (
 SNAPSHOT_SUFFIXES = (".yaml", ".yml", ".json")
 MAX_FILE_BYTES = 1024 * 1024 * 1024
 MAX_DOCUMENTS_PER_FILE = 2_000_000
-# An alias-expanded document larger than this many nodes is a "billion laughs" attack
-# (or a mistake); kubectl never writes anchors at all.
-MAX_EXPANDED_NODES = 2_000_000
 MANIFEST_API_VERSION = "preflight/v1"
 MANIFEST_KIND = "SnapshotManifest"
-
-_ANCHOR = re.compile(rb"(?:^|[\s\[{,:-])&[^\s]", re.MULTILINE)
 
 
 @dataclass
@@ -92,7 +90,7 @@ def load_documents(name: str, data: bytes) -> list[tuple[Any, int | None, list[i
     text = _decode(name, data)
     if name.endswith(".json") or (not name.endswith((".yaml", ".yml")) and text.lstrip()[:1] in ("{", "[")):
         return _parse_json(name, text)
-    return _parse_yaml(name, text, has_anchors=bool(_ANCHOR.search(data)))
+    return _parse_yaml(name, text)
 
 
 # Reading ------------------------------------------------------------------------------
@@ -138,13 +136,12 @@ def _decode(name: str, data: bytes) -> str:
 # Parsing ------------------------------------------------------------------------------
 
 
-class _LineRecordingLoader(yaml.CSafeLoader):
-    """The C loader, noting each document's line and its List items' lines as it composes them."""
+class _LineRecordingLoader(BoundedLoader):
+    """The bounded C loader, noting each document's line and its List items' lines as it composes them."""
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.document_lines: list[tuple[int | None, list[int | None]]] = []
-        self.check_expansion = False
 
     def construct_document(self, node: yaml.Node) -> Any:
         item_lines: list[int | None] = []
@@ -155,8 +152,6 @@ class _LineRecordingLoader(yaml.CSafeLoader):
                 if isinstance(key, yaml.ScalarNode) and key.value == "items" and isinstance(value, yaml.SequenceNode):
                     item_lines = [item.start_mark.line + 1 for item in value.value]
         self.document_lines.append((node.start_mark.line + 1, item_lines))
-        if self.check_expansion:
-            _refuse_alias_bomb(node)
         return super().construct_document(node)
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
@@ -184,45 +179,19 @@ _SHARED_STRING_MAX = 64
 _LineRecordingLoader.add_constructor("tag:yaml.org,2002:str", _shared_string)
 
 
-def _refuse_alias_bomb(root: yaml.Node) -> None:
-    sizes: dict[int, int] = {}
-    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
-    while stack:
-        node, children_done = stack.pop()
-        if id(node) in sizes:
-            continue
-        children: list[yaml.Node] = []
-        if isinstance(node, yaml.SequenceNode):
-            children = list(node.value)
-        elif isinstance(node, yaml.MappingNode):
-            children = [part for pair in node.value for part in pair]
-        if children_done or not children:
-            total = 1 + sum(sizes.get(id(child), 1) for child in children)
-            if total > MAX_EXPANDED_NODES:
-                raise _AliasBomb(node.start_mark.line + 1)
-            sizes[id(node)] = total
-            continue
-        stack.append((node, True))
-        stack.extend((child, False) for child in children if id(child) not in sizes)
-
-
-class _AliasBomb(Exception):
-    def __init__(self, line: int) -> None:
-        self.line = line
-
-
 class _DuplicateKey(Exception):
     def __init__(self, key: str, line: int) -> None:
         self.key = key
         self.line = line
 
 
-def _parse_yaml(name: str, text: str, has_anchors: bool) -> list[tuple[Any, int | None, list[int | None]]]:
-    if not has_anchors and len(text) > _BATCHED_LIST_MIN_CHARS:
+def _parse_yaml(name: str, text: str) -> list[tuple[Any, int | None, list[int | None]]]:
+    # Batches cannot share anchors, so a file that defines any (`&`) is read whole.
+    if len(text) > _BATCHED_LIST_MIN_CHARS and "&" not in text:
         layout = _list_layout(text)
         if layout is not None:
             return _parse_yaml_list(name, text, *layout)
-    return _parse_yaml_text(name, text, has_anchors)
+    return _parse_yaml_text(name, text)
 
 
 # A `kubectl get -o yaml` List is one document; PyYAML composes a document's whole node
@@ -261,9 +230,9 @@ def _parse_yaml_list(
     name: str, text: str, items_key: int, items_end: int, starts: list[int]
 ) -> list[tuple[Any, int | None, list[int | None]]]:
     header = text[:items_key] + "items: []\n" + text[items_end:]
-    documents = _parse_yaml_text(name, header, has_anchors=False)
+    documents = _parse_yaml_text(name, header)
     if len(documents) != 1 or not isinstance(documents[0][0], dict):
-        return _parse_yaml_text(name, text, has_anchors=False)
+        return _parse_yaml_text(name, text)
     document, document_line, _ = documents[0]
     items: list[Any] = []
     item_lines: list[int | None] = []
@@ -273,9 +242,9 @@ def _parse_yaml_list(
         stop = starts[first + _ITEMS_PER_BATCH] if first + _ITEMS_PER_BATCH < len(starts) else items_end
         line += text.count("\n", counted_to, begin)
         counted_to = begin
-        batch = _parse_yaml_text(name, text[begin:stop], has_anchors=False, line_offset=line - 1)
+        batch = _parse_yaml_text(name, text[begin:stop], line_offset=line - 1)
         if len(batch) != 1 or not isinstance(batch[0][0], list):
-            return _parse_yaml_text(name, text, has_anchors=False)
+            return _parse_yaml_text(name, text)
         items.extend(batch[0][0])
         item_lines.extend(batch[0][2])
     document["items"] = items
@@ -283,7 +252,7 @@ def _parse_yaml_list(
 
 
 def _parse_yaml_text(
-    name: str, text: str, has_anchors: bool, line_offset: int = 0
+    name: str, text: str, line_offset: int = 0
 ) -> list[tuple[Any, int | None, list[int | None]]]:
     """Parse YAML text whose first line is line ``line_offset + 1`` of the file."""
 
@@ -291,7 +260,6 @@ def _parse_yaml_text(
         return None if line is None else line + line_offset
 
     loader = _LineRecordingLoader(text)
-    loader.check_expansion = has_anchors
     documents: list[tuple[Any, int | None, list[int | None]]] = []
     try:
         while loader.check_data():  # type: ignore[no-untyped-call]
@@ -307,11 +275,6 @@ def _parse_yaml_text(
         raise InputError(f"invalid YAML: {problem}", Location(name, at(line))) from None
     except yaml.YAMLError as error:
         raise InputError(f"invalid YAML: {str(error).splitlines()[0]}", Location(name)) from None
-    except _AliasBomb as bomb:
-        raise InputError(
-            f"YAML aliases expand to more than {MAX_EXPANDED_NODES} nodes (alias bomb?)",
-            Location(name, at(bomb.line)),
-        ) from None
     except _DuplicateKey as duplicate:
         raise InputError(f"duplicate key '{duplicate.key[:80]}'", Location(name, at(duplicate.line))) from None
     except RecursionError:
@@ -384,20 +347,37 @@ def _load_bytes(name: str, data: bytes, options: LoadOptions, state: _LoadState)
             raise InputError(f"expected a Kubernetes object (a mapping), found {_type_name(document)}", location)
         if _take_snapshot_facts(document, state):
             continue
-        kind = document.get("kind")
-        if isinstance(kind, str) and (kind == "List" or kind.endswith("List")) and "items" in document:
-            items = document.get("items")
-            if items is None:
-                continue
-            if not isinstance(items, list):
-                raise InputError(f"'items' of a {kind} must be a list, found {_type_name(items)}", location)
-            for position, item in enumerate(items):
-                if isinstance(item, Mapping) and _take_snapshot_facts(item, state):
-                    continue  # a single-file `preflight snapshot -o x.json` lists its manifest first
-                item_line = item_lines[position] if position < len(item_lines) else line
-                _add_object(item, Location(name, item_line, index), options, state)
+        if is_list(document):
+            _add_list_items(document, item_lines, location, options, state)
             continue
         _add_object(document, location, options, state)
+
+
+def _add_list_items(
+    document: Mapping[str, Any],
+    item_lines: list[int | None],
+    location: Location,
+    options: LoadOptions,
+    state: _LoadState,
+) -> None:
+    kind = str(document.get("kind"))
+    items = document.get("items")
+    if items is None:
+        return
+    if not isinstance(items, list):
+        raise InputError(f"'items' of a {kind} must be a list, found {_type_name(items)}", location)
+    for position, item in enumerate(items):
+        item_location = replace(location, line=item_lines[position] if position < len(item_lines) else location.line)
+        if not isinstance(item, Mapping):
+            _add_object(item, item_location, options, state)
+        elif _take_snapshot_facts(item, state):
+            continue  # a single-file `preflight snapshot -o x.json` lists its manifest first
+        elif is_secret(item, kind):
+            state.dropped_secrets += 1  # a SecretList's items may name no kind of their own
+        elif is_list(item):
+            _add_list_items(item, [], item_location, options, state)
+        else:
+            _add_object(item, item_location, options, state)
 
 
 def _take_snapshot_facts(document: Mapping[str, Any], state: _LoadState) -> bool:
@@ -421,7 +401,7 @@ def _add_object(document: Any, location: Location, options: LoadOptions, state: 
         return  # not a Kubernetes object at all (a values file in a GitOps tree): nothing to read
     if not isinstance(kind, str) or not kind:
         raise InputError(f"'kind' must be a non-empty string, found {_type_name(kind)}", location)
-    if kind == "Secret":
+    if is_secret(document):
         state.dropped_secrets += 1
         return
     metadata = document.get("metadata")

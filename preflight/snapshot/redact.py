@@ -13,6 +13,42 @@ from typing import Any
 
 REDACTED = "<redacted>"
 
+
+def is_secret(document: Mapping[str, Any], list_kind: str | None = None) -> bool:
+    """Whether ``document`` is a Secret: by its own ``kind``, or, when it names none, by the List it came in.
+
+    Decided per object, never per list asked for: an export that asked for Pods and got a
+    Secret back, or a hand-made List mixing kinds, still drops it.
+    """
+    kind = document.get("kind")
+    if isinstance(kind, str) and kind:
+        return kind.casefold() == "secret"
+    return list_kind is not None and list_kind.casefold() == "secretlist"
+
+
+def is_list(document: Mapping[str, Any]) -> bool:
+    """A ``kind: List`` or ``*List`` wrapper: its objects are its ``items``."""
+    kind = document.get("kind")
+    return isinstance(kind, str) and kind.endswith("List") and "items" in document
+
+
+def drop_nested_secrets(document: dict[str, Any]) -> int:
+    """Remove Secrets from the ``items`` of ``document`` (and of Lists within it); how many were removed."""
+    items = document.get("items")
+    if not is_list(document) or not isinstance(items, list):
+        return 0
+    kept: list[Any] = []
+    dropped = 0
+    for item in items:
+        if isinstance(item, dict) and is_secret(item, str(document.get("kind"))):
+            dropped += 1
+            continue
+        if isinstance(item, dict):
+            dropped += drop_nested_secrets(item)
+        kept.append(item)
+    document["items"] = kept
+    return dropped
+
 # Containers whose env carries Istio feature flags (istiod's ``discovery``, the proxy).
 FLAG_CONTAINERS = frozenset({"discovery", "istio-proxy", "istiod"})
 _FLAG_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
