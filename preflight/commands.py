@@ -134,6 +134,11 @@ def gate_exit_code(report: Report, include_mitigated: bool) -> int:
     is_flag=True,
     help="Report even when the snapshot's manifest says some kinds could not be exported (forbidden).",
 )
+@click.option(
+    "--allow-empty",
+    is_flag=True,
+    help="Report even when the snapshot holds no workloads, Services or Istio resources (otherwise exit 2).",
+)
 def check_command(
     paths: tuple[str, ...],
     snapshots: tuple[str, ...],
@@ -155,6 +160,7 @@ def check_command(
     values_files: tuple[str, ...],
     cluster_names_option: str | None,
     allow_incomplete: bool,
+    allow_empty: bool,
 ) -> int:
     """Report which services an upgrade to --to changes, from a snapshot of the cluster.
 
@@ -174,6 +180,7 @@ def check_command(
         kubernetes_version=kubernetes_version,
         report_date=report_date.date() if report_date else None,
         allow_incomplete=allow_incomplete,
+        allow_empty=allow_empty,
     )
     names = cluster_names(cluster_names_option, inputs)
     load_options = LoadOptions(default_namespace=default_namespace, values_files=values_files)

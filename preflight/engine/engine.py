@@ -15,12 +15,14 @@ from preflight.engine import mitigation
 from preflight.engine.interface import ChangeOutcome, ChangeStatus, Deferred, Finding, FindingStatus, Report
 from preflight.errors import InputError, Location, VersionError
 from preflight.istio.control_plane import ControlPlane, read_control_plane
+from preflight.istio.discovery import is_mesh_config_object
 from preflight.istio.scoping import Scope
 from preflight.kb.interface import KBEntry, KnowledgeBase, Severity
 from preflight.platform import assess_platform, platform_to_json
 from preflight.platform.entries import platform_entry
 from preflight.simulate.interface import SimulationResult
 from preflight.simulate.simulator import edges_to_json, findings_for_changed_edges, simulate
+from preflight.snapshot.interface import WORKLOAD_KINDS
 from preflight.snapshot.model import Snapshot
 from preflight.traffic.declared import declared_traffic
 from preflight.traffic.interface import TrafficData
@@ -39,6 +41,7 @@ class CheckOptions:
     notes: tuple[str, ...] = field(default_factory=tuple)
     kubernetes_version: str | None = None  # overrides the snapshot's server version
     allow_incomplete: bool = False  # report on a snapshot whose export could not read every kind
+    allow_empty: bool = False  # report on a snapshot with no workloads, Services or Istio resources
     report_date: date | None = None  # the support window is judged on this day (default: today)
 
 
@@ -67,6 +70,14 @@ def run_check(
             + "; a report on it could miss affected services. Re-export with more access, or pass --allow-incomplete",
             Location(snapshot.info.sources[0] if snapshot.info.sources else "snapshot"),
         )
+    empty = not has_mesh_content(snapshot)
+    if empty and not options.allow_empty:
+        raise InputError(
+            f"the snapshot holds no workloads, Services or Istio resources ({_what_was_read(snapshot)}); "
+            "a check on it would pass without looking at anything. Check the export that produced it "
+            "(a failed `kubectl get` writes nothing), or pass --allow-empty",
+            Location(snapshot.info.sources[0] if snapshot.info.sources else "snapshot"),
+        )
     control_plane = read_control_plane(snapshot)
     path, version_note = resolve_path(options, control_plane, kb)
     context = DetectorContext(snapshot, control_plane, path)
@@ -91,6 +102,11 @@ def run_check(
     findings.extend(_with_sources(findings_for_changed_edges(simulation, kb.entries), snapshot))
     findings.sort(key=lambda f: (-f.severity.rank, f.change, f.resource, f.message))
     notes = [*gaps, *options.notes, *readiness.notes, *traffic.notes, *simulation.notes]
+    if empty:
+        notes.append(
+            f"The snapshot holds no workloads, Services or Istio resources ({_what_was_read(snapshot)}); "
+            "it was checked because --allow-empty was given, so this verdict says nothing about a mesh."
+        )
     if not control_plane.revisions:
         notes.append(
             "The snapshot has no istiod Deployment, IstioOperator or Helm values: flags that keep old "
@@ -115,6 +131,28 @@ def run_check(
         simulation=simulation,
         meshed_services=scope.meshed_services,
     )
+
+
+def has_mesh_content(snapshot: Snapshot) -> bool:
+    """Whether the snapshot holds anything a KB entry, the platform checks or the simulator reads about the mesh.
+
+    Namespaces, Helm values and other install inputs alone do not count: an empty ``kubectl``
+    output or a values-only folder would otherwise pass the gate having checked nothing.
+    """
+    if snapshot.of_kind(*WORKLOAD_KINDS) or snapshot.of_kind("Service"):
+        return True
+    return any(
+        obj.kind == "IstioOperator" or is_mesh_config_object(obj.ref.api_version, obj.kind) for obj in snapshot.objects
+    )
+
+
+def _what_was_read(snapshot: Snapshot) -> str:
+    sources = len(snapshot.info.sources)
+    where = f"{sources} input{'s' if sources != 1 else ''}"
+    if not len(snapshot):
+        return f"no objects in {where}"
+    kinds = ", ".join(f"{count} {kind}" for kind, count in snapshot.kinds().items())
+    return f"only {kinds} in {where}"
 
 
 def incompleteness(snapshot: Snapshot) -> list[str]:

@@ -29,6 +29,7 @@ from preflight.versions import parse_version
 @click.option("--owner-label", default=DEFAULT_OWNER_LABEL, show_default=True, help="Namespace label naming the team.")
 @click.option("--format", "format_name", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--output", metavar="FILE", help="Write the plan here instead of standard output.")
+@click.option("--allow-empty", is_flag=True, help="Plan even when the snapshot holds no workloads or Services.")
 def plan_command(
     paths: tuple[str, ...],
     source: str | None,
@@ -39,13 +40,17 @@ def plan_command(
     owner_label: str,
     format_name: str,
     output: str | None,
+    allow_empty: bool,
 ) -> int:
     """Propose canary waves: namespaces moved to the new revision, riskiest last, with the commands."""
     if not paths:
         raise UsageError("give at least one snapshot file or directory (or - for stdin)")
     kb = load_knowledge_base(kb_dirs)
     options = CheckOptions(
-        target=parse_version(target), source=parse_version(source) if source else None, fail_on=Severity(fail_on)
+        target=parse_version(target),
+        source=parse_version(source) if source else None,
+        fail_on=Severity(fail_on),
+        allow_empty=allow_empty,
     )
     snapshot = load_snapshot(list(paths))
     report = with_sections(run_check(snapshot, kb, options), snapshot, owner_label, waivers_file)
