@@ -33,9 +33,13 @@ class AliasBombError(yaml.MarkedYAMLError):
         super().__init__(problem=f"aliases expand to more than {limit} nodes (alias bomb?)", problem_mark=mark)
 
 
-def refuse_alias_bomb(root: yaml.Node, text: str, limit: int = MAX_EXPANDED_NODES) -> None:
-    """Raise ``AliasBombError`` when ``root`` (composed from ``text``) expands past ``limit`` nodes."""
-    if "&" not in text or text.find("*", root.start_mark.index, root.end_mark.index) < 0:
+def refuse_alias_bomb(root: yaml.Node, text: str, limit: int = MAX_EXPANDED_NODES, has_anchor: bool = True) -> None:
+    """Raise ``AliasBombError`` when ``root`` (composed from ``text``) expands past ``limit`` nodes.
+
+    ``has_anchor=False`` says the caller knows ``text`` holds no ``&`` (a test done once per file,
+    not once per document: a large multi-document file holds thousands).
+    """
+    if not has_anchor or text.find("*", root.start_mark.index, root.end_mark.index) < 0:
         return
     sizes: dict[int, int] = {}
     stack: list[tuple[yaml.Node, bool]] = [(root, False)]
@@ -71,9 +75,10 @@ class BoundedLoader(yaml.CSafeLoader):
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.source_text = stream
+        self.has_anchor = "&" in stream
 
     def construct_document(self, node: yaml.Node) -> Any:
-        refuse_alias_bomb(node, self.source_text)
+        refuse_alias_bomb(node, self.source_text, has_anchor=self.has_anchor)
         return super().construct_document(node)
 
 
@@ -94,5 +99,5 @@ def compose(text: str) -> yaml.Node | None:
     finally:
         loader.dispose()
     if node is not None:
-        refuse_alias_bomb(node, text)
+        refuse_alias_bomb(node, text, has_anchor="&" in text)
     return node
