@@ -1,14 +1,22 @@
 """Istio versions: parsed once, compared as versions, and turned into an upgrade path.
 
-A change introduced in ``1.21.2`` applies to an upgrade from ``F`` to ``T`` when
-``F < 1.21.2 <= T``. A version given without a patch number means ``.0`` on the
-``--from`` side (conservative: patch changes of that minor are shown) and "any patch"
-on the ``--to`` side (the newest patch of that minor).
+Istio backports some behaviour changes to the patch releases of older minors, so a change
+is introduced on one or more *release lines* (:class:`ReleaseLines`): the first version of
+each minor line that ships it, e.g. ``1.18.7, 1.19.6, 1.20.2, 1.21.0``. The last listed
+version is the *main line*: every minor after it has the change from its ``.0``. A version
+has the change when its own minor line lists a version at or below it, or its minor is
+past the main line's. A change applies to an upgrade from ``F`` to ``T`` when ``F`` lacks
+it and ``T`` has it. With one listed version ``V`` this is the familiar ``F < V <= T``.
+
+A version given without a patch number means ``.0`` on the ``--from`` side (conservative:
+every patch change of that minor is shown) and "the newest patch" on the ``--to`` side
+(every change that any patch of that minor ships, backports included).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import total_ordering
 
@@ -102,16 +110,142 @@ def _packaging_prerelease(prerelease: str) -> str:
 
 
 @dataclass(frozen=True)
+class ReleaseLines:
+    """The first version of each release line that ships a change, ascending, one per minor.
+
+    The last version is the main line: minors after it have the change from their ``.0``;
+    the versions before it are backports to older lines.
+    """
+
+    versions: tuple[IstioVersion, ...]
+
+    @classmethod
+    def of(cls, versions: Sequence[IstioVersion] | IstioVersion) -> ReleaseLines:
+        return cls((versions,) if isinstance(versions, IstioVersion) else tuple(versions))
+
+    @property
+    def main_line(self) -> IstioVersion:
+        return self.versions[-1]
+
+    @property
+    def backports(self) -> tuple[IstioVersion, ...]:
+        return self.versions[:-1]
+
+    def on_line(self, minor_key: tuple[int, int]) -> IstioVersion | None:
+        return next((v for v in self.versions if v.minor_key == minor_key), None)
+
+    def present_in(self, version: IstioVersion, missing_patch: int = 0) -> bool:
+        """Does ``version`` (a missing patch read as ``missing_patch``) ship the change?"""
+        listed = self.on_line(version.minor_key)
+        if listed is not None:
+            return version.as_packaging(missing_patch) >= listed.as_packaging()
+        return version.minor_key > self.main_line.minor_key
+
+    def problem(self) -> str | None:
+        """What makes this list meaningless, or ``None``: one full version per minor line, ascending."""
+        if not self.versions:
+            return "needs at least one version"
+        for version in self.versions:
+            if version.patch is None or version.prerelease:
+                return f"'{version}' must be a release with a patch number, such as {version.minor_text}.0"
+        minors = [v.minor_key for v in self.versions]
+        if len(set(minors)) != len(minors):
+            return "lists one minor line twice: give only the first version of each line"
+        if minors != sorted(minors):
+            return "must be ascending, ending with the main line"
+        for version in self.backports:
+            if version.patch == 0:
+                return (
+                    f"'{version}' is a .0 release before the main line {self.main_line}: every later "
+                    f"minor already has the change, so list {version} last"
+                )
+        return None
+
+    def __str__(self) -> str:
+        return ", ".join(str(v) for v in self.versions)
+
+
+@dataclass(frozen=True)
+class CrossedLine:
+    """The releases of one minor line that an upgrade path passes: after ``after`` up to ``up_to``.
+
+    ``after`` is ``None`` when the line is crossed from its first release (``.0``), ``up_to``
+    ``None`` when it is crossed to its newest patch.
+    """
+
+    minor: str
+    after: IstioVersion | None
+    up_to: IstioVersion | None
+
+    @property
+    def first_patch(self) -> int:
+        if self.after is None:
+            return 0
+        patch = self.after.patch or 0
+        # A pre-release of x.y.z comes before x.y.z itself, so that release is crossed too.
+        return patch if self.after.prerelease else patch + 1
+
+    @property
+    def label(self) -> str:
+        first = f"{self.minor}.{self.first_patch}"
+        if self.up_to is None:
+            return f"{self.minor} (every patch)" if self.first_patch == 0 else f"{first} and later patches"
+        last = f"{self.minor}.{self.up_to.patch or 0}"
+        return first if first == last else f"{first} to {last}"
+
+    def to_json(self) -> dict[str, str | None]:
+        return {
+            "minor": self.minor,
+            "first": f"{self.minor}.{self.first_patch}",
+            "last": None if self.up_to is None else f"{self.minor}.{self.up_to.patch or 0}",
+            "label": self.label,
+        }
+
+
+@dataclass(frozen=True)
 class UpgradePath:
     source: IstioVersion
     target: IstioVersion
-    minors: tuple[str, ...]  # every minor whose changes apply, e.g. ("1.21", "1.22")
+    minors: tuple[str, ...]  # every minor after the source's, up to the target's, e.g. ("1.21", "1.22")
+
+    def applies(self, lines: ReleaseLines) -> bool:
+        """Does this upgrade bring the change: the source lacks it and the target has it?
+
+        The one applicability rule for the engine, the simulator and the coverage table.
+        """
+        return not self.source_has(lines) and lines.present_in(self.target, missing_patch=_ANY_PATCH)
+
+    def source_has(self, lines: ReleaseLines) -> bool:
+        """Is the change already in effect at the source version (``.0`` when no patch was given)?"""
+        return lines.present_in(self.source, missing_patch=0)
 
     def includes(self, introduced_in: IstioVersion) -> bool:
-        """Does a change introduced in this version take effect on this path?"""
-        low = self.source.as_packaging(missing_patch=0)
-        high = self.target.as_packaging(missing_patch=_ANY_PATCH)
-        return low < introduced_in.as_packaging(missing_patch=0) <= high
+        """Does a change introduced on one line only, in this version, take effect on this path?"""
+        return self.applies(ReleaseLines((introduced_in,)))
+
+    def arrival(self, lines: ReleaseLines) -> IstioVersion:
+        """The release that brings the change on this path: its version on the newest line not past the target.
+
+        ``1.20.1 → 1.20.5`` gets ``1.18.7, 1.19.6, 1.20.2, 1.21.0`` from 1.20.2; ``1.20.1 → 1.22.0`` from
+        1.21.0, the main line, whatever patch of 1.20 would have brought it.
+        """
+        reached = [v for v in lines.versions if v.minor_key <= self.target.minor_key]
+        return reached[-1] if reached else lines.main_line
+
+    @property
+    def crossed(self) -> tuple[CrossedLine, ...]:
+        """Every release line this path passes, with the patch releases it passes on each."""
+        source, target = self.source, self.target
+        if source.minor_key == target.minor_key:
+            line = CrossedLine(source.minor_text, source, target if target.patch is not None else None)
+            if target.patch is not None and line.first_patch > target.patch:
+                return ()  # same release: nothing crossed
+            return (line,)
+        lines = [CrossedLine(source.minor_text, source, None)]
+        for minor in self.minors:
+            last = minor == target.minor_text and target.patch is not None
+            lines.append(CrossedLine(minor, None, target if last else None))
+        return tuple(lines)
 
     @property
     def is_upgrade(self) -> bool:

@@ -68,6 +68,7 @@ def merge_cluster_reports(reports: Sequence[tuple[str, Report]]) -> Report:
         first,
         source_version=oldest.source_version,
         path=tuple(sorted({m for r in labelled for m in r.path}, key=lambda m: parse_version(m).minor_key)),
+        crossed=oldest.crossed,  # the same target for all, so the oldest source crosses the most
         findings=findings,
         changes=_merge_changes(outcomes),
         snapshot=SnapshotInfo(

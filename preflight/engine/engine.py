@@ -86,7 +86,7 @@ def run_check(
     outcomes: list[ChangeOutcome] = []
     with progress.task("checking KB entries:", count=lambda: len(outcomes), unit="done"):
         for entry in kb.entries:
-            if not path.includes(entry.introduced_in):
+            if not path.applies(entry.release_lines):
                 continue
             entry_findings, outcome = _apply(entry, context, scope, kb)
             findings.extend(entry_findings)
@@ -99,7 +99,8 @@ def run_check(
         traffic = declared_traffic(snapshot, control_plane)
     with progress.task(f"simulating {len(traffic.edges)} edges"):
         simulation = _simulate(snapshot, control_plane, kb, path, outcomes, traffic)
-    findings.extend(_with_sources(findings_for_changed_edges(simulation, kb.entries), snapshot))
+    edge_findings = findings_for_changed_edges(simulation, kb.entries)
+    findings.extend(_with_sources(_introduced_on_path(edge_findings, outcomes), snapshot))
     findings.sort(key=lambda f: (-f.severity.rank, f.change, f.resource, f.message))
     notes = [*gaps, *options.notes, *readiness.notes, *traffic.notes, *simulation.notes]
     if empty:
@@ -117,6 +118,7 @@ def run_check(
         source_version=str(path.source),
         target_version=str(path.target),
         path=path.minors,
+        crossed=path.crossed,
         findings=tuple(findings),
         changes=tuple(outcomes),
         snapshot=snapshot.info,
@@ -178,9 +180,8 @@ def _simulate(
     outcomes: list[ChangeOutcome],
     traffic: TrafficData,
 ) -> SimulationResult:
-    on_path = [e for e in kb.entries if path.includes(e.introduced_in)]
-    source = path.source.as_packaging()
-    earlier = [e for e in kb.entries if e.introduced_in.as_packaging() <= source]
+    on_path = [e for e in kb.entries if path.applies(e.release_lines)]
+    earlier = [e for e in kb.entries if path.source_has(e.release_lines)]
     kept = {o.entry.id for o in outcomes if o.status is ChangeStatus.MITIGATED}
     return simulate(
         snapshot,
@@ -200,6 +201,14 @@ def _edge_items(simulation: SimulationResult, batch: int = 1000) -> Iterator[dic
         yield from edges_to_json(replace(simulation, outcomes=outcomes[start : start + batch]))
 
 
+def _introduced_on_path(findings: Iterable[Finding], outcomes: Iterable[ChangeOutcome]) -> list[Finding]:
+    """Edge findings name the release that brings their change on this path, as detector findings do."""
+    arrival = {o.entry.id: o.introduced_in for o in outcomes if o.introduced_in is not None}
+    return [
+        replace(f, introduced_in=str(arrival[f.change])) if f.change in arrival else f for f in findings
+    ]
+
+
 def _with_sources(findings: Iterable[Finding], snapshot: Snapshot) -> list[Finding]:
     """Locate edge findings in the snapshot file of the resource they name (for SARIF)."""
     located = []
@@ -212,25 +221,28 @@ def _with_sources(findings: Iterable[Finding], snapshot: Snapshot) -> list[Findi
 def _apply(
     entry: KBEntry, context: DetectorContext, scope: Scope, kb: KnowledgeBase
 ) -> tuple[list[Finding], ChangeOutcome]:
+    arrival = context.path.arrival(entry.release_lines)
     if entry.detector is None:
-        return [], ChangeOutcome(entry, ChangeStatus.ADVISORY)
+        return [], ChangeOutcome(entry, ChangeStatus.ADVISORY, introduced_in=arrival)
     detector = registry.get(entry.detector.name)
     hits = list(detector.detect(context, entry.detector.params))
     if not hits:
-        return [], ChangeOutcome(entry, ChangeStatus.NOT_PRESENT)
+        return [], ChangeOutcome(entry, ChangeStatus.NOT_PRESENT, introduced_in=arrival)
     verdict = mitigation.assess(
         entry, context.control_plane, context.path.target, kb.compatibility_profiles, context.snapshot
     )
     status = FindingStatus.MITIGATED if verdict.mitigated else FindingStatus.AFFECTED
-    findings = [_finding(entry, hit, status, verdict.reason, scope) for hit in _unique(hits)]
+    findings = [_finding(entry, arrival, hit, status, verdict.reason, scope) for hit in _unique(hits)]
     change_status = ChangeStatus.MITIGATED if verdict.mitigated else ChangeStatus.HIT
     affected = len(findings) if status is FindingStatus.AFFECTED else 0
     return findings, ChangeOutcome(
-        entry, change_status, affected, len(findings) - affected, mitigation_note=verdict.note
+        entry, change_status, affected, len(findings) - affected, mitigation_note=verdict.note, introduced_in=arrival
     )
 
 
-def _finding(entry: KBEntry, hit: Hit, status: FindingStatus, reason: str | None, scope: Scope) -> Finding:
+def _finding(
+    entry: KBEntry, arrival: IstioVersion, hit: Hit, status: FindingStatus, reason: str | None, scope: Scope
+) -> Finding:
     services = hit.services
     source = hit.source
     obj = scope.snapshot.get(hit.resource.kind, hit.resource.namespace, hit.resource.name)
@@ -240,7 +252,7 @@ def _finding(entry: KBEntry, hit: Hit, status: FindingStatus, reason: str | None
         source = obj.source
     return Finding(
         change=entry.id,
-        introduced_in=str(entry.introduced_in),
+        introduced_in=str(arrival),
         severity=entry.severity,
         status=status,
         resource=hit.resource if obj is None else obj.ref,

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from preflight.kb.interface import KBEntry, Severity
 from preflight.snapshot.interface import ObjectRef, ServiceRef, SnapshotInfo, SourceRef
+from preflight.versions import CrossedLine, IstioVersion
 
 if TYPE_CHECKING:  # these stages build on the report; imported for types only
     from preflight.engine.mesh_wide import MeshWideChange
@@ -63,6 +64,8 @@ class ChangeOutcome:
     affected: int = 0
     mitigated: int = 0
     mitigation_note: str | None = None  # e.g. a compatibilityVersion the target no longer ships
+    # The release that brings the change on this path: a backport's patch, or the main line.
+    introduced_in: IstioVersion | None = None
 
 
 @dataclass(frozen=True)
@@ -98,7 +101,7 @@ class Deferred:
 class Report:
     source_version: str
     target_version: str
-    path: tuple[str, ...]
+    path: tuple[str, ...]  # minors after the source's, up to the target's
     findings: tuple[Finding, ...]
     changes: tuple[ChangeOutcome, ...]
     snapshot: SnapshotInfo
@@ -116,6 +119,16 @@ class Report:
     platform_entries: Mapping[str, KBEntry] = field(default_factory=dict)  # platform checks, KB-shaped
     simulation: SimulationResult | None = None  # every caller → service edge, before and after
     meshed_services: tuple[ServiceRef, ...] = ()  # services with a workload in the mesh (sidecar or ambient)
+    crossed: tuple[CrossedLine, ...] = ()  # every release line passed, with its patch releases
+
+    @property
+    def lines_crossed(self) -> tuple[CrossedLine, ...]:
+        """``crossed``, or for a report built without it, each minor of ``path`` whole."""
+        return self.crossed or tuple(CrossedLine(minor, None, None) for minor in self.path)
+
+    @property
+    def releases_crossed(self) -> str:
+        return ", ".join(line.label for line in self.lines_crossed) or "none"
 
     # Cached: every formatter reads these, and rebuilding them per call made rendering quadratic.
     @cached_property

@@ -256,19 +256,21 @@ def _grouped(shown: Iterable[Row], every: Iterable[Row]) -> list[tuple[str, list
 
 
 def _coverage(report: Report) -> list[dict[str, Any]]:
-    """Per minor on the path: entries, how many a detector checks, how many are advisory only."""
+    """Per release line crossed: entries its releases bring, how many a detector checks, how many are advisory."""
     by_minor: dict[str, list[Any]] = defaultdict(list)
     for outcome in report.changes:
-        by_minor[outcome.entry.minor].append(outcome)
+        brought_by = outcome.introduced_in or outcome.entry.introduced_in
+        by_minor[brought_by.minor_text].append(outcome)
     return [
         {
-            "minor": minor,
-            "entries": len(by_minor.get(minor, [])),
-            "detected": sum(1 for o in by_minor.get(minor, []) if o.entry.detector is not None),
-            "advisory": sum(1 for o in by_minor.get(minor, []) if o.entry.detector is None),
-            "hit": sum(1 for o in by_minor.get(minor, []) if o.status.value in ("hit", "mitigated")),
+            "minor": line.minor,
+            "releases": line.label,
+            "entries": len(by_minor.get(line.minor, [])),
+            "detected": sum(1 for o in by_minor.get(line.minor, []) if o.entry.detector is not None),
+            "advisory": sum(1 for o in by_minor.get(line.minor, []) if o.entry.detector is None),
+            "hit": sum(1 for o in by_minor.get(line.minor, []) if o.status.value in ("hit", "mitigated")),
         }
-        for minor in report.path
+        for line in report.lines_crossed
     ]
 
 

@@ -114,6 +114,7 @@ def _document(report: Report, streamed: bool) -> dict[str, Any]:
         "from": report.source_version,
         "to": report.target_version,
         "path": list(report.path),
+        "releases_crossed": [line.to_json() for line in report.lines_crossed],
         "version_note": report.version_note,
         "snapshot": {
             "sources": list(report.snapshot.sources),
@@ -220,7 +221,8 @@ def _change(outcome: ChangeOutcome) -> dict[str, Any]:
     return {
         "id": entry.id,
         "title": entry.title,
-        "introduced_in": str(entry.introduced_in),
+        "introduced_in": str(outcome.introduced_in or entry.introduced_in),
+        "release_lines": [str(v) for v in entry.release_lines.versions],
         "severity": entry.severity.value,
         "area": entry.area,
         "status": outcome.status.value,

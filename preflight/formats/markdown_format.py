@@ -16,7 +16,7 @@ def render(report: Report) -> str:
     head = [
         f"## Istio upgrade {report.source_version} → {report.target_version}: {_BADGE[verdict(report)]}",
         "",
-        f"Minors applied: {', '.join(report.path) or 'none'} · gate `--fail-on {report.fail_on.value}` · "
+        f"Releases crossed: {report.releases_crossed} · gate `--fail-on {report.fail_on.value}` · "
         + " · ".join(f"{name}: {count}" for name, count in counts.items()),
         "",
     ]

@@ -20,7 +20,7 @@ def render(report: Report) -> str:
     counts = report.counts()
     lines = [
         f"Istio upgrade {report.source_version} -> {report.target_version} "
-        f"(minors: {', '.join(report.path) or 'none'})",
+        f"(releases crossed: {report.releases_crossed})",
         f"Verdict: {_VERDICT_TEXT[verdict(report)]} (gate: --fail-on {report.fail_on.value})",
         "Affected findings by severity: "
         + ", ".join(f"{name} {count}" for name, count in counts["severity"].items() if count)

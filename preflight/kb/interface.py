@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from preflight.versions import IstioVersion
+from preflight.versions import IstioVersion, ReleaseLines
 
 
 class Severity(StrEnum):
@@ -78,7 +78,7 @@ class Upstream:
 @dataclass(frozen=True)
 class KBEntry:
     id: str
-    introduced_in: IstioVersion
+    introduced_in: IstioVersion  # the main line: every later minor has the change from its .0
     title: str
     summary: str
     impact: str  # completes "your service X will …"
@@ -94,10 +94,17 @@ class KBEntry:
     severity_reason: str | None = None
     caveats: tuple[str, ...] = ()  # where upstream is inconsistent, or field reports are unconfirmed
     simulation: Mapping[str, Any] = field(default_factory=dict)  # semantic change for the simulator
+    # The first version of each release line that ships the change, ascending, ending with
+    # ``introduced_in``; empty when it ships on the main line only. Read it as ``release_lines``.
+    introduced_on: tuple[IstioVersion, ...] = ()
 
     @property
     def minor(self) -> str:
         return self.introduced_in.minor_text
+
+    @property
+    def release_lines(self) -> ReleaseLines:
+        return ReleaseLines(self.introduced_on or (self.introduced_in,))
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from preflight.kb.interface import (
 )
 from preflight.resources import bundled_dir
 from preflight.simulate.semantics import check_simulation
-from preflight.versions import parse_version
+from preflight.versions import IstioVersion, ReleaseLines, parse_version
 
 _ID = re.compile(r"^\d+\.\d+(\.\d+)?-[a-z0-9]+(-[a-z0-9]+)*$")
 _REQUIRED_TEXT = ("id", "title", "summary", "impact", "remediation")
@@ -149,12 +149,11 @@ def _entry(raw: Any, minor: str, location: Location) -> KBEntry:
             raise fail(f"'{key}' is required text")
     if not _ID.match(entry_id):
         raise fail("'id' must look like '1.21-short-name' (lowercase words joined by '-')")
-    try:
-        introduced = parse_version(str(raw.get("introduced_in", "")))
-    except VersionError as error:
-        raise fail(f"'introduced_in': {error.message}") from None
+    introduced_on = _release_lines(raw.get("introduced_in"), fail)
+    introduced = introduced_on[-1]
     if introduced.minor_text != minor:
-        raise fail(f"'introduced_in' {introduced} does not belong in the file for {minor}")
+        where = "main line (last version)" if len(introduced_on) > 1 else "'introduced_in'"
+        raise fail(f"{where} {introduced} does not belong in the file for {minor}")
     if not entry_id.startswith(introduced.minor_text + "-") and not entry_id.startswith(f"{introduced}-"):
         raise fail(f"'id' must start with its minor '{introduced.minor_text}-'")
     try:
@@ -208,7 +207,32 @@ def _entry(raw: Any, minor: str, location: Location) -> KBEntry:
         severity_reason=severity_reason.strip() if isinstance(severity_reason, str) else None,
         caveats=tuple(c.strip() for c in caveats),
         simulation=dict(simulation),
+        introduced_on=introduced_on if len(introduced_on) > 1 else (),
     )
+
+
+def _release_lines(raw: Any, fail: Any) -> tuple[IstioVersion, ...]:
+    """``introduced_in``: one version, or the first version of each release line that ships the change."""
+    listed = raw if isinstance(raw, list) else [raw]
+    if not listed:
+        raise fail("'introduced_in' must name at least one version")
+    versions = []
+    for item in listed:
+        # An unquoted 1.20 is read by YAML as the number 1.2: only text says which version was meant.
+        if not isinstance(item, str):
+            raise fail(f"'introduced_in' versions must be quoted text such as \"1.21.0\", found {item!r}")
+        try:
+            versions.append(parse_version(item))
+        except VersionError as error:
+            raise fail(f"'introduced_in': {error.message}") from None
+    if len(versions) == 1:
+        if versions[0].patch is None:
+            raise fail(f"'introduced_in' {versions[0]} needs a patch number, such as {versions[0].minor_text}.0")
+        return tuple(versions)
+    problem = ReleaseLines(tuple(versions)).problem()
+    if problem:
+        raise fail(f"'introduced_in' {problem}")
+    return tuple(versions)
 
 
 def _detector(raw: Any, fail: Any) -> DetectorCall | None:
