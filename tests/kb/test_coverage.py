@@ -3,9 +3,13 @@
 Reads the reference folder ``../shared/reference/istio/`` (beside the repository; the
 test is skipped when it is absent) and checks three kinds of upstream items:
 
-* release notes, minors 1.10 to 1.30 (``release-notes/1.NN.yaml``): each note sits after a
-  ``--- # source: istio/istio <path> (tag …)`` line; a note whose ``upgradeNotes`` is not
-  empty must appear by that ``<path>`` in some entry's ``upstream.notes``.
+* release notes, minors 1.10 to 1.30 (``release-notes/1.NN.yaml``) and the notes added in
+  their patch releases (``patch-release-notes/1.NN.yaml``): each note sits after a
+  ``--- # source: istio/istio <path> (tag …)`` line; a note with a non-empty upgrade note
+  must appear by that ``<path>`` in some entry's ``upstream.notes``. Upstream spells the key
+  ``upgradeNotes``, and sometimes ``upgradeNote`` or ``upgradeNodes``: all three count. A note
+  file shipped on several release lines is one item (an entry lists those lines in
+  ``introduced_in``); it is listed under the lowest minor that ships it.
 * istio.io upgrade-notes sections, minors 1.10 to 1.31 (``upgrade-notes/1.NN.md``): every
   section heading outside the front matter and code fences must appear in some entry's
   ``upstream.docs`` as
@@ -48,6 +52,9 @@ from preflight.kb.loader import load_knowledge_base
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = REPO_ROOT.parent / "shared" / "reference" / "istio"
 RELEASE_NOTE_MINORS = range(10, 31)  # 1.10 … 1.30
+RELEASE_NOTE_FOLDERS = ("release-notes", "patch-release-notes")
+# Upstream's spellings of the upgrade-note key, the misspelled ones included.
+UPGRADE_NOTE_KEYS = ("upgradeNotes", "upgradeNote", "upgradeNodes")
 UPGRADE_NOTE_MINORS = range(10, 32)  # 1.10 … 1.31
 DOCS_URL = "https://istio.io/latest/news/releases/{minor}.x/announcing-{minor}/upgrade-notes/#{anchor}"
 
@@ -73,14 +80,19 @@ def anchor(heading: str) -> str:
 
 
 def release_note_items(reference: Path) -> Iterator[Item]:
-    for number in RELEASE_NOTE_MINORS:
-        minor = f"1.{number}"
-        file = reference / "release-notes" / f"{minor}.yaml"
-        for path, text in _release_note_documents(file):
-            # A note file may itself hold several YAML documents (50328.yaml in 1.24).
-            notes = list(yaml.load_all(text, Loader=yaml.CSafeLoader))
-            if any(isinstance(note, Mapping) and note.get("upgradeNotes") for note in notes):
-                yield Item(minor, "release note", path, f"{file.name}")
+    for folder in RELEASE_NOTE_FOLDERS:
+        for number in RELEASE_NOTE_MINORS:
+            minor = f"1.{number}"
+            file = reference / folder / f"{minor}.yaml"
+            for path, text in _release_note_documents(file):
+                # A note file may itself hold several YAML documents (50328.yaml in 1.24).
+                notes = list(yaml.load_all(text, Loader=yaml.CSafeLoader))
+                if any(has_upgrade_note(note) for note in notes):
+                    yield Item(minor, "release note", path, f"{folder}/{file.name}")
+
+
+def has_upgrade_note(note: Any) -> bool:
+    return isinstance(note, Mapping) and any(note.get(key) for key in UPGRADE_NOTE_KEYS)
 
 
 def _release_note_documents(file: Path) -> Iterator[tuple[str, str]]:
@@ -263,4 +275,31 @@ def test_profile_leaves_follow_the_citation_rule(tmp_path: Path) -> None:
         ("FLAG_A", "1.22"),
         ("meshConfig.defaultConfig.proxyMetadata.FLAG_B", "1.23"),
         ("meshConfig.defaultConfig.tracing.zipkin.address", "1.23"),
+    }
+
+
+def test_patch_notes_and_misspelled_upgrade_note_keys_count(tmp_path: Path) -> None:
+    for folder in RELEASE_NOTE_FOLDERS:
+        (tmp_path / folder).mkdir()
+        for number in RELEASE_NOTE_MINORS:
+            (tmp_path / folder / f"1.{number}.yaml").write_text("", encoding="utf-8")
+    (tmp_path / "release-notes" / "1.27.yaml").write_text(
+        "--- # source: istio/istio releasenotes/notes/singular.yaml (tag 1.27.0)\n"
+        "upgradeNote:\n- title: A\n  content: b\n"
+        "--- # source: istio/istio releasenotes/notes/typo.yaml (tag 1.27.0)\n"
+        "upgradeNodes:\n- title: A\n  content: b\n"
+        "--- # source: istio/istio releasenotes/notes/empty.yaml (tag 1.27.0)\n"
+        "upgradeNotes: []\nreleaseNotes: [x]\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "patch-release-notes" / "1.26.yaml").write_text(
+        "--- # source: istio/istio releasenotes/notes/backport.yaml (tag 1.26.1)\n"
+        "upgradeNotes:\n- title: A\n  content: b\n",
+        encoding="utf-8",
+    )
+    found = {(i.citation.rsplit("/", 1)[-1], i.minor, i.origin) for i in release_note_items(tmp_path)}
+    assert found == {
+        ("singular.yaml", "1.27", "release-notes/1.27.yaml"),
+        ("typo.yaml", "1.27", "release-notes/1.27.yaml"),
+        ("backport.yaml", "1.26", "patch-release-notes/1.26.yaml"),
     }
