@@ -146,3 +146,20 @@ def _current_umask() -> int:
     current = os.umask(0)
     os.umask(current)
     return current
+
+
+def test_patch_to_patch_upgrade_reports_the_backported_change(tmp_path: Path) -> None:
+    from tests.engine.test_release_lines import SNAPSHOT, WILDCARDS
+
+    (tmp_path / "mesh.yaml").write_text(SNAPSHOT)
+    crossing = run("check", str(tmp_path), "--from", "1.20.1", "--to", "1.20.5", "--format", "json")
+    assert crossing.returncode == 1, crossing.stderr  # the change is high
+    document = json.loads(crossing.stdout)
+    assert WILDCARDS in {f["change"] for f in document["findings"]}
+    assert [line["label"] for line in document["releases_crossed"]] == ["1.20.2 to 1.20.5"]
+    already = run("check", str(tmp_path), "--from", "1.20.5", "--to", "1.21.0", "--format", "json")
+    assert WILDCARDS not in {f["change"] for f in json.loads(already.stdout)["findings"]}
+    text = run("check", str(tmp_path), "--from", "1.22.1", "--to", "1.22.6", "--report-date", "2024-08-01")
+    assert text.returncode == 0, text.stderr + text.stdout
+    assert "(releases crossed: 1.22.2 to 1.22.6)" in text.stdout.splitlines()[0]
+    assert "1.23-json-access-log-key-order" in text.stdout  # backported to 1.22.3
