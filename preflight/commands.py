@@ -271,7 +271,9 @@ def kb_show(entry_id: str, kb_dirs: tuple[str, ...]) -> int:
         raise UsageError(f"no knowledge-base entry '{entry_id}' (see 'preflight kb list')")
     lines = [
         f"{entry.id} — {entry.title}",
-        f"introduced in {entry.introduced_in}; severity {entry.severity.value}; area {entry.area}; "
+        f"introduced in {entry.release_lines}"
+        + (f" (backported; main line {entry.introduced_in})" if entry.introduced_on else "")
+        + f"; severity {entry.severity.value}; area {entry.area}; "
         f"provenance {entry.provenance}",
         "",
         entry.summary,

@@ -163,3 +163,9 @@ def test_patch_to_patch_upgrade_reports_the_backported_change(tmp_path: Path) ->
     assert text.returncode == 0, text.stderr + text.stdout
     assert "(releases crossed: 1.22.2 to 1.22.6)" in text.stdout.splitlines()[0]
     assert "1.23-json-access-log-key-order" in text.stdout  # backported to 1.22.3
+
+
+def test_kb_show_lists_every_release_line_of_a_backported_change() -> None:
+    shown = run("kb", "show", "1.21-wildcard-virtual-service-precedence")
+    assert shown.returncode == 0
+    assert "introduced in 1.18.7, 1.19.6, 1.20.2, 1.21.0 (backported; main line 1.21.0)" in shown.stdout
