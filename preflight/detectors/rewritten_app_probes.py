@@ -6,11 +6,13 @@ This reports every sidecar-injected workload (decided by ``preflight.istio.injec
 with a probe of one of ``probe_kinds`` (``httpGet``, ``tcpSocket``, ``grpc``) on any
 application container, unless the pod opts out of the rewrite with the annotation
 ``sidecar.istio.io/rewriteAppHTTPProbers: "false"``. Each hit is scoped to the services
-that select the workload and names the containers and probes.
+that select the workload and names the containers and probes. With ``http_schemes``, an
+``httpGet`` probe counts only when its ``scheme`` (``HTTP`` when unset) is one of them.
 
 Parameters:
   probe_kinds: probe handler kinds to look for (required).
   reason: the sentence each hit carries (what changes for these probes).
+  http_schemes: only count httpGet probes with one of these schemes, e.g. [HTTPS] (default: any).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from preflight.snapshot.interface import list_at
 PARAMETERS: Mapping[str, str] = {
     "probe_kinds": "probe handler kinds: httpGet, tcpSocket, grpc",
     "reason": "what changes for these probes",
+    "http_schemes": "only count httpGet probes with one of these schemes (default: any)",
 }
 
 REWRITE_ANNOTATION = "sidecar.istio.io/rewriteAppHTTPProbers"
@@ -34,6 +37,7 @@ _PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
 def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     kinds = [str(k) for k in params.get("probe_kinds") or []]
     reason = str(params.get("reason") or "its probes are answered by the istio-agent")
+    schemes = {str(s).upper() for s in params.get("http_schemes") or []}
     snapshot = context.snapshot
     for workload in snapshot.workloads:
         mesh = mesh_membership(snapshot, workload)
@@ -48,10 +52,21 @@ def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]
             for probe_name in _PROBES:
                 probe = container.get(probe_name)
                 if isinstance(probe, Mapping):
-                    probes.extend(f"{container.get('name')} {probe_name} ({k})" for k in kinds if k in probe)
+                    probes.extend(
+                        f"{container.get('name')} {probe_name} ({k})"
+                        for k in kinds
+                        if k in probe and (k != "httpGet" or _scheme_counts(probe[k], schemes))
+                    )
         if probes:
             yield Hit(
                 workload.ref,
                 f"{workload.ref}: {', '.join(probes)}: {reason}",
                 services=snapshot.services_of_workload(workload),
             )
+
+
+def _scheme_counts(http_get: Any, schemes: set[str]) -> bool:
+    if not schemes:
+        return True
+    scheme = http_get.get("scheme") if isinstance(http_get, Mapping) else None
+    return str(scheme or "HTTP").upper() in schemes

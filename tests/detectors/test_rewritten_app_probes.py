@@ -53,3 +53,12 @@ def test_other_probe_kinds_unmeshed_or_opted_out_are_not_reported() -> None:
     no_rewrite = '{sidecar.istio.io/rewriteAppHTTPProbers: "false"}'
     opted_out = _deployment("shop", "{tcpSocket: {port: 5432}}", no_rewrite)
     assert run_detector("rewritten_app_probes", BASE + opted_out, params) == []
+
+
+def test_http_schemes_keeps_only_probes_of_those_schemes() -> None:
+    params = {"probe_kinds": ["httpGet"], "http_schemes": ["HTTPS"]}
+    https = BASE + _deployment("shop", "{httpGet: {port: 8443, path: /ready, scheme: HTTPS}}")
+    plain = BASE + _deployment("shop", "{httpGet: {port: 8080, path: /ready}}")
+    assert [h.resource.name for h in run_detector("rewritten_app_probes", https, params)] == ["db"]
+    assert run_detector("rewritten_app_probes", plain, params) == []
+    assert len(run_detector("rewritten_app_probes", plain, {"probe_kinds": ["httpGet"]})) == 1
