@@ -1,3 +1,4 @@
+from preflight.detectors.interface import Hit
 from tests.support import run_detector
 
 GATEWAY = """
@@ -41,36 +42,38 @@ spec:
         image: docker.io/istio/pilot:1.28.5
         env: [{name: PILOT_ENABLE_ALPHA_GATEWAY_API, value: "true"}]
 """
-FROM_1_30 = {"source": "1.30.0", "target": "1.30.3"}
+
+
+def detect(text: str, source: str = "1.30.0", target: str = "1.30.3") -> list[Hit]:
+    return run_detector("tls_route_wider_than_listener", text, source=source, target=target)
 
 
 def test_route_wider_than_its_listener_is_reported() -> None:
-    hits = run_detector("tls_route_wider_than_listener", GATEWAY + route('["*.com"]', "tls-example"), **FROM_1_30)
+    hits = detect(GATEWAY + route('["*.com"]', "tls-example"))
     assert len(hits) == 1
     assert hits[0].resource.name == "shop"
     assert "*.com beyond listener ingress/edge/tls-example (*.example.com)" in hits[0].message
 
 
 def test_route_attached_to_every_listener_is_checked_against_the_constrained_one() -> None:
-    hits = run_detector("tls_route_wider_than_listener", GATEWAY + route('["*.com"]'), **FROM_1_30)
+    hits = detect(GATEWAY + route('["*.com"]'))
     assert [h.resource.name for h in hits] == ["shop"]
     assert "tls-any" not in hits[0].message  # no hostname there: nothing changes
 
 
 def test_route_inside_the_listener_hostname_is_not_reported() -> None:
     text = GATEWAY + route('["shop.example.com", "*.example.com"]', "tls-example")
-    assert run_detector("tls_route_wider_than_listener", text, **FROM_1_30) == []
+    assert detect(text) == []
 
 
 def test_listener_without_hostname_and_disjoint_hostnames_are_not_reported() -> None:
-    assert run_detector("tls_route_wider_than_listener", GATEWAY + route('["*.com"]', "tls-any"), **FROM_1_30) == []
+    assert detect(GATEWAY + route('["*.com"]', "tls-any")) == []
     disjoint = GATEWAY + route('["shop.org"]', "tls-example")
-    assert run_detector("tls_route_wider_than_listener", disjoint, **FROM_1_30) == []
+    assert detect(disjoint) == []
 
 
 def test_before_1_30_only_an_istiod_serving_tls_listeners_changes() -> None:
     text = GATEWAY + route('["*.com"]', "tls-example")
-    patch_path = {"source": "1.28.5", "target": "1.28.6"}
-    assert run_detector("tls_route_wider_than_listener", text, **patch_path) == []
-    hits = run_detector("tls_route_wider_than_listener", text + ISTIOD_WITH_ALPHA_FLAG, **patch_path)
+    assert detect(text, "1.28.5", "1.28.6") == []
+    hits = detect(text + ISTIOD_WITH_ALPHA_FLAG, "1.28.5", "1.28.6")
     assert [h.resource.name for h in hits] == ["shop"]
