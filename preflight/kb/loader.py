@@ -213,6 +213,8 @@ def _entry(raw: Any, minor: str, location: Location) -> KBEntry:
 
 def _release_lines(raw: Any, fail: Any) -> tuple[IstioVersion, ...]:
     """``introduced_in``: one version, or the first version of each release line that ships the change."""
+    if raw is None:
+        raise fail("'introduced_in' is required: the version that first ships the change, such as \"1.21.0\"")
     listed = raw if isinstance(raw, list) else [raw]
     if not listed:
         raise fail("'introduced_in' must name at least one version")

@@ -57,6 +57,7 @@ def test_a_single_version_is_its_own_only_line(tmp_path: Path) -> None:
         ('["1.20.2", "1.22.0"]', "does not belong in the file for 1.21"),
         ("[]", "at least one"),
         ('["1.20.2", "banana"]', "not an Istio version"),
+        ("", "is required"),
     ],
 )
 def test_kb_validate_rejects_release_lines_that_make_no_sense(tmp_path: Path, introduced: str, message: str) -> None:
