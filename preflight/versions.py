@@ -16,7 +16,6 @@ every patch change of that minor is shown) and "the newest patch" on the ``--to`
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import total_ordering
 
@@ -118,10 +117,6 @@ class ReleaseLines:
     """
 
     versions: tuple[IstioVersion, ...]
-
-    @classmethod
-    def of(cls, versions: Sequence[IstioVersion] | IstioVersion) -> ReleaseLines:
-        return cls((versions,) if isinstance(versions, IstioVersion) else tuple(versions))
 
     @property
     def main_line(self) -> IstioVersion:
