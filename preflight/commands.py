@@ -80,6 +80,11 @@ def gate_exit_code(report: Report, include_mitigated: bool) -> int:
 )
 @click.option("--fail-on-mitigated", is_flag=True, help="Count mitigated findings towards --fail-on too.")
 @click.option(
+    "--fail-on-field-reports",
+    is_flag=True,
+    help="Count unconfirmed field reports (status field-report, which inform by default) towards --fail-on too.",
+)
+@click.option(
     "--default-namespace", default="default", show_default=True, help="Namespace for namespaced objects without one."
 )
 @click.option("--no-timestamp", is_flag=True, help="Leave the generation time out (byte-identical reports).")
@@ -149,6 +154,7 @@ def check_command(
     outputs: tuple[str, ...],
     fail_on: str,
     fail_on_mitigated: bool,
+    fail_on_field_reports: bool,
     default_namespace: str,
     no_timestamp: bool,
     quiet: bool,
@@ -176,6 +182,7 @@ def check_command(
         target=parse_version(target),
         source=parse_version(source) if source else None,
         fail_on=Severity(fail_on),
+        fail_on_field_reports=fail_on_field_reports,
         timestamp=not no_timestamp,
         kubernetes_version=kubernetes_version,
         report_date=report_date.date() if report_date else None,

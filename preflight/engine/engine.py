@@ -20,7 +20,7 @@ from preflight.istio.scoping import Scope
 from preflight.kb.interface import KBEntry, KnowledgeBase, Severity
 from preflight.platform import assess_platform, platform_to_json
 from preflight.platform.entries import platform_entry
-from preflight.simulate.interface import SimulationResult
+from preflight.simulate.interface import EdgeOutcome, SimulationResult
 from preflight.simulate.simulator import edges_to_json, findings_for_changed_edges, simulate
 from preflight.snapshot.interface import WORKLOAD_KINDS
 from preflight.snapshot.model import Snapshot
@@ -37,6 +37,7 @@ class CheckOptions:
     target: IstioVersion
     source: IstioVersion | None = None  # detected from istiod when None
     fail_on: Severity = Severity.HIGH
+    fail_on_field_reports: bool = False  # unconfirmed field reports count towards the gate too
     timestamp: bool = True
     notes: tuple[str, ...] = field(default_factory=tuple)
     kubernetes_version: str | None = None  # overrides the snapshot's server version
@@ -100,6 +101,7 @@ def run_check(
     with progress.task(f"simulating {len(traffic.edges)} edges"):
         simulation = _simulate(snapshot, control_plane, kb, path, outcomes, traffic)
     findings.extend(_with_sources(findings_for_changed_edges(simulation, kb.entries), snapshot))
+    findings, outcomes = _with_calls_at_stake(findings, outcomes, simulation)
     findings.sort(key=lambda f: (-f.severity.rank, f.change, f.resource, f.message))
     notes = [*gaps, *options.notes, *readiness.notes, *traffic.notes, *simulation.notes]
     if empty:
@@ -125,6 +127,7 @@ def run_check(
         generated_at=generated,
         tool_version=__version__,
         fail_on=options.fail_on,
+        fail_on_field_reports=options.fail_on_field_reports,
         platform=readiness,
         platform_entries={f.change: platform_entry(f.change, path.target) for f in readiness.findings},
         extra={"platform": platform_to_json(readiness), "edges": Deferred(lambda: _edge_items(simulation))},
@@ -193,6 +196,69 @@ def _simulate(
     )
 
 
+def _with_calls_at_stake(
+    findings: list[Finding], outcomes: list[ChangeOutcome], simulation: SimulationResult
+) -> tuple[list[Finding], list[ChangeOutcome]]:
+    """Each field-report finding with the simulated calls it concerns, decided before and after."""
+    watched = set(simulation.watched)
+    if not watched:
+        return findings, outcomes
+    calls: dict[str, list[EdgeOutcome]] = {entry_id: [] for entry_id in watched}
+    for outcome in simulation.outcomes:
+        for entry_id in outcome.watch:
+            calls[entry_id].append(outcome)
+    located = [
+        _with_calls(f, calls[f.change]) if f.status is FindingStatus.FIELD_REPORT and f.change in watched else f
+        for f in findings
+    ]
+    counted = [
+        replace(o, calls_at_stake=len(calls[o.entry.id])) if o.entry.id in watched else o for o in outcomes
+    ]
+    return located, counted
+
+
+def _with_calls(finding: Finding, watched: list[EdgeOutcome]) -> Finding:
+    """The finding's message and details name the calls at stake: those decided by its policy, or to its services."""
+    policy = f"{finding.resource.namespace}/{finding.resource.name}"
+    if finding.resource.kind == "AuthorizationPolicy":
+        mine = [o for o in watched if policy in o.before.allow_policies or policy in o.after.allow_policies]
+    else:
+        services = set(finding.services)
+        mine = [o for o in watched if o.edge.destination.service_ref in services]
+    stake = calls_at_stake(mine)
+    listed = [f"{o.id}: {_decided(o)}" for o in mine[:MAX_LISTED_CALLS]]
+    if len(mine) > MAX_LISTED_CALLS:
+        listed.append(f"… and {len(mine) - MAX_LISTED_CALLS} more (edges marked watch in the JSON report)")
+    details = {**finding.details, "calls_at_stake": stake}
+    if listed:
+        details["watch_calls"] = "\n".join(listed)
+    return replace(finding, message=f"{finding.message}; calls at stake: {stake}", details=details)
+
+
+MAX_LISTED_CALLS = 20  # per finding; the JSON edges mark every one
+
+
+def calls_at_stake(watched: Iterable[EdgeOutcome]) -> str:
+    """"12 calls (9 allowed, 3 denied) depend on it: watch them in the canary", counted on today's side."""
+    counts: dict[str, int] = {}
+    total = 0
+    for outcome in watched:
+        total += 1
+        counts[outcome.before.decision.value] = counts.get(outcome.before.decision.value, 0) + 1
+    if not total:
+        return "no simulated call reaches it (add --traffic to see who calls it)"
+    split = ", ".join(f"{count} {_DECIDED[name]}" for name, count in sorted(counts.items()))
+    return f"{total} call(s) ({split} today) depend on it: watch them in the canary"
+
+
+_DECIDED = {"allow": "allowed", "deny": "denied", "unknown": "undecided"}
+
+
+def _decided(outcome: EdgeOutcome) -> str:
+    before, after = outcome.before.decision.value, outcome.after.decision.value
+    return f"{before} before and after" if before == after else f"{before} before, {after} after"
+
+
 def _edge_items(simulation: SimulationResult, batch: int = 1000) -> Iterator[dict[str, Any]]:
     """The JSON ``edges`` section, built a batch of edges at a time (a large mesh has hundreds of thousands)."""
     outcomes = simulation.outcomes
@@ -218,6 +284,10 @@ def _apply(
     hits = list(detector.detect(context, entry.detector.params))
     if not hits:
         return [], ChangeOutcome(entry, ChangeStatus.NOT_PRESENT)
+    if entry.is_field_report:
+        # Nothing documented changes, so there is nothing to mitigate: the finding informs.
+        findings = [_finding(entry, hit, FindingStatus.FIELD_REPORT, None, scope) for hit in _unique(hits)]
+        return findings, ChangeOutcome(entry, ChangeStatus.FIELD_REPORT, field_reports=len(findings))
     verdict = mitigation.assess(
         entry, context.control_plane, context.path.target, kb.compatibility_profiles, context.snapshot
     )

@@ -25,6 +25,9 @@ from preflight.detectors import registry
 from preflight.errors import KnowledgeBaseError, Location, VersionError
 from preflight.kb.interface import (
     AREAS,
+    GATE_FAIL,
+    GATE_INFORM,
+    GATES,
     PROVENANCES,
     DetectorCall,
     KBEntry,
@@ -57,6 +60,7 @@ _KNOWN_KEYS = frozenset(
         "provenance",
         "caveats",
         "simulation",
+        "gate",
     }
 )
 
@@ -190,6 +194,15 @@ def _entry(raw: Any, minor: str, location: Location) -> KBEntry:
     simulation_problem = check_simulation(simulation)
     if simulation_problem:
         raise fail(simulation_problem)
+    if provenance == "field-report" and "switch" in simulation:
+        raise fail("a field report changes no decision: use 'simulation.watch' to mark the calls it concerns")
+    if provenance != "field-report" and "watch" in simulation:
+        raise fail("'simulation.watch' is for field reports; a documented change declares 'simulation.switch'")
+    gate = raw.get("gate", GATE_INFORM if provenance == "field-report" else GATE_FAIL)
+    if gate not in GATES:
+        raise fail(f"'gate' must be one of {', '.join(GATES)}")
+    if provenance != "field-report" and gate != GATE_FAIL:
+        raise fail("'gate' is for field reports; a documented change always counts towards --fail-on")
     return KBEntry(
         id=entry_id,
         introduced_in=introduced,
@@ -208,6 +221,7 @@ def _entry(raw: Any, minor: str, location: Location) -> KBEntry:
         severity_reason=severity_reason.strip() if isinstance(severity_reason, str) else None,
         caveats=tuple(c.strip() for c in caveats),
         simulation=dict(simulation),
+        gate=str(gate),
     )
 
 

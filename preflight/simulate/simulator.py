@@ -49,7 +49,7 @@ from preflight.istio.service_registry import HostDefinition, host_definitions, p
 from preflight.istio.sidecar_scope import REGISTRY_ONLY, SidecarRoutes, SidecarScope, SidecarScopes
 from preflight.kb.interface import KBEntry, Severity
 from preflight.simulate.interface import ChangeKind, EdgeDecision, EdgeOutcome, SimulationResult
-from preflight.simulate.semantics import SWITCHES, Semantics, switch_of
+from preflight.simulate.semantics import SWITCHES, Semantics, switch_of, watch_of
 from preflight.snapshot.interface import K8sObject, ObjectRef, ServiceRef, Workload, list_at
 from preflight.snapshot.model import Snapshot
 from preflight.traffic.interface import Destination, Edge, Mtls, Source
@@ -117,10 +117,10 @@ class _Arrival:
         "_decisions",
         "_refusals",
         "_views",
+        "allow_policies",
         "enforcer",
         "mode",
         "policies",
-        "relies_on_implicit_deny",
         "setting",
         "target",
         "unenforced",
@@ -132,7 +132,7 @@ class _Arrival:
         self.workload = workload
         self.mode = world.mesh_mode(workload)
         self.unenforced: EdgeDecision | None = None
-        self.relies_on_implicit_deny = False
+        self.allow_policies: frozenset[ObjectRef] = frozenset()  # enforced ALLOW policies: calls rely on them
         self._contexts: dict[tuple[str, bool], tuple[str, ...]] = {}
         self._refusals: dict[tuple[bool | None, str], EdgeDecision] = {}
         self._decisions: dict[tuple[object, ...], EdgeDecision] = {}
@@ -150,7 +150,13 @@ class _Arrival:
         else:
             self.policies = world.authz.policy_set_for_workload(workload)
         if self.mode != "none":
-            self.relies_on_implicit_deny = any(p.action == "ALLOW" and not p.dry_run for p in self.policies.policies)
+            self.allow_policies = frozenset(
+                p.ref for p in self.policies.policies if p.action == "ALLOW" and not p.dry_run
+            )
+
+    @property
+    def relies_on_implicit_deny(self) -> bool:
+        return bool(self.allow_policies)
 
     @property
     def equivalence(self) -> object:
@@ -193,39 +199,33 @@ class _Arrival:
             found = self._contexts[key] = tuple(reasons)
         return found
 
-    def decision(
-        self, context: tuple[str, ...], decided: Sequence[AuthzDecision], implicit_deny_entry: str | None
-    ) -> EdgeDecision:
+    def decision(self, context: tuple[str, ...], decided: Sequence[AuthzDecision]) -> EdgeDecision:
         # The context tuples and the authz decisions are kept alive by their memos for the whole
         # simulation, so their ids are a sound (and cheap) key.
-        key = (id(context), id(decided[0]), implicit_deny_entry) if len(decided) == 1 else (
-            id(context), *map(id, decided), implicit_deny_entry
-        )
+        key = (id(context), id(decided[0])) if len(decided) == 1 else (id(context), *map(id, decided))
         found = self._decisions.get(key)
         if found is None:
-            found = self._decisions[key] = self._decision(context, decided, implicit_deny_entry)
+            found = self._decisions[key] = self._decision(context, decided)
         return found
 
-    def _decision(
-        self, context: tuple[str, ...], decided: Sequence[AuthzDecision], implicit_deny_entry: str | None
-    ) -> EdgeDecision:
+    def _decision(self, context: tuple[str, ...], decided: Sequence[AuthzDecision]) -> EdgeDecision:
         label = self.target.label
-        if len(decided) == 1:
-            side = _from_authz(decided[0], context, label)
-        else:
-            side = _combine([_from_authz(d, context, label) for d in decided])
+        sides = [self._with_allow_policies(_from_authz(d, context, label), d) for d in decided]
+        side = sides[0] if len(sides) == 1 else _combine(sides)
         if len(decided) > 1 and side.decision is Decision.UNKNOWN:
             unknown = "protocol unknown: HTTP and TCP traffic are decided differently"
             side = replace(side, reasons=(*side.reasons, unknown))
-        if implicit_deny_entry and self.relies_on_implicit_deny:
-            side = replace(
-                side,
-                decision=Decision.UNKNOWN,
-                reasons=(*side.reasons, f"{implicit_deny_entry}: the workload relies on an ALLOW policy's implicit "
-                         "deny, which a field report says changed on upgrade; the mechanism is unconfirmed, so the "
-                         "decision is not guessed"),
-            )
         return side
+
+    def _with_allow_policies(self, side: EdgeDecision, decided: AuthzDecision) -> EdgeDecision:
+        """Name the ALLOW policies a decision rests on: admitted by one, or refused by their implicit deny.
+
+        A call refused by a DENY or CUSTOM policy would be refused whatever the ALLOW rules say.
+        """
+        if not self.allow_policies or (decided.policy is not None and decided.policy not in self.allow_policies):
+            return side
+        names = tuple(sorted(f"{ref.namespace}/{ref.name}" for ref in self.allow_policies))
+        return replace(side, allow_policies=names)
 
 
 class _Resolved:
@@ -289,7 +289,6 @@ class _Side:
     def __init__(self, world: _World, semantics: Semantics) -> None:
         self.world = world
         self.semantics = semantics
-        self.implicit_deny = semantics.authz_unconfirmed_implicit_deny
         self.verify_certificates = semantics.verify_certificate_at_client
         self._resolved: dict[Destination, list[_Resolved]] = {}
 
@@ -576,8 +575,11 @@ def simulate(
     switching = [e for e in entries_on_path if switch_of(e) is not None and e.id not in kept]
     after_semantics = before_semantics.with_entries(switching)
     simulation = _Simulation(world, before_semantics, switching)
+    watching = [(e.id, watch) for e in entries_on_path if (watch := watch_of(e)) is not None and e.id not in kept]
     with collector_paused():
         outcomes = [simulation.outcome(edge) for edge in edges]
+        if watching:
+            outcomes = [_watched(outcome, watching) for outcome in outcomes]
     notes = []
     if kept & {e.id for e in entries_on_path if switch_of(e) is not None}:
         notes.append(
@@ -590,7 +592,20 @@ def simulate(
         source_semantics=before_semantics.active,
         applied=tuple(e.id for e in switching if e.id in after_semantics.active),
         notes=tuple(notes),
+        watched=tuple(entry_id for entry_id, _ in watching),
     )
+
+
+def _watched(outcome: EdgeOutcome, watching: Sequence[tuple[str, str]]) -> EdgeOutcome:
+    """Mark the call with the field reports that concern it; its decisions stay as decided."""
+    marks = tuple(entry_id for entry_id, watch in watching if _concerns(watch, outcome))
+    return replace(outcome, watch=marks) if marks else outcome
+
+
+def _concerns(watch: str, outcome: EdgeOutcome) -> bool:
+    if watch == "allow_implicit_deny":
+        return bool(outcome.before.allow_policies or outcome.after.allow_policies)
+    return False
 
 
 class _Simulation:
@@ -678,15 +693,11 @@ class _Simulation:
             return True
         if "vs_most_specific_host" in differing and _is_host_destination(destination):
             return True
-        certificates = "verify_certificate_at_client" in differing
-        implicit_deny = "authz_unconfirmed_implicit_deny" in differing
-        if not (certificates or implicit_deny):
+        if "verify_certificate_at_client" not in differing:
             return False
         for side in (self.before, self.after):
             for resolved in side.resolve(destination):
-                if certificates and world.unverified_tls_rule(_certificate_host(resolved.target)) is not None:
-                    return True
-                if implicit_deny and any(a.relies_on_implicit_deny for a in resolved.arrivals):
+                if world.unverified_tls_rule(_certificate_host(resolved.target)) is not None:
                     return True
         return False
 
@@ -847,13 +858,10 @@ def _decide_target(
         configured = world.outbound(caller, resolved.target)
         if isinstance(configured, EdgeDecision):
             return configured  # the caller's sidecar drops the call before it leaves
-        implicit_deny = side.implicit_deny
         if len(resolved.positions) == 1:
-            decision = _decide_workload(edge, caller, arrivals[0], implicit_deny, configured)
+            decision = _decide_workload(edge, caller, arrivals[0], configured)
         else:
-            decision = resolved.combined(
-                [_decide_workload(edge, caller, a, implicit_deny, configured) for a in arrivals]
-            )
+            decision = resolved.combined([_decide_workload(edge, caller, a, configured) for a in arrivals])
     elif not resolved.target.external:
         return decision  # no workload serves it: unknown already, with no server certificate to verify
     if side.verify_certificates:
@@ -865,7 +873,6 @@ def _decide_workload(
     edge: Edge,
     caller: _Caller,
     arrival: _Arrival,
-    implicit_deny: str | None,
     configured: tuple[bool, str] | None = None,
 ) -> EdgeDecision:
     if arrival.unenforced is not None:
@@ -892,7 +899,7 @@ def _decide_workload(
         )
         for http in _protocol_options(edge.protocol)
     ]
-    return arrival.decision(context, decided, implicit_deny)
+    return arrival.decision(context, decided)
 
 
 def _transport(
@@ -998,11 +1005,16 @@ def _combine(sides: Sequence[EdgeDecision]) -> EdgeDecision:
     first = sides[0]
     destinations = sorted({s.destination for s in sides if s.destination})
     destination = ", ".join(destinations) or None
+    allow_policies = first.allow_policies
+    if any(s.allow_policies != allow_policies for s in sides):
+        allow_policies = tuple(sorted({p for s in sides for p in s.allow_policies}))
     if all(s.decision is first.decision for s in sides):
-        return first if first.destination == destination else replace(first, destination=destination)
+        if first.destination == destination and first.allow_policies == allow_policies:
+            return first
+        return replace(first, destination=destination, allow_policies=allow_policies)
     summary = "; ".join(f"{s.destination or '?'}: {s.decision}" for s in sides)
     reasons = (f"destinations disagree ({summary})", *dict.fromkeys(r for s in sides for r in s.reasons))
-    return EdgeDecision(Decision.UNKNOWN, reasons=reasons, destination=destination)
+    return EdgeDecision(Decision.UNKNOWN, reasons=reasons, destination=destination, allow_policies=allow_policies)
 
 
 # Output for the report ------------------------------------------------------------
@@ -1015,6 +1027,8 @@ def _side_json(side: EdgeDecision) -> dict[str, Any]:
         data["dry_run"] = list(side.dry_run)
     if side.destination:
         data["routed_to"] = side.destination
+    if side.allow_policies:
+        data["allow_policies"] = list(side.allow_policies)
     return data
 
 
@@ -1057,6 +1071,8 @@ def edges_to_json(result: SimulationResult) -> list[dict[str, Any]]:
         if outcome.changed:
             item["change"] = outcome.change
             item["kind"] = outcome.kind.value if outcome.kind else None
+        if outcome.watch:
+            item["watch"] = list(outcome.watch)
         items.append(item)
     return items
 
