@@ -311,7 +311,7 @@ def _finding(entry: KBEntry, hit: Hit, status: FindingStatus, reason: str | None
     return Finding(
         change=entry.id,
         introduced_in=str(entry.introduced_in),
-        severity=entry.severity,
+        severity=hit.severity or entry.severity,
         status=status,
         resource=hit.resource if obj is None else obj.ref,
         services=tuple(sorted(set(services))),

@@ -34,6 +34,7 @@ from preflight.istio.authz import (
 )
 from preflight.istio.control_plane import ControlPlane
 from preflight.istio.destination_rules import ClientTLS, DestinationRules, tls_blocks
+from preflight.istio.external_name import AliasKind, ExternalNameAliases
 from preflight.istio.hosts import is_wildcard, matches, resolve_short_name, service_fqdn
 from preflight.istio.identity import Identity, parse_identity
 from preflight.istio.injection import mesh_membership
@@ -46,7 +47,13 @@ from preflight.istio.routing import (
 )
 from preflight.istio.scoping import Scope, host_list
 from preflight.istio.service_registry import HostDefinition, host_definitions, pick_best_namespace, pick_first_namespace
-from preflight.istio.sidecar_scope import REGISTRY_ONLY, SidecarRoutes, SidecarScope, SidecarScopes
+from preflight.istio.sidecar_scope import (
+    REGISTRY_ONLY,
+    SidecarRoutes,
+    SidecarScope,
+    SidecarScopes,
+    outbound_policy_mode,
+)
 from preflight.kb.interface import KBEntry, Severity
 from preflight.simulate.interface import ChangeKind, EdgeDecision, EdgeOutcome, SimulationResult
 from preflight.simulate.semantics import SWITCHES, Semantics, switch_of, watch_of
@@ -88,6 +95,7 @@ class _Target:
     transport_changed: bool = False  # the observed mTLS of the edge no longer tells
     external: bool = False
     notes: tuple[str, ...] = ()
+    unregistered: bool = False  # an alias of a name no registry defines: unknown traffic to the caller's proxy
 
 
 @dataclass(frozen=True, slots=True)
@@ -527,6 +535,28 @@ class _World:
         return _Target(f"{namespace}/{choice.host}", None, (), port, None, external=True,
                        notes=(f"{note}: ServiceEntry {namespace}/{definition.obj.name}",))
 
+    @cached_property
+    def external_names(self) -> ExternalNameAliases:
+        return ExternalNameAliases(self.snapshot)
+
+    def black_hole(self, caller: _Caller, target: _Target) -> EdgeDecision | None:
+        """The caller's sidecar drops unknown traffic (``REGISTRY_ONLY``): the decision, else ``None``."""
+        scope = caller.scope
+        if scope is None:
+            scope = self.sidecar_scopes.scope_for(caller.namespace, caller.workload) if caller.namespace else None
+        policy = scope.outbound_policy if scope is not None else self.sidecar_scopes.mesh_policy
+        if policy != REGISTRY_ONLY:
+            return None
+        sidecar = scope.sidecar if scope is not None else None
+        if sidecar is None or outbound_policy_mode(sidecar.spec) is None:
+            sidecar = None  # the mesh-wide setting decides
+        where = f"Sidecar {sidecar.namespace}/{sidecar.name}" if sidecar is not None else "meshConfig"
+        reason = f"{where} sets outboundTrafficPolicy REGISTRY_ONLY: the call goes to the BlackHoleCluster and fails"
+        ref = ObjectRef("Sidecar", sidecar.namespace, sidecar.name) if sidecar is not None else None
+        name = f"{sidecar.namespace}/{sidecar.name}" if sidecar is not None else None
+        return EdgeDecision(Decision.DENY, name, None, (*target.notes, reason), destination=target.label,
+                            policy_ref=ref)
+
     def mesh_mode(self, workload: Workload) -> str:
         return mesh_membership(self.snapshot, workload).mode
 
@@ -808,6 +838,15 @@ def _external_name_target(world: _World, destination: Destination, obj: K8sObjec
     target_host = str(obj.spec.get("externalName") or "").lower().rstrip(".")
     aliased = world.scope.hosts.service_for(target_host)
     if aliased is None:
+        resolved = world.external_names.target(alias)
+        if semantics.externalname_alias and resolved.kind in (AliasKind.UNREGISTERED, AliasKind.LOOP):
+            note = (
+                f"ExternalName {alias} is an alias of {resolved.host or 'nothing'}, which no Service or ServiceEntry "
+                f"defines: istiod generates nothing for it, so the caller's proxy sees unknown traffic "
+                f"({semantics.externalname_alias})"
+            )
+            return _Target(str(alias), alias, (), destination.service_port, None, external=True, notes=(note,),
+                           unregistered=True)
         return _Target(str(alias), alias, (), destination.service_port, None, external=True,
                        notes=(f"ExternalName {alias} points at {target_host or 'nothing'}, outside the mesh",))
     port = destination.service_port
@@ -853,6 +892,10 @@ def _decide_target(
     world: _World, edge: Edge, caller: _Caller, resolved: _Resolved, side: _Side
 ) -> EdgeDecision:
     decision = resolved.fixed
+    if resolved.target.unregistered and caller.has_sidecar:
+        black_hole = world.black_hole(caller, resolved.target)
+        if black_hole is not None:
+            return black_hole
     if decision is None:
         arrivals = resolved.arrivals
         configured = world.outbound(caller, resolved.target)

@@ -8,8 +8,8 @@ with its services and the calls at stake, and must not fail the gate unless aske
 from __future__ import annotations
 
 import json
-from datetime import date
 import xml.etree.ElementTree as ElementTree
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -19,8 +19,8 @@ from preflight.engine.interface import ChangeStatus, FindingStatus, Report
 from preflight.errors import KnowledgeBaseError
 from preflight.formats.interface import renderer
 from preflight.istio.authz import Decision
-from preflight.kb.loader import load_knowledge_base
 from preflight.kb.interface import Severity
+from preflight.kb.loader import load_knowledge_base
 from preflight.traffic.loader import load_traffic
 from preflight.versions import parse_version
 from tests.support import snapshot_from_yaml

@@ -657,3 +657,48 @@ def test_namespace_choice_without_the_switch_keeps_the_alphabetical_pick_on_both
     outcome = run(SHARED_HOST, [edge()], []).outcomes[0]
     assert not outcome.changed and outcome.after.destination == "aaa-mirror/api.payments.svc.cluster.local"
     assert check_simulation({"switch": "sidecar_pick_best_service_namespace"}) is None
+
+
+EXTERNAL_ALIAS = """
+apiVersion: v1
+kind: Service
+metadata: {name: billing, namespace: shop}
+spec: {type: ExternalName, externalName: billing.example.com, ports: [{name: https, port: 443}]}
+"""
+
+REGISTRY_ONLY_MESH = """
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: istiod, namespace: istio-system, labels: {app: istiod}}
+spec:
+  template:
+    spec:
+      containers: [{name: discovery, image: docker.io/istio/pilot:1.20.3}]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: istio, namespace: istio-system}
+data:
+  mesh: |
+    outboundTrafficPolicy: {mode: REGISTRY_ONLY}
+"""
+
+
+def test_alias_of_an_unregistered_host_breaks_under_registry_only() -> None:
+    call = edge(service="billing", namespace="shop", port=443, protocol="tls")
+    result = run(EXTERNAL_ALIAS + REGISTRY_ONLY_MESH, [call], [ALIAS])
+    (outcome,) = result.outcomes
+    assert outcome.before.decision is Decision.ALLOW
+    assert outcome.after.decision is Decision.DENY and outcome.kind is ChangeKind.BREAKS
+    assert outcome.change == ALIAS.id
+    assert any("BlackHoleCluster" in r for r in outcome.after.reasons)
+    assert any("no Service or ServiceEntry defines" in r for r in outcome.after.reasons)
+
+
+def test_alias_of_an_unregistered_host_passes_through_under_allow_any() -> None:
+    call = edge(service="billing", namespace="shop", port=443, protocol="tls")
+    result = run(EXTERNAL_ALIAS, [call], [ALIAS])
+    (outcome,) = result.outcomes
+    assert (outcome.before.decision, outcome.after.decision) == (Decision.ALLOW, Decision.ALLOW)
+    assert not outcome.changed
