@@ -8,11 +8,12 @@ turns into denied (or suddenly admitted) traffic. Scoping follows Istio: the
 mesh for a policy in the root namespace, or the Gateway/Service a ``targetRef(s)``
 names. Workloads without a proxy enforce nothing and are left out.
 
-Each hit names the services and lists the callers the policy's rules admit
-(principals, namespaces, ipBlocks, ``any caller`` for a rule without ``from``; a policy
-without rules admits nobody). Policies annotated ``istio.io/dry-run: "true"`` do not
-decide requests: they never make a hit and are named in the details of the hits
-covering the same services.
+Each hit names the services and lists what the policy's rules admit: the callers
+(principals, namespaces, ipBlocks, ``any caller`` for a rule without ``from``) and, when a
+rule admits only some of their requests, which ones (``any caller to ports 8081``; ``to``
+operations and ``when`` conditions). A policy without rules admits nobody. Policies
+annotated ``istio.io/dry-run: "true"`` do not decide requests: they never make a hit and
+are named in the details of the hits covering the same services.
 
 Parameters: none.
 """

@@ -100,7 +100,8 @@ def run_check(
         traffic = declared_traffic(snapshot, control_plane)
     with progress.task(f"simulating {len(traffic.edges)} edges"):
         simulation = _simulate(snapshot, control_plane, kb, path, outcomes, traffic)
-    findings.extend(_with_sources(findings_for_changed_edges(simulation, kb.entries), snapshot))
+    edge_findings = _with_sources(findings_for_changed_edges(simulation, kb.entries), snapshot)
+    findings = _folded(findings, _client_side(edge_findings, snapshot))
     findings, outcomes = _with_calls_at_stake(findings, outcomes, simulation)
     findings.sort(key=lambda f: (-f.severity.rank, f.change, f.resource, f.message))
     notes = [*gaps, *options.notes, *readiness.notes, *traffic.notes, *simulation.notes]
@@ -194,6 +195,51 @@ def _simulate(
         earlier_entries=earlier,
         kept_old_behaviour=kept,
     )
+
+
+def _client_side(edge_findings: list[Finding], snapshot: Snapshot) -> list[Finding]:
+    """A call that a DestinationRule now decides changes at the caller's proxy: name the caller's services."""
+    workloads = {(w.namespace, w.ref.name): w for w in snapshot.workloads}
+    named = []
+    for finding in edge_findings:
+        if finding.resource.kind == "DestinationRule":
+            namespace, _, name = finding.details.get("caller", "").partition("/")
+            workload = workloads.get((namespace, name))
+            services = tuple(sorted(snapshot.services_of_workload(workload))) if workload is not None else ()
+            finding = replace(finding, services=services)
+        named.append(finding)
+    return named
+
+
+MAX_FOLDED_CALLS = 20  # per finding; the JSON edges have every one
+
+
+def _folded(findings: list[Finding], edge_findings: list[Finding]) -> list[Finding]:
+    """One finding per fact: an edge decided by a resource a finding of the same change already names joins it."""
+    position = {(f.change, f.resource): i for i, f in enumerate(findings) if f.status is FindingStatus.AFFECTED}
+    joined: dict[int, list[Finding]] = {}
+    unfolded = []
+    for finding in edge_findings:
+        index = position.get((finding.change, finding.resource))
+        if index is None:
+            unfolded.append(finding)
+        else:
+            joined.setdefault(index, []).append(finding)
+    result = list(findings)
+    for index, calls in joined.items():
+        base = result[index]
+        listed = [c.message for c in calls[:MAX_FOLDED_CALLS]]
+        if len(calls) > MAX_FOLDED_CALLS:
+            listed.append(f"… and {len(calls) - MAX_FOLDED_CALLS} more (edges in the JSON report)")
+        result[index] = replace(
+            base,
+            severity=max([base.severity, *(c.severity for c in calls)], key=lambda s: s.rank),
+            services=tuple(sorted({*base.services, *(s for c in calls for s in c.services)})),
+            message=f"{base.message}; {len(calls)} simulated call(s) through it change: {calls[0].message}"
+            + (f" (and {len(calls) - 1} more)" if len(calls) > 1 else ""),
+            details={**base.details, "calls": "\n".join(listed)},
+        )
+    return [*result, *unfolded]
 
 
 def _with_calls_at_stake(

@@ -1026,7 +1026,9 @@ def _with_certificate_check(world: _World, side: EdgeDecision, target: _Target, 
         f"{entry}: DestinationRule {rule.namespace}/{rule.name} originates TLS without a CA; the "
         "caller now verifies the server certificate against the OS bundle, which a snapshot cannot check"
     )
-    return replace(side, decision=Decision.UNKNOWN, reasons=(*side.reasons, reason))
+    # The DestinationRule now decides the call: its finding is the one the edge belongs to.
+    return replace(side, decision=Decision.UNKNOWN, reasons=(*side.reasons, reason),
+                   policy=f"{rule.namespace}/{rule.name}", rule=None, policy_ref=rule.ref)
 
 
 def _from_authz(decided: AuthzDecision, context: tuple[str, ...], destination: str) -> EdgeDecision:
@@ -1172,6 +1174,7 @@ def findings_for_changed_edges(result: SimulationResult, entries: Iterable[KBEnt
                 message=message,
                 details={
                     "edge": outcome.id,
+                    "caller": str(edge.source),
                     "requests": str(edge.requests),
                     "before": _summary(outcome.before),
                     "after": _summary(outcome.after),
