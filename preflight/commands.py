@@ -16,7 +16,7 @@ from preflight.engine.engine import CheckOptions, run_check
 from preflight.engine.interface import Report
 from preflight.errors import ExitCode, UsageError
 from preflight.formats.interface import FORMATS, format_for_path, piecewise_renderer, renderer
-from preflight.kb.interface import Severity
+from preflight.kb.interface import GATE_FAIL, Severity
 from preflight.kb.loader import load_knowledge_base
 from preflight.output import write_all_atomic, write_atomic
 from preflight.plan.owners import DEFAULT_OWNER_LABEL
@@ -295,6 +295,14 @@ def kb_show(entry_id: str, kb_dirs: tuple[str, ...]) -> int:
     lines += [f"Fix: {entry.remediation}", f"Keep old behaviour: {entry.mitigation.text}"]
     for caveat in entry.caveats:
         lines.append(f"Caveat: {caveat}")
+    if entry.is_field_report:
+        watch = entry.simulation.get("watch")
+        lines.append(
+            "Field report: decided with Istio's documented semantics"
+            + (f"; on a path that crosses it, calls are marked watch ({watch})" if watch else "")
+            + ("; counts towards the gate (gate: fail)" if entry.gate == GATE_FAIL
+               else "; informs, and counts towards the gate only with --fail-on-field-reports")
+        )
     for label, items in (
         ("Settings", entry.upstream.settings),
         ("Notes", entry.upstream.notes),

@@ -22,7 +22,7 @@ from preflight.platform import assess_platform, platform_to_json
 from preflight.platform.entries import platform_entry
 from preflight.simulate.interface import EdgeOutcome, SimulationResult
 from preflight.simulate.simulator import edges_to_json, findings_for_changed_edges, simulate
-from preflight.snapshot.interface import WORKLOAD_KINDS
+from preflight.snapshot.interface import WORKLOAD_KINDS, ServiceRef
 from preflight.snapshot.model import Snapshot
 from preflight.traffic.declared import declared_traffic
 from preflight.traffic.interface import TrafficData
@@ -249,29 +249,50 @@ def _with_calls_at_stake(
     watched = set(simulation.watched)
     if not watched:
         return findings, outcomes
-    calls: dict[str, list[EdgeOutcome]] = {entry_id: [] for entry_id in watched}
+    calls = {entry_id: _WatchedCalls() for entry_id in watched}
     for outcome in simulation.outcomes:
         for entry_id in outcome.watch:
-            calls[entry_id].append(outcome)
+            calls[entry_id].add(outcome)
     located = [
-        _with_calls(f, calls[f.change]) if f.status is FindingStatus.FIELD_REPORT and f.change in watched else f
+        _with_calls(f, calls[f.change], simulation.traffic_is_observed)
+        if f.status is FindingStatus.FIELD_REPORT and f.change in watched
+        else f
         for f in findings
     ]
     counted = [
-        replace(o, calls_at_stake=len(calls[o.entry.id])) if o.entry.id in watched else o for o in outcomes
+        replace(o, calls_at_stake=calls[o.entry.id].count) if o.entry.id in watched else o for o in outcomes
     ]
     return located, counted
 
 
-def _with_calls(finding: Finding, watched: list[EdgeOutcome]) -> Finding:
-    """The finding's message and details name the calls at stake: those decided by its policy, or to its services."""
-    policy = f"{finding.resource.namespace}/{finding.resource.name}"
-    if finding.resource.kind == "AuthorizationPolicy":
-        mine = [o for o in watched if policy in o.before.allow_policies or policy in o.after.allow_policies]
-    else:
-        services = set(finding.services)
-        mine = [o for o in watched if o.edge.destination.service_ref in services]
-    stake = calls_at_stake(mine)
+class _WatchedCalls:
+    """The calls one field report marks, indexed by the ALLOW policy and the service they concern."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.by_policy: dict[str, list[EdgeOutcome]] = {}
+        self.by_service: dict[ServiceRef, list[EdgeOutcome]] = {}
+
+    def add(self, outcome: EdgeOutcome) -> None:
+        self.count += 1
+        for policy in dict.fromkeys((*outcome.before.allow_policies, *outcome.after.allow_policies)):
+            self.by_policy.setdefault(policy, []).append(outcome)
+        service = outcome.edge.destination.service_ref
+        if service is not None:
+            self.by_service.setdefault(service, []).append(outcome)
+
+    def of(self, finding: Finding) -> list[EdgeOutcome]:
+        """Those decided by the finding's policy, or, for another resource, those to its services."""
+        if finding.resource.kind == "AuthorizationPolicy":
+            return self.by_policy.get(f"{finding.resource.namespace}/{finding.resource.name}", [])
+        found = {id(o): o for service in finding.services for o in self.by_service.get(service, ())}
+        return list(found.values())
+
+
+def _with_calls(finding: Finding, watched: _WatchedCalls, traffic_is_observed: bool) -> Finding:
+    """The finding's message and details name the calls at stake."""
+    mine = watched.of(finding)
+    stake = calls_at_stake(mine, traffic_is_observed)
     listed = [f"{o.id}: {_decided(o)}" for o in mine[:MAX_LISTED_CALLS]]
     if len(mine) > MAX_LISTED_CALLS:
         listed.append(f"… and {len(mine) - MAX_LISTED_CALLS} more (edges marked watch in the JSON report)")
@@ -284,7 +305,7 @@ def _with_calls(finding: Finding, watched: list[EdgeOutcome]) -> Finding:
 MAX_LISTED_CALLS = 20  # per finding; the JSON edges mark every one
 
 
-def calls_at_stake(watched: Iterable[EdgeOutcome]) -> str:
+def calls_at_stake(watched: Iterable[EdgeOutcome], traffic_is_observed: bool = True) -> str:
     """"12 calls (9 allowed, 3 denied) depend on it: watch them in the canary", counted on today's side."""
     counts: dict[str, int] = {}
     total = 0
@@ -292,7 +313,9 @@ def calls_at_stake(watched: Iterable[EdgeOutcome]) -> str:
         total += 1
         counts[outcome.before.decision.value] = counts.get(outcome.before.decision.value, 0) + 1
     if not total:
-        return "no simulated call reaches it (add --traffic to see who calls it)"
+        if traffic_is_observed:
+            return "no simulated call depends on it (others are decided before its rules are read, or none reach it)"
+        return "no declared call depends on it (pass --traffic for the observed calls)"
     split = ", ".join(f"{count} {_DECIDED[name]}" for name, count in sorted(counts.items()))
     return f"{total} call(s) ({split} today) depend on it: watch them in the canary"
 

@@ -101,7 +101,9 @@ shop/web,payments/ledger,8080,http,GET,/book,30
 """
 
 
-def check(tmp_path: Path, source: str, target: str, kb_dirs: tuple[Path, ...] = (), **options: object) -> Report:
+def check(
+    tmp_path: Path, source: str, target: str, kb_dirs: tuple[Path, ...] = (), extra: str = "", **options: object
+) -> Report:
     traffic_file = tmp_path / "traffic.csv"
     traffic_file.write_text(TRAFFIC)
     kb = load_knowledge_base(kb_dirs)
@@ -113,7 +115,7 @@ def check(tmp_path: Path, source: str, target: str, kb_dirs: tuple[Path, ...] = 
         kubernetes_version="1.27",
         **options,  # type: ignore[arg-type]
     )
-    return run_check(snapshot_from_yaml(MESH), kb, check_options, load_traffic([str(traffic_file)]))
+    return run_check(snapshot_from_yaml(MESH + extra), kb, check_options, load_traffic([str(traffic_file)]))
 
 
 @pytest.mark.parametrize("version", ["1.18.0", "1.19.0", "1.19.4", "1.24.2", "1.31.0"])
@@ -261,3 +263,23 @@ def test_every_format_labels_the_field_report_with_its_services_and_calls(tmp_pa
         rendered = renderer(name)(report)
         assert "Field reports to watch" in rendered, name
         assert "payments/api" in rendered and "2 call(s)" in rendered, name
+
+
+def test_calls_refused_by_a_deny_policy_do_not_depend_on_the_implicit_deny(tmp_path: Path) -> None:
+    deny = """
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: no-plaintext, namespace: payments}
+spec:
+  action: DENY
+  selector: {matchLabels: {app: api}}
+  rules: [{from: [{source: {notPrincipals: ["*"]}}]}]
+"""
+    report = check(tmp_path, "1.18.3", "1.19.0", extra=deny)
+    assert report.simulation is not None
+    settle, pay, _ = report.simulation.outcomes
+    assert settle.before.decision is Decision.DENY and settle.before.policy == "payments/no-plaintext"
+    assert settle.watch == () and pay.watch == (FIELD_REPORT,)
+    (finding,) = [f for f in report.findings if f.change == FIELD_REPORT]
+    assert "1 call(s) (1 allowed today) depend on it" in finding.message
