@@ -30,6 +30,7 @@ from preflight.istio.scoping import Scope
 from preflight.snapshot.interface import K8sObject, ServiceRef
 
 PARAMETERS: Mapping[str, str] = {}
+MAX_NAMED = 10  # in the message; the hit's services list them all
 
 
 def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]:
@@ -48,7 +49,9 @@ def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]
             continue
         callers = allowed_callers(policy)
         admitted = "; ".join(callers) if callers else "nobody (the policy has no rules)"
-        names = ", ".join(str(s) for s in services)
+        names = ", ".join(str(s) for s in services[:MAX_NAMED])
+        if len(services) > MAX_NAMED:
+            names += f" and {len(services) - MAX_NAMED} more service(s)"
         details = {"allowed_callers": admitted}
         dry_runs = sorted({name for s in services for name in dry_run_by_service.get(s, ())})
         if dry_runs:

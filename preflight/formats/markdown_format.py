@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from preflight.engine.interface import FindingStatus, Report
 from preflight.formats.json_format import verdict
+from preflight.formats.text_format import named_services
 
 # GitHub rejects comments over 65,536 characters; keep room for the truncation notice.
 MAX_CHARS = 60_000
@@ -70,7 +71,7 @@ def render(report: Report) -> str:
                  + ("counted by the gate._" if counted else "not counted by the gate (`--fail-on-field-reports`)._"),
                  "", "| Change | Severity | Services | Resource | Calls at stake |", "| --- | --- | --- | --- | --- |"]
         for finding in report.field_reports[:MAX_ROWS]:
-            services = ", ".join(f"`{s}`" for s in finding.services)
+            services = named_services(finding, quote="`")
             body.append(
                 f"| `{finding.change}` | {finding.severity.value} | {services} | `{finding.resource}` | "
                 f"{_cell(finding.details.get('calls_at_stake', ''))} |"

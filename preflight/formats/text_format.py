@@ -103,6 +103,16 @@ def render(report: Report) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+MAX_NAMED_SERVICES = 10  # a root-namespace policy names every meshed service; the JSON report has them all
+
+
+def named_services(finding: Finding, quote: str = "") -> str:
+    """The first services of a finding, then how many more (a policy of the root namespace names them all)."""
+    named = ", ".join(f"{quote}{s}{quote}" for s in finding.services[:MAX_NAMED_SERVICES])
+    more = len(finding.services) - MAX_NAMED_SERVICES
+    return named + (f" and {more} more" if more > 0 else "")
+
+
 def _field_reports(report: Report) -> list[str]:
     """Unconfirmed field reports: what they concern and the calls at stake, apart from what will change."""
     findings = report.field_reports
@@ -115,7 +125,7 @@ def _field_reports(report: Report) -> list[str]:
         f"{gate}):"
     ]
     for finding in findings[:MAX_SERVICES]:
-        services = ", ".join(str(s) for s in finding.services) or str(finding.resource)
+        services = named_services(finding) or str(finding.resource)
         lines.append(f"  - [{finding.severity.value}] {finding.change} on {services}")
         lines.append(f"      because {finding.message}")
         for call in (finding.details.get("watch_calls") or "").split("\n"):

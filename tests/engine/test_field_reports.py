@@ -283,3 +283,36 @@ spec:
     assert settle.watch == () and pay.watch == (FIELD_REPORT,)
     (finding,) = [f for f in report.findings if f.change == FIELD_REPORT]
     assert "1 call(s) (1 allowed today) depend on it" in finding.message
+
+
+def test_a_mesh_wide_policy_names_its_first_services_and_counts_the_rest(tmp_path: Path) -> None:
+    many = "".join(
+        f"""
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: s{n}, namespace: payments}}
+spec:
+  template:
+    metadata: {{labels: {{app: s{n}}}}}
+    spec: {{containers: [{{name: s{n}}}]}}
+---
+apiVersion: v1
+kind: Service
+metadata: {{name: s{n}, namespace: payments}}
+spec: {{selector: {{app: s{n}}}, ports: [{{name: http, port: 8080}}]}}
+"""
+        for n in range(12)
+    ) + """
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: namespace-allow, namespace: payments}
+spec: {rules: [{from: [{source: {namespaces: [shop]}}]}]}
+"""
+    report = check(tmp_path, "1.18.3", "1.19.0", extra=many)
+    finding = next(f for f in report.findings if f.change == FIELD_REPORT and f.resource.name == "namespace-allow")
+    assert len(finding.services) == 14  # api, ledger and s0..s11
+    assert "and 4 more service(s) deny every request" in finding.message
+    text = renderer("text")(report)
+    assert f"{FIELD_REPORT} on payments/api, payments/ledger, payments/s0" in text and " and 4 more\n" in text
