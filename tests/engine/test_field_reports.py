@@ -316,3 +316,36 @@ spec: {rules: [{from: [{source: {namespaces: [shop]}}]}]}
     assert "and 4 more service(s) deny every request" in finding.message
     text = renderer("text")(report)
     assert f"{FIELD_REPORT} on payments/api, payments/ledger, payments/s0" in text and " and 4 more\n" in text
+
+
+RAISE_BUILTIN = """\
+minor: "1.19"
+field_reports:
+  1.19-authz-implicit-deny-field-report: {gate: fail}
+"""
+
+
+def test_an_overlay_can_raise_the_built_in_field_report(tmp_path: Path) -> None:
+    overlay = tmp_path / "kb"
+    overlay.mkdir()
+    (overlay / "gates.yaml").write_text(RAISE_BUILTIN)
+    report = check(tmp_path, "1.18.3", "1.19.0", kb_dirs=(overlay,))
+    assert [f.change for f in report.gate_findings(report.fail_on)] == [FIELD_REPORT]
+    (finding,) = [f for f in report.findings if f.change == FIELD_REPORT]
+    assert finding.status is FindingStatus.FIELD_REPORT  # raised to the gate, still labelled a field report
+
+
+@pytest.mark.parametrize(
+    ("gates", "error"),
+    [
+        ("  1.19-no-such-entry: {gate: fail}\n", "which no entry has"),
+        ("  1.19-envoyfilter-canonical-filter-names: {gate: inform}\n", "not a field report"),
+        ("  1.19-authz-implicit-deny-field-report: {gate: maybe}\n", "must be {gate: inform or fail}"),
+    ],
+)
+def test_overlay_gates_are_validated(tmp_path: Path, gates: str, error: str) -> None:
+    overlay = tmp_path / "kb"
+    overlay.mkdir()
+    (overlay / "gates.yaml").write_text('minor: "1.19"\nfield_reports:\n' + gates)
+    with pytest.raises(KnowledgeBaseError, match=error):
+        load_knowledge_base([overlay])
