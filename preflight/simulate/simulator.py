@@ -163,10 +163,6 @@ class _Arrival:
             )
 
     @property
-    def relies_on_implicit_deny(self) -> bool:
-        return bool(self.allow_policies)
-
-    @property
     def equivalence(self) -> object:
         """Arrivals with the same value decide every call alike (a workload without proxy is named in its reason)."""
         if self.unenforced is not None:
