@@ -16,7 +16,7 @@ from preflight.engine.engine import CheckOptions, run_check
 from preflight.engine.interface import Report
 from preflight.errors import ExitCode, UsageError
 from preflight.formats.interface import FORMATS, format_for_path, piecewise_renderer, renderer
-from preflight.kb.interface import Severity
+from preflight.kb.interface import GATE_FAIL, Severity
 from preflight.kb.loader import load_knowledge_base
 from preflight.output import write_all_atomic, write_atomic
 from preflight.plan.owners import DEFAULT_OWNER_LABEL
@@ -79,6 +79,11 @@ def gate_exit_code(report: Report, include_mitigated: bool) -> int:
     help="Fail when an affected finding is at or above this severity.",
 )
 @click.option("--fail-on-mitigated", is_flag=True, help="Count mitigated findings towards --fail-on too.")
+@click.option(
+    "--fail-on-field-reports",
+    is_flag=True,
+    help="Count unconfirmed field reports (status field-report, which inform by default) towards --fail-on too.",
+)
 @click.option(
     "--default-namespace", default="default", show_default=True, help="Namespace for namespaced objects without one."
 )
@@ -149,6 +154,7 @@ def check_command(
     outputs: tuple[str, ...],
     fail_on: str,
     fail_on_mitigated: bool,
+    fail_on_field_reports: bool,
     default_namespace: str,
     no_timestamp: bool,
     quiet: bool,
@@ -176,6 +182,7 @@ def check_command(
         target=parse_version(target),
         source=parse_version(source) if source else None,
         fail_on=Severity(fail_on),
+        fail_on_field_reports=fail_on_field_reports,
         timestamp=not no_timestamp,
         kubernetes_version=kubernetes_version,
         report_date=report_date.date() if report_date else None,
@@ -290,6 +297,14 @@ def kb_show(entry_id: str, kb_dirs: tuple[str, ...]) -> int:
     lines += [f"Fix: {entry.remediation}", f"Keep old behaviour: {entry.mitigation.text}"]
     for caveat in entry.caveats:
         lines.append(f"Caveat: {caveat}")
+    if entry.is_field_report:
+        watch = entry.simulation.get("watch")
+        lines.append(
+            "Field report: decided with Istio's documented semantics"
+            + (f"; on a path that crosses it, calls are marked watch ({watch})" if watch else "")
+            + ("; counts towards the gate (gate: fail)" if entry.gate == GATE_FAIL
+               else "; informs, and counts towards the gate only with --fail-on-field-reports")
+        )
     for label, items in (
         ("Settings", entry.upstream.settings),
         ("Notes", entry.upstream.notes),

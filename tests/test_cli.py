@@ -169,3 +169,49 @@ def test_kb_show_lists_every_release_line_of_a_backported_change() -> None:
     shown = run("kb", "show", "1.21-wildcard-virtual-service-precedence")
     assert shown.returncode == 0
     assert "introduced in 1.18.7, 1.19.6, 1.20.2, 1.21.0 (backported; main line 1.21.0)" in shown.stdout
+FIELD_REPORT_MESH = """\
+apiVersion: v1
+kind: Namespace
+metadata: {name: payments, labels: {istio-injection: enabled}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: istiod, namespace: istio-system, labels: {app: istiod}}
+spec:
+  template:
+    spec: {containers: [{name: discovery, image: docker.io/istio/pilot:1.18.3}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: payments}
+spec:
+  template:
+    metadata: {labels: {app: api}}
+    spec: {containers: [{name: api}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: api, namespace: payments}
+spec: {selector: {app: api}, ports: [{name: http, port: 8080}]}
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: api-allow, namespace: payments}
+spec:
+  selector: {matchLabels: {app: api}}
+  rules: [{from: [{source: {namespaces: [shop]}}]}]
+"""
+
+
+def test_field_reports_fail_the_gate_only_with_fail_on_field_reports(tmp_path: Path) -> None:
+    snapshot = tmp_path / "mesh.yaml"
+    snapshot.write_text(FIELD_REPORT_MESH)
+    common = ["check", str(snapshot), "--to", "1.19.0", "--kubernetes-version", "1.27", "--report-date",
+              "2023-10-01", "--format", "json"]
+    informs = run(*common)
+    assert informs.returncode == 0, informs.stdout
+    statuses = {f["change"]: f["status"] for f in json.loads(informs.stdout)["findings"]}
+    assert statuses["1.19-authz-implicit-deny-field-report"] == "field-report"
+    counted = run(*common, "--fail-on-field-reports")
+    assert counted.returncode == 1
+    assert json.loads(counted.stdout)["verdict"] == "blocked"

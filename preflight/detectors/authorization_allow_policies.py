@@ -8,11 +8,12 @@ turns into denied (or suddenly admitted) traffic. Scoping follows Istio: the
 mesh for a policy in the root namespace, or the Gateway/Service a ``targetRef(s)``
 names. Workloads without a proxy enforce nothing and are left out.
 
-Each hit names the services and lists the callers the policy's rules admit
-(principals, namespaces, ipBlocks, ``any caller`` for a rule without ``from``; a policy
-without rules admits nobody). Policies annotated ``istio.io/dry-run: "true"`` do not
-decide requests: they never make a hit and are named in the details of the hits
-covering the same services.
+Each hit names the services and lists what the policy's rules admit: the callers
+(principals, namespaces, ipBlocks, ``any caller`` for a rule without ``from``) and, when a
+rule admits only some of their requests, which ones (``any caller to ports 8081``; ``to``
+operations and ``when`` conditions). A policy without rules admits nobody. Policies
+annotated ``istio.io/dry-run: "true"`` do not decide requests: they never make a hit and
+are named in the details of the hits covering the same services.
 
 Parameters: none.
 """
@@ -29,6 +30,7 @@ from preflight.istio.scoping import Scope
 from preflight.snapshot.interface import K8sObject, ServiceRef
 
 PARAMETERS: Mapping[str, str] = {}
+MAX_NAMED = 10  # in the message; the hit's services list them all
 
 
 def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]:
@@ -47,7 +49,9 @@ def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]
             continue
         callers = allowed_callers(policy)
         admitted = "; ".join(callers) if callers else "nobody (the policy has no rules)"
-        names = ", ".join(str(s) for s in services)
+        names = ", ".join(str(s) for s in services[:MAX_NAMED])
+        if len(services) > MAX_NAMED:
+            names += f" and {len(services) - MAX_NAMED} more service(s)"
         details = {"allowed_callers": admitted}
         dry_runs = sorted({name for s in services for name in dry_run_by_service.get(s, ())})
         if dry_runs:

@@ -15,8 +15,11 @@ Parameter ``missing`` chooses what makes a block affected:
   request's Host/authority as SNI instead of none, which can change which certificate or
   backend a TLS-terminating server picks.
 
-Each hit is the DestinationRule, names the blocks concerned, and is scoped by the
-engine to the services its ``host`` names.
+Each hit is the DestinationRule and names the blocks concerned. What changes is the TLS
+the *callers'* proxies originate, so a hit names the destination only in its message
+("calls to istio-system/istiod"), never as the service that changes: a DestinationRule on
+istiod's host makes istiod's callers fail, not istiod. The engine adds the calling
+services the simulated edges show (``--traffic``, or the callers the snapshot declares).
 
 Parameters: ``missing`` (``trust_anchor`` or ``sni``; required).
 """
@@ -28,6 +31,7 @@ from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
 from preflight.istio.destination_rules import TLSBlock, tls_blocks
+from preflight.istio.scoping import Scope
 
 PARAMETERS: Mapping[str, str] = {
     "missing": "what an affected TLS block lacks: 'trust_anchor' (CA or credential) or 'sni'",
@@ -56,15 +60,19 @@ def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]
     if missing not in _CHECKS:
         raise ValueError(f"destination_rule_tls_origination: 'missing' must be one of {', '.join(_CHECKS)}")
     affected_by, consequence = _CHECKS[missing]
+    scope = Scope(context.snapshot, context.control_plane)
     for rule in context.snapshot.of_kind("DestinationRule"):
         blocks: list[TLSBlock] = [b for b in tls_blocks(rule) if b.originates_user_tls and affected_by(b)]
         if not blocks:
             continue
         places = ", ".join(f"{b.where} ({b.mode})" for b in blocks)
+        destinations = ", ".join(str(s) for s in scope.services_for(rule))
+        callers = f"callers of {destinations}" if destinations else "callers"
         yield Hit(
             rule.ref,
-            f"DestinationRule {rule.namespace}/{rule.name} originates TLS to {rule.spec.get('host')} and "
-            f"{consequence} — at {places}",
+            f"DestinationRule {rule.namespace}/{rule.name} makes the proxies of {callers} originate TLS to "
+            f"{rule.spec.get('host')}, and it {consequence} — at {places}",
             source=rule.source,
-            details={"tls blocks": places},
+            services=(),  # the callers change, not the destination; the engine adds those the edges show
+            details={"tls blocks": places, "destination": destinations or str(rule.spec.get("host"))},
         )

@@ -7,9 +7,12 @@ EnvoyFilter and reports the filter once, naming the patches concerned:
 * ``vhost_name_match``: the match names a virtual host
   (``match.routeConfiguration.vhost.name``); several domains may now share one virtual
   host, so the patch can apply to more domains than before.
-* ``deprecated_filter_names``: a filter is matched or added under one of the legacy
-  Envoy names given in ``deprecated_names`` (e.g. ``envoy.router``); only canonical
-  names (``envoy.filters.http.router``) still match.
+* ``deprecated_filter_names``: the match names a filter (``listener.filterChain.filter``
+  or its ``subFilter``) by one of the legacy Envoy names given in ``deprecated_names``
+  (e.g. ``envoy.router``); only canonical names (``envoy.filters.http.router``) still
+  match. Only names used to *match* decide this: the name a patch gives the filter it
+  inserts (``patch.value.name``, e.g. ``envoy.ratelimit`` in Istio's bookinfo rate-limit
+  sample) is not looked up, so it does not make a hit.
 * ``name_without_typed_config``: a filter or extension is added by its ``name`` alone,
   with no ``typed_config``; istiod no longer looks extensions up by name.
 * ``xds_v2_types``: a type URL of the retired xDS v2 API (``envoy.api.v2``,
@@ -75,13 +78,12 @@ def _check(check: str, patch: Mapping[str, Any], deprecated: set[str], fragments
     match = mapping_at(patch, "match")
     value = mapping_at(mapping_at(patch, "patch"), "value")
     operation = str(dig(patch, "patch", "operation") or "")
-    names = _filter_names(match, value)
     if check == "vhost_name_match":
         vhost = dig(match, "routeConfiguration", "vhost", "name")
         return f"matches virtual host '{vhost}'" if vhost else None
     if check == "deprecated_filter_names":
-        legacy = sorted(n for n in names if n in deprecated)
-        return f"uses legacy filter name(s) {', '.join(legacy)}" if legacy else None
+        legacy = sorted(n for n in _matched_names(match) if n in deprecated)
+        return f"matches filter(s) by legacy name(s) {', '.join(legacy)}" if legacy else None
     if check == "name_without_typed_config":
         if operation not in _ADDING_OPERATIONS:
             return None
@@ -99,20 +101,23 @@ def _check(check: str, patch: Mapping[str, Any], deprecated: set[str], fragments
             return f"{operation} of a network filter on {where} relies on the order of Istio's own filters"
         return None
     if check == "removed_filters":
-        texts = names | set(_type_urls(value))
+        texts = _matched_names(match) | _inserted_names(value) | set(_type_urls(value))
         removed = sorted(t for t in texts if any(f in t for f in fragments))
         return f"uses removed filter(s) {', '.join(removed)}" if removed else None
     return None
 
 
-def _filter_names(match: Mapping[str, Any], value: Mapping[str, Any]) -> set[str]:
-    found: set[str] = set()
+def _matched_names(match: Mapping[str, Any]) -> set[str]:
+    """The filter names a patch's match looks up in the generated configuration."""
     chain_filter = mapping_at(mapping_at(mapping_at(match, "listener"), "filterChain"), "filter")
     sub_filter = mapping_at(chain_filter, "subFilter")
-    for name in (chain_filter.get("name"), sub_filter.get("name"), value.get("name")):
-        if isinstance(name, str):
-            found.add(name)
-    return found
+    return {name for name in (chain_filter.get("name"), sub_filter.get("name")) if isinstance(name, str)}
+
+
+def _inserted_names(value: Mapping[str, Any]) -> set[str]:
+    """The name a patch gives the filter it adds (a label in the output, never matched against)."""
+    name = value.get("name")
+    return {name} if isinstance(name, str) else set()
 
 
 def _untyped_extensions(node: Any) -> Iterator[str]:

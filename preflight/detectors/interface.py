@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from preflight.istio.control_plane import ControlPlane
+from preflight.kb.interface import Severity
 from preflight.snapshot.interface import ObjectRef, ServiceRef, SourceRef
 from preflight.snapshot.model import Snapshot
 from preflight.versions import UpgradePath
@@ -31,7 +32,9 @@ class Hit:
     """One resource the change touches.
 
     ``services`` None lets the engine scope the resource to the services it applies to
-    (``preflight.istio.scoping``); a detector that knows better names them.
+    (``preflight.istio.scoping``); a detector that knows better names them. ``severity``
+    None takes the entry's; a detector sets it when the snapshot shows which of the
+    entry's cases applies (e.g. an alias that gains mTLS vs one whose calls now fail).
     """
 
     resource: ObjectRef
@@ -39,6 +42,7 @@ class Hit:
     source: SourceRef | None = None
     services: tuple[ServiceRef, ...] | None = None
     details: Mapping[str, str] = field(default_factory=dict)
+    severity: Severity | None = None
 
 
 class DetectorModule(Protocol):

@@ -20,7 +20,13 @@ from preflight.snapshot.interface import SnapshotInfo
 from preflight.versions import parse_version
 
 # When clusters disagree about a change, the report shows the status that needs the most attention.
-_ATTENTION = {ChangeStatus.HIT: 3, ChangeStatus.MITIGATED: 2, ChangeStatus.NOT_PRESENT: 1, ChangeStatus.ADVISORY: 0}
+_ATTENTION = {
+    ChangeStatus.HIT: 4,
+    ChangeStatus.FIELD_REPORT: 3,
+    ChangeStatus.MITIGATED: 2,
+    ChangeStatus.NOT_PRESENT: 1,
+    ChangeStatus.ADVISORY: 0,
+}
 
 
 def cluster_names(option: str | None, snapshots: Sequence[str]) -> list[str] | None:
@@ -110,6 +116,9 @@ def _merge_changes(outcomes: Sequence[ChangeOutcome]) -> tuple[ChangeOutcome, ..
             seen.affected + outcome.affected,
             seen.mitigated + outcome.mitigated,
             "; ".join(dict.fromkeys(notes)) or None,
+            introduced_in=seen.introduced_in,
+            field_reports=seen.field_reports + outcome.field_reports,
+            calls_at_stake=seen.calls_at_stake + outcome.calls_at_stake,
         )
     return tuple(sorted(merged.values(), key=lambda o: (o.entry.introduced_in.as_packaging(), o.entry.id)))
 
@@ -123,4 +132,5 @@ def _merge_simulations(results: Sequence[SimulationResult]) -> SimulationResult 
         source_semantics=tuple(dict.fromkeys(s for r in results for s in r.source_semantics)),
         applied=tuple(dict.fromkeys(a for r in results for a in r.applied)),
         notes=tuple(dict.fromkeys(n for r in results for n in r.notes)),
+        watched=tuple(dict.fromkeys(w for r in results for w in r.watched)),
     )

@@ -20,9 +20,9 @@ from preflight.istio.scoping import Scope
 from preflight.kb.interface import KBEntry, KnowledgeBase, Severity
 from preflight.platform import assess_platform, platform_to_json
 from preflight.platform.entries import platform_entry
-from preflight.simulate.interface import SimulationResult
+from preflight.simulate.interface import EdgeOutcome, SimulationResult
 from preflight.simulate.simulator import edges_to_json, findings_for_changed_edges, simulate
-from preflight.snapshot.interface import WORKLOAD_KINDS
+from preflight.snapshot.interface import WORKLOAD_KINDS, ServiceRef
 from preflight.snapshot.model import Snapshot
 from preflight.traffic.declared import declared_traffic
 from preflight.traffic.interface import TrafficData
@@ -37,6 +37,7 @@ class CheckOptions:
     target: IstioVersion
     source: IstioVersion | None = None  # detected from istiod when None
     fail_on: Severity = Severity.HIGH
+    fail_on_field_reports: bool = False  # unconfirmed field reports count towards the gate too
     timestamp: bool = True
     notes: tuple[str, ...] = field(default_factory=tuple)
     kubernetes_version: str | None = None  # overrides the snapshot's server version
@@ -99,8 +100,11 @@ def run_check(
         traffic = declared_traffic(snapshot, control_plane)
     with progress.task(f"simulating {len(traffic.edges)} edges"):
         simulation = _simulate(snapshot, control_plane, kb, path, outcomes, traffic)
-    edge_findings = findings_for_changed_edges(simulation, kb.entries)
-    findings.extend(_with_sources(_introduced_on_path(edge_findings, outcomes), snapshot))
+    edge_findings = _with_sources(
+        _introduced_on_path(findings_for_changed_edges(simulation, kb.entries), outcomes), snapshot
+    )
+    findings = _folded(findings, _client_side(edge_findings, snapshot))
+    findings, outcomes = _with_calls_at_stake(findings, outcomes, simulation)
     findings.sort(key=lambda f: (-f.severity.rank, f.change, f.resource, f.message))
     notes = [*gaps, *options.notes, *readiness.notes, *traffic.notes, *simulation.notes]
     if empty:
@@ -127,6 +131,7 @@ def run_check(
         generated_at=generated,
         tool_version=__version__,
         fail_on=options.fail_on,
+        fail_on_field_reports=options.fail_on_field_reports,
         platform=readiness,
         platform_entries={f.change: platform_entry(f.change, path.target) for f in readiness.findings},
         extra={"platform": platform_to_json(readiness), "edges": Deferred(lambda: _edge_items(simulation))},
@@ -194,6 +199,137 @@ def _simulate(
     )
 
 
+def _client_side(edge_findings: list[Finding], snapshot: Snapshot) -> list[Finding]:
+    """A call that a DestinationRule now decides changes at the caller's proxy: name the caller's services."""
+    workloads = {(w.namespace, w.ref.name): w for w in snapshot.workloads}
+    named = []
+    for finding in edge_findings:
+        if finding.resource.kind == "DestinationRule":
+            namespace, _, name = finding.details.get("caller", "").partition("/")
+            workload = workloads.get((namespace, name))
+            services = tuple(sorted(snapshot.services_of_workload(workload))) if workload is not None else ()
+            finding = replace(finding, services=services)
+        named.append(finding)
+    return named
+
+
+MAX_FOLDED_CALLS = 20  # per finding; the JSON edges have every one
+
+
+def _folded(findings: list[Finding], edge_findings: list[Finding]) -> list[Finding]:
+    """One finding per fact: an edge decided by a resource a finding of the same change already names joins it."""
+    position = {(f.change, f.resource): i for i, f in enumerate(findings) if f.status is FindingStatus.AFFECTED}
+    joined: dict[int, list[Finding]] = {}
+    unfolded = []
+    for finding in edge_findings:
+        index = position.get((finding.change, finding.resource))
+        if index is None:
+            unfolded.append(finding)
+        else:
+            joined.setdefault(index, []).append(finding)
+    result = list(findings)
+    for index, calls in joined.items():
+        base = result[index]
+        listed = [c.message for c in calls[:MAX_FOLDED_CALLS]]
+        if len(calls) > MAX_FOLDED_CALLS:
+            listed.append(f"… and {len(calls) - MAX_FOLDED_CALLS} more (edges in the JSON report)")
+        result[index] = replace(
+            base,
+            severity=max([base.severity, *(c.severity for c in calls)], key=lambda s: s.rank),
+            services=tuple(sorted({*base.services, *(s for c in calls for s in c.services)})),
+            message=f"{base.message}; {len(calls)} simulated call(s) through it change: {calls[0].message}"
+            + (f" (and {len(calls) - 1} more)" if len(calls) > 1 else ""),
+            details={**base.details, "calls": "\n".join(listed)},
+        )
+    return [*result, *unfolded]
+
+
+def _with_calls_at_stake(
+    findings: list[Finding], outcomes: list[ChangeOutcome], simulation: SimulationResult
+) -> tuple[list[Finding], list[ChangeOutcome]]:
+    """Each field-report finding with the simulated calls it concerns, decided before and after."""
+    watched = set(simulation.watched)
+    if not watched:
+        return findings, outcomes
+    calls = {entry_id: _WatchedCalls() for entry_id in watched}
+    for outcome in simulation.outcomes:
+        for entry_id in outcome.watch:
+            calls[entry_id].add(outcome)
+    located = [
+        _with_calls(f, calls[f.change], simulation.traffic_is_observed)
+        if f.status is FindingStatus.FIELD_REPORT and f.change in watched
+        else f
+        for f in findings
+    ]
+    counted = [
+        replace(o, calls_at_stake=calls[o.entry.id].count) if o.entry.id in watched else o for o in outcomes
+    ]
+    return located, counted
+
+
+class _WatchedCalls:
+    """The calls one field report marks, indexed by the ALLOW policy and the service they concern."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.by_policy: dict[str, list[EdgeOutcome]] = {}
+        self.by_service: dict[ServiceRef, list[EdgeOutcome]] = {}
+
+    def add(self, outcome: EdgeOutcome) -> None:
+        self.count += 1
+        for policy in dict.fromkeys((*outcome.before.allow_policies, *outcome.after.allow_policies)):
+            self.by_policy.setdefault(policy, []).append(outcome)
+        service = outcome.edge.destination.service_ref
+        if service is not None:
+            self.by_service.setdefault(service, []).append(outcome)
+
+    def of(self, finding: Finding) -> list[EdgeOutcome]:
+        """Those decided by the finding's policy, or, for another resource, those to its services."""
+        if finding.resource.kind == "AuthorizationPolicy":
+            return self.by_policy.get(f"{finding.resource.namespace}/{finding.resource.name}", [])
+        found = {id(o): o for service in finding.services for o in self.by_service.get(service, ())}
+        return list(found.values())
+
+
+def _with_calls(finding: Finding, watched: _WatchedCalls, traffic_is_observed: bool) -> Finding:
+    """The finding's message and details name the calls at stake."""
+    mine = watched.of(finding)
+    stake = calls_at_stake(mine, traffic_is_observed)
+    listed = [f"{o.id}: {_decided(o)}" for o in mine[:MAX_LISTED_CALLS]]
+    if len(mine) > MAX_LISTED_CALLS:
+        listed.append(f"… and {len(mine) - MAX_LISTED_CALLS} more (edges marked watch in the JSON report)")
+    details = {**finding.details, "calls_at_stake": stake}
+    if listed:
+        details["watch_calls"] = "\n".join(listed)
+    return replace(finding, message=f"{finding.message}; calls at stake: {stake}", details=details)
+
+
+MAX_LISTED_CALLS = 20  # per finding; the JSON edges mark every one
+
+
+def calls_at_stake(watched: Iterable[EdgeOutcome], traffic_is_observed: bool = True) -> str:
+    """"12 calls (9 allowed, 3 denied) depend on it: watch them in the canary", counted on today's side."""
+    counts: dict[str, int] = {}
+    total = 0
+    for outcome in watched:
+        total += 1
+        counts[outcome.before.decision.value] = counts.get(outcome.before.decision.value, 0) + 1
+    if not total:
+        if traffic_is_observed:
+            return "no simulated call depends on it (others are decided before its rules are read, or none reach it)"
+        return "no declared call depends on it (pass --traffic for the observed calls)"
+    split = ", ".join(f"{count} {_DECIDED[name]}" for name, count in sorted(counts.items()))
+    return f"{total} call(s) ({split} today) depend on it: watch them in the canary"
+
+
+_DECIDED = {"allow": "allowed", "deny": "denied", "unknown": "undecided"}
+
+
+def _decided(outcome: EdgeOutcome) -> str:
+    before, after = outcome.before.decision.value, outcome.after.decision.value
+    return f"{before} before and after" if before == after else f"{before} before, {after} after"
+
+
 def _edge_items(simulation: SimulationResult, batch: int = 1000) -> Iterator[dict[str, Any]]:
     """The JSON ``edges`` section, built a batch of edges at a time (a large mesh has hundreds of thousands)."""
     outcomes = simulation.outcomes
@@ -228,6 +364,12 @@ def _apply(
     hits = list(detector.detect(context, entry.detector.params))
     if not hits:
         return [], ChangeOutcome(entry, ChangeStatus.NOT_PRESENT, introduced_in=arrival)
+    if entry.is_field_report:
+        # Nothing documented changes, so there is nothing to mitigate: the finding informs.
+        findings = [_finding(entry, arrival, hit, FindingStatus.FIELD_REPORT, None, scope) for hit in _unique(hits)]
+        return findings, ChangeOutcome(
+            entry, ChangeStatus.FIELD_REPORT, field_reports=len(findings), introduced_in=arrival
+        )
     verdict = mitigation.assess(
         entry, context.control_plane, context.path.target, kb.compatibility_profiles, context.snapshot
     )
@@ -253,7 +395,7 @@ def _finding(
     return Finding(
         change=entry.id,
         introduced_in=str(arrival),
-        severity=entry.severity,
+        severity=hit.severity or entry.severity,
         status=status,
         resource=hit.resource if obj is None else obj.ref,
         services=tuple(sorted(set(services))),

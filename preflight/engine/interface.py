@@ -9,7 +9,7 @@ from enum import StrEnum
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from preflight.kb.interface import KBEntry, Severity
+from preflight.kb.interface import GATE_FAIL, KBEntry, Severity
 from preflight.snapshot.interface import ObjectRef, ServiceRef, SnapshotInfo, SourceRef
 from preflight.versions import CrossedLine, IstioVersion
 
@@ -25,6 +25,9 @@ if TYPE_CHECKING:  # these stages build on the report; imported for types only
 class FindingStatus(StrEnum):
     AFFECTED = "affected"
     MITIGATED = "mitigated"
+    # An unconfirmed field report: nothing documented changes, so it informs (services, calls at
+    # stake) and counts towards the gate only when asked.
+    FIELD_REPORT = "field-report"
 
     def __str__(self) -> str:
         return self.value
@@ -35,6 +38,7 @@ class ChangeStatus(StrEnum):
 
     HIT = "hit"  # at least one affected finding
     MITIGATED = "mitigated"  # found, but the snapshot keeps the old behaviour everywhere
+    FIELD_REPORT = "field-report"  # an unconfirmed field report concerns resources of the snapshot
     NOT_PRESENT = "not-present"  # detector ran, nothing in the snapshot is touched
     ADVISORY = "advisory"  # cannot be seen in a snapshot; read it
 
@@ -66,6 +70,8 @@ class ChangeOutcome:
     mitigation_note: str | None = None  # e.g. a compatibilityVersion the target no longer ships
     # The release that brings the change on this path: a backport's patch, or the main line.
     introduced_in: IstioVersion | None = None
+    field_reports: int = 0  # findings of an unconfirmed field report
+    calls_at_stake: int = 0  # simulated calls the field report concerns (``EdgeOutcome.watch``)
 
 
 @dataclass(frozen=True)
@@ -110,6 +116,7 @@ class Report:
     generated_at: str | None = None  # None when timestamps are switched off
     tool_version: str = ""
     fail_on: Severity = Severity.HIGH
+    fail_on_field_reports: bool = False  # field-report findings count towards --fail-on too
     extra: Mapping[str, Any] = field(default_factory=dict)  # sections added by later stages (lists may be Deferred)
     teams: Mapping[str, str] = field(default_factory=dict)  # namespace → owning team
     waivers: WaiverReview | None = None  # --waivers applied to the findings
@@ -165,6 +172,20 @@ class Report:
             f
             for f in self.findings
             if f.severity.rank >= threshold.rank
-            and (f.status is FindingStatus.AFFECTED or include_mitigated)
+            and self._counts_towards_gate(f, include_mitigated)
             and not (self.waivers is not None and self.waivers.waives(f))
         ]
+
+    def _counts_towards_gate(self, finding: Finding, include_mitigated: bool) -> bool:
+        if finding.status is FindingStatus.FIELD_REPORT:
+            return self.fail_on_field_reports or self.field_report_fails_gate(finding.change)
+        return finding.status is FindingStatus.AFFECTED or include_mitigated
+
+    def field_report_fails_gate(self, change: str) -> bool:
+        """Whether the field report's own entry (e.g. a KB overlay) makes it count towards the gate."""
+        entry = self.entries.get(change)
+        return entry is not None and entry.gate == GATE_FAIL
+
+    @cached_property
+    def field_reports(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.status is FindingStatus.FIELD_REPORT)

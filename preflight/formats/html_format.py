@@ -128,6 +128,10 @@ def _context(report: Report) -> dict[str, Any]:
         "unscoped": unscoped[:MAX_ROWS],
         "hidden_unscoped": max(0, len(unscoped) - MAX_ROWS),
         "mitigated": mitigated[:MAX_ROWS],
+        "field_reports": report.field_reports[:MAX_ROWS],
+        "hidden_field_reports": max(0, len(report.field_reports) - MAX_ROWS),
+        "field_reports_counted": report.fail_on_field_reports
+        or any(report.field_report_fails_gate(f.change) for f in report.field_reports),
         "hidden_mitigated": max(0, len(mitigated) - MAX_ROWS),
         "coverage": _coverage(report),
         "severity_chart": _severity_bars(open_counts),

@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from preflight.engine.interface import ChangeOutcome, Deferred, Finding, Report
+from preflight.engine.interface import ChangeOutcome, Deferred, Finding, FindingStatus, Report
 from preflight.formats.interface import collector_paused
 from preflight.kb.interface import KBEntry
 from preflight.snapshot.interface import ObjectRef
@@ -130,9 +130,10 @@ def _document(report: Report, streamed: bool) -> dict[str, Any]:
             "services_affected": sum(1 for s in services if s.affected),
             "changes": {
                 status: sum(1 for c in report.changes if c.status.value == status)
-                for status in ("hit", "mitigated", "not-present", "advisory")
+                for status in ("hit", "mitigated", "field-report", "not-present", "advisory")
             },
         },
+        "fail_on_field_reports": report.fail_on_field_reports,
         "notes": list(report.notes),
         "services": _Lazy(service_items) if streamed else list(service_items),
         "findings": _Lazy(finding_items) if streamed else list(finding_items),
@@ -173,7 +174,17 @@ def _finding_ref(finding: Finding) -> dict[str, Any]:
 class _ChangeParts:
     """The parts of a finding's document that come from its KB entry."""
 
-    __slots__ = ("compatibility_version", "env", "how", "mesh_config", "remediation", "title", "upstream")
+    __slots__ = (
+        "caveats",
+        "compatibility_version",
+        "env",
+        "how",
+        "mesh_config",
+        "provenance",
+        "remediation",
+        "title",
+        "upstream",
+    )
 
     def __init__(self, entry: KBEntry | None) -> None:
         self.title = entry.title if entry else None
@@ -183,6 +194,8 @@ class _ChangeParts:
         self.compatibility_version = entry.mitigation.compatibility_version if entry else None
         self.remediation = entry.remediation if entry else None
         self.upstream = _upstream(entry)
+        self.provenance = entry.provenance if entry else None
+        self.caveats = list(entry.caveats) if entry else []
 
 
 def finding_document(finding: Finding, entry: KBEntry | None) -> dict[str, Any]:
@@ -206,6 +219,9 @@ def _finding_document(finding: Finding, parts: _ChangeParts) -> dict[str, Any]:
         },
         "remediation": parts.remediation,
         "upstream": parts.upstream,
+        "provenance": parts.provenance,
+        "caveats": parts.caveats,
+        **_field_report(finding),
         "resource": _resource(finding.resource),
         "location": (
             {"file": finding.source.file, "line": finding.source.line} if finding.source is not None else None
@@ -213,6 +229,17 @@ def _finding_document(finding: Finding, parts: _ChangeParts) -> dict[str, Any]:
         "services": [str(s) for s in finding.services],
         "message": finding.message,
         **({"cluster": finding.cluster} if finding.cluster else {}),
+    }
+
+
+def _field_report(finding: Finding) -> dict[str, Any]:
+    """A field report's calls at stake: it informs, decided with the documented semantics on both sides."""
+    if finding.status is not FindingStatus.FIELD_REPORT:
+        return {}
+    calls = finding.details.get("watch_calls")
+    return {
+        "calls_at_stake": finding.details.get("calls_at_stake"),
+        "watch_calls": calls.split("\n") if calls else [],
     }
 
 
@@ -231,6 +258,12 @@ def _change(outcome: ChangeOutcome) -> dict[str, Any]:
         "mitigation_note": outcome.mitigation_note,
         "advisory": entry.advisory,
         "provenance": entry.provenance,
+        "caveats": list(entry.caveats),
+        **(
+            {"field_reports": outcome.field_reports, "calls_at_stake": outcome.calls_at_stake, "gate": entry.gate}
+            if entry.is_field_report
+            else {}
+        ),
         "upstream": _upstream(entry),
     }
 

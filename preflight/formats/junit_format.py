@@ -1,4 +1,9 @@
-"""JUnit XML: one testsuite per change, one testcase per change and service (failed when affected)."""
+"""JUnit XML: one testsuite per change, one testcase per change and service (failed when affected).
+
+Each suite carries its entry's provenance and caveats as properties. A field report's cases pass
+with what is at stake in ``system-out`` (it informs), and fail only when the run counts field
+reports towards the gate.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +26,11 @@ def render(report: Report) -> str:
             for target in [str(s) for s in finding.services] or [str(finding.resource)]:
                 cases[target].append(finding)
         suite = ElementTree.SubElement(suites, "testsuite", name=entry.id)
+        properties = ElementTree.SubElement(suite, "properties")
+        ElementTree.SubElement(properties, "property", name="provenance", value=entry.provenance)
+        for caveat in entry.caveats:
+            ElementTree.SubElement(properties, "property", name="caveat", value=caveat)
+        field_report_fails = report.fail_on_field_reports or report.field_report_fails_gate(entry.id)
         suite_failures = 0
         if not cases:
             case = ElementTree.SubElement(suite, "testcase", classname=entry.id, name=entry.title)
@@ -28,7 +38,11 @@ def render(report: Report) -> str:
                 ElementTree.SubElement(case, "skipped", message=f"advisory: {entry.advisory}")
         for target, findings in sorted(cases.items()):
             case = ElementTree.SubElement(suite, "testcase", classname=entry.id, name=target)
-            affected = [f for f in findings if f.status is FindingStatus.AFFECTED]
+            affected = [
+                f for f in findings
+                if f.status is FindingStatus.AFFECTED or (f.status is FindingStatus.FIELD_REPORT and field_report_fails)
+            ]
+            reported = [f for f in findings if f.status is FindingStatus.FIELD_REPORT]
             waivers = [report.waivers.waiver_for(f) for f in affected] if report.waivers is not None else []
             if affected and waivers and all(waivers):
                 ElementTree.SubElement(case, "skipped", message="waived: " + "; ".join(
@@ -39,6 +53,11 @@ def render(report: Report) -> str:
                     case, "failure", message=f"{entry.severity.value}: {entry.title}", type=entry.severity.value
                 )
                 failure.text = "\n".join(f.message for f in affected) + f"\nFix: {entry.remediation}"
+            elif reported:
+                out = ElementTree.SubElement(case, "system-out")
+                out.text = "\n".join(
+                    f"field report (unconfirmed; informs, not counted by the gate): {f.message}" for f in reported
+                )
             else:
                 out = ElementTree.SubElement(case, "system-out")
                 out.text = "\n".join(f"mitigated: {f.mitigation_reason}" for f in findings)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from preflight.engine.interface import FindingStatus, Report
 from preflight.formats.json_format import verdict
+from preflight.formats.text_format import named_services
 
 # GitHub rejects comments over 65,536 characters; keep room for the truncation notice.
 MAX_CHARS = 60_000
@@ -61,6 +62,22 @@ def render(report: Report) -> str:
             )
         if len(rows) > MAX_ROWS:
             body.append(f"\n_{len(rows) - MAX_ROWS} more rows: see the attached HTML or JSON report._")
+        body.append("")
+    if report.field_reports:
+        counted = report.fail_on_field_reports or any(report.field_report_fails_gate(f.change)
+                                                      for f in report.field_reports)
+        body += ["### Field reports to watch", "",
+                 "_Unconfirmed upstream: every call is decided with Istio's documented semantics; "
+                 + ("counted by the gate._" if counted else "not counted by the gate (`--fail-on-field-reports`)._"),
+                 "", "| Change | Severity | Services | Resource | Calls at stake |", "| --- | --- | --- | --- | --- |"]
+        for finding in report.field_reports[:MAX_ROWS]:
+            services = named_services(finding, quote="`")
+            body.append(
+                f"| `{finding.change}` | {finding.severity.value} | {services} | `{finding.resource}` | "
+                f"{_cell(finding.details.get('calls_at_stake', ''))} |"
+            )
+        if len(report.field_reports) > MAX_ROWS:
+            body.append(f"\n_{len(report.field_reports) - MAX_ROWS} more rows: see the attached HTML or JSON report._")
         body.append("")
     if report.waivers is not None and (report.waivers.expired or report.waivers.unused):
         body += [f"> Expired waiver: `{w.change}` on `{w.resource}` ({_cell(w.ticket)}, {w.expires.isoformat()}) "

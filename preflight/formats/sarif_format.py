@@ -1,4 +1,9 @@
-"""SARIF 2.1.0: one rule per KB entry, one result per affected finding, located in the snapshot file."""
+"""SARIF 2.1.0: one rule per KB entry, one result per finding, located in the snapshot file.
+
+Affected findings fail; mitigated ones pass; an unconfirmed field report is for review (level
+``note``) unless the run counts field reports towards the gate. Every rule and result keeps the
+entry's provenance and caveats, so a field report stays labelled wherever SARIF is shown.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from preflight.engine.interface import FindingStatus, Report
+from preflight.engine.interface import Finding, FindingStatus, Report
 from preflight.formats.interface import collector_paused
 from preflight.formats.json_format import finding_id
 from preflight.kb.interface import Severity
@@ -30,6 +35,16 @@ def render(report: Report) -> str:
     return encoded.decode("utf-8")
 
 
+def _level_and_kind(report: Report, finding: Finding) -> tuple[str, str]:
+    if finding.status is FindingStatus.AFFECTED:
+        return _LEVEL[finding.severity], "fail"
+    if finding.status is FindingStatus.FIELD_REPORT:
+        if report.fail_on_field_reports or report.field_report_fails_gate(finding.change):
+            return _LEVEL[finding.severity], "fail"
+        return "note", "review"
+    return "none", "pass"
+
+
 def to_document(report: Report) -> dict[str, Any]:
     rule_ids = sorted({f.change for f in report.findings})
     rule_index = {rule_id: index for index, rule_id in enumerate(rule_ids)}
@@ -51,8 +66,11 @@ def to_document(report: Report) -> dict[str, Any]:
                     "helpUri": entry.upstream.docs[0] if entry.upstream.docs else None,
                     "defaultConfiguration": {"level": _LEVEL[entry.severity]},
                     "properties": {
-                        "tags": [entry.area, f"istio-{entry.minor}"],
+                        "tags": [entry.area, f"istio-{entry.minor}"]
+                        + (["field-report"] if entry.is_field_report else []),
                         "security-severity": _SECURITY_SEVERITY[entry.severity],
+                        "provenance": entry.provenance,
+                        "caveats": list(entry.caveats),
                     },
                 }
             )
@@ -61,14 +79,26 @@ def to_document(report: Report) -> dict[str, Any]:
         rules.append(rule)
     results = []
     for finding in report.findings:
+        entry = entries.get(finding.change)
+        level, kind = _level_and_kind(report, finding)
+        properties: dict[str, Any] = {
+            "services": [str(s) for s in finding.services],
+            "status": finding.status.value,
+            "provenance": entry.provenance if entry else None,
+            "caveats": list(entry.caveats) if entry else [],
+        }
+        if finding.status is FindingStatus.FIELD_REPORT:
+            properties["calls_at_stake"] = finding.details.get("calls_at_stake")
+            calls = finding.details.get("watch_calls")
+            properties["watch_calls"] = calls.split("\n") if calls else []
         result: dict[str, Any] = {
             "ruleId": finding.change,
             "ruleIndex": rule_index[finding.change],
-            "level": _LEVEL[finding.severity] if finding.status is FindingStatus.AFFECTED else "none",
-            "kind": "fail" if finding.status is FindingStatus.AFFECTED else "pass",
+            "level": level,
+            "kind": kind,
             "message": {"text": finding.message},
             "partialFingerprints": {"preflightFindingId": finding_id(finding)},
-            "properties": {"services": [str(s) for s in finding.services], "status": finding.status.value},
+            "properties": properties,
         }
         if finding.source is not None and finding.source.file != "<stdin>":
             region = {"startLine": finding.source.line} if finding.source.line else None

@@ -82,6 +82,7 @@ def render(report: Report) -> str:
         if len(unscoped) > MAX_SERVICES:
             lines.append(f"  ... and {len(unscoped) - MAX_SERVICES} more: see the JSON report")
         lines.append("")
+    lines += _field_reports(report)
     mitigated = [f for f in report.findings if f.status is FindingStatus.MITIGATED]
     if mitigated:
         lines.append("Already mitigated:")
@@ -96,8 +97,44 @@ def render(report: Report) -> str:
         suffix = ""
         if outcome.status is ChangeStatus.HIT:
             suffix = f" ({outcome.affected} affected)"
+        elif outcome.status is ChangeStatus.FIELD_REPORT:
+            suffix = f" ({outcome.field_reports} to watch, {outcome.calls_at_stake} call(s) at stake)"
         lines.append(f"  {outcome.status.value:<11} {entry.severity.value:<8} {entry.id}: {entry.title}{suffix}")
     return "\n".join(lines).rstrip() + "\n"
+
+
+MAX_NAMED_SERVICES = 10  # a root-namespace policy names every meshed service; the JSON report has them all
+
+
+def named_services(finding: Finding, quote: str = "") -> str:
+    """The first services of a finding, then how many more (a policy of the root namespace names them all)."""
+    named = ", ".join(f"{quote}{s}{quote}" for s in finding.services[:MAX_NAMED_SERVICES])
+    more = len(finding.services) - MAX_NAMED_SERVICES
+    return named + (f" and {more} more" if more > 0 else "")
+
+
+def _field_reports(report: Report) -> list[str]:
+    """Unconfirmed field reports: what they concern and the calls at stake, apart from what will change."""
+    findings = report.field_reports
+    if not findings:
+        return []
+    counted = report.fail_on_field_reports or any(report.field_report_fails_gate(f.change) for f in findings)
+    gate = "counted by the gate" if counted else "not counted by the gate; --fail-on-field-reports counts them"
+    lines = [
+        "Field reports to watch (unconfirmed upstream: every call is decided with Istio's documented semantics; "
+        f"{gate}):"
+    ]
+    for finding in findings[:MAX_SERVICES]:
+        services = named_services(finding) or str(finding.resource)
+        lines.append(f"  - [{finding.severity.value}] {finding.change} on {services}")
+        lines.append(f"      because {finding.message}")
+        for call in (finding.details.get("watch_calls") or "").split("\n"):
+            if call:
+                lines.append(f"      watch: {call}")
+    if len(findings) > MAX_SERVICES:
+        lines.append(f"  ... and {len(findings) - MAX_SERVICES} more: see the JSON report")
+    lines.append("")
+    return lines
 
 
 def _by_change(findings: Iterable[Finding]) -> list[tuple[str, list[Finding]]]:

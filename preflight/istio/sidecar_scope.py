@@ -177,7 +177,7 @@ def _listener(entry: Mapping[str, Any], namespace: str) -> EgressListener:
     return EgressListener(port, imports)
 
 
-def _policy_mode(value: Any) -> str | None:
+def outbound_policy_mode(value: Any) -> str | None:
     mode = str(mapping_at(value, "outboundTrafficPolicy").get("mode") or "").upper() if isinstance(
         value, Mapping
     ) else ""
@@ -189,7 +189,7 @@ class SidecarScopes:
 
     def __init__(self, sidecars: Iterable[K8sObject], root_namespace: str, mesh_config: Mapping[str, Any]) -> None:
         self.root_namespace = root_namespace
-        self.mesh_policy = _policy_mode(mesh_config) or ALLOW_ANY
+        self.mesh_policy = outbound_policy_mode(mesh_config) or ALLOW_ANY
         self._selecting: dict[str, list[K8sObject]] = defaultdict(list)
         self._namespace_default: dict[str, K8sObject] = {}
         for sidecar in sorted(sidecars, key=creation_order_key):
@@ -227,6 +227,6 @@ class SidecarScopes:
             if not listeners:
                 # A Sidecar without egress keeps the default: every host of every namespace.
                 listeners = (EgressListener(None, {"*": _Imports(wildcards=("*",))}),)
-            policy = _policy_mode(sidecar.spec) or self.mesh_policy
+            policy = outbound_policy_mode(sidecar.spec) or self.mesh_policy
             found = self._scopes[key] = SidecarScope(namespace, sidecar, listeners, policy)
         return found

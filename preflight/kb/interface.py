@@ -29,6 +29,12 @@ _RANK = {Severity.INFO: 0, Severity.LOW: 1, Severity.MEDIUM: 2, Severity.HIGH: 3
 
 AREAS = ("traffic", "security", "telemetry", "install", "extensibility", "ambient")
 PROVENANCES = ("upstream", "field-report")
+FIELD_REPORT = "field-report"
+# What a finding of the entry does to the gate: a documented change fails it at --fail-on; a field
+# report informs unless the run asks (--fail-on-field-reports) or its entry says ``gate: fail``.
+GATE_FAIL = "fail"
+GATE_INFORM = "inform"
+GATES = (GATE_INFORM, GATE_FAIL)
 
 
 @dataclass(frozen=True)
@@ -93,10 +99,11 @@ class KBEntry:
     advisory: str | None = None  # why a snapshot cannot show who is affected
     severity_reason: str | None = None
     caveats: tuple[str, ...] = ()  # where upstream is inconsistent, or field reports are unconfirmed
-    simulation: Mapping[str, Any] = field(default_factory=dict)  # semantic change for the simulator
     # The first version of each release line that ships the change, ascending, ending with
     # ``introduced_in``; empty when it ships on the main line only. Read it as ``release_lines``.
     introduced_on: tuple[IstioVersion, ...] = ()
+    simulation: Mapping[str, Any] = field(default_factory=dict)  # semantic change (or watch) for the simulator
+    gate: str = GATE_FAIL
 
     @property
     def minor(self) -> str:
@@ -105,6 +112,10 @@ class KBEntry:
     @property
     def release_lines(self) -> ReleaseLines:
         return ReleaseLines(self.introduced_on or (self.introduced_in,))
+
+    @property
+    def is_field_report(self) -> bool:
+        return self.provenance == FIELD_REPORT
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,9 @@ from preflight.detectors import registry
 from preflight.errors import KnowledgeBaseError, Location, VersionError
 from preflight.kb.interface import (
     AREAS,
+    GATE_FAIL,
+    GATE_INFORM,
+    GATES,
     PROVENANCES,
     DetectorCall,
     KBEntry,
@@ -57,6 +61,7 @@ _KNOWN_KEYS = frozenset(
         "provenance",
         "caveats",
         "simulation",
+        "gate",
     }
 )
 
@@ -69,6 +74,7 @@ def load_knowledge_base(extra_dirs: Iterable[str | Path] = (), include_builtin: 
         if not any(extra.resolve() == known.resolve() for known in dirs):
             dirs.append(extra)
     entries: list[KBEntry] = []
+    gates: dict[str, tuple[str, str]] = {}  # entry id → (gate, file that sets it)
     seen: dict[str, str] = {}
     minors: set[str] = set()
     profiles: dict[str, tuple[str, ...]] = {}
@@ -79,7 +85,8 @@ def load_knowledge_base(extra_dirs: Iterable[str | Path] = (), include_builtin: 
         if not files:
             raise KnowledgeBaseError("no knowledge-base files (*.yaml)", Location(str(directory)))
         for file in files:
-            minor, compat, file_entries = load_file(file)
+            minor, compat, file_entries, file_gates = _load_file(file)
+            gates.update({entry_id: (gate, str(file)) for entry_id, gate in file_gates.items()})
             minors.add(minor)
             if compat:
                 profiles[minor] = compat
@@ -90,12 +97,34 @@ def load_knowledge_base(extra_dirs: Iterable[str | Path] = (), include_builtin: 
                     )
                 seen[entry.id] = str(file)
                 entries.append(entry)
+    entries = _with_gates(entries, gates)
     entries.sort(key=lambda e: (e.introduced_in.as_packaging(), e.id))
     ordered_minors = tuple(sorted(minors, key=lambda m: parse_version(m).minor_key))
     return KnowledgeBase(tuple(entries), ordered_minors, profiles)
 
 
+def _with_gates(entries: list[KBEntry], gates: Mapping[str, tuple[str, str]]) -> list[KBEntry]:
+    by_id = {entry.id: entry for entry in entries}
+    for entry_id, (_, file) in gates.items():
+        entry = by_id.get(entry_id)
+        if entry is None:
+            raise KnowledgeBaseError(f"'field_reports' names '{entry_id}', which no entry has", Location(file, 1))
+        if not entry.is_field_report:
+            raise KnowledgeBaseError(
+                f"'field_reports' names '{entry_id}', which is not a field report: a documented change always "
+                "counts towards --fail-on",
+                Location(file, 1),
+            )
+    return [replace(e, gate=gates[e.id][0]) if e.id in gates else e for e in entries]
+
+
 def load_file(file: Path) -> tuple[str, tuple[str, ...], list[KBEntry]]:
+    minor, compat, entries, _ = _load_file(file)
+    return minor, compat, entries
+
+
+def _load_file(file: Path) -> tuple[str, tuple[str, ...], list[KBEntry], dict[str, str]]:
+    """A file's minor, profiles, entries, and the gates it sets for field reports of any file (``field_reports``)."""
     name = str(file)
     try:
         text = file.read_text(encoding="utf-8")
@@ -130,7 +159,24 @@ def load_file(file: Path) -> tuple[str, tuple[str, ...], list[KBEntry]]:
     for position, raw in enumerate(raw_entries):
         location = Location(name, lines[position] if position < len(lines) else None)
         entries.append(_entry(raw, minor, location))
-    return minor, compat, entries
+    return minor, compat, entries, _field_report_gates(data.get("field_reports"), name)
+
+
+def _field_report_gates(raw: Any, name: str) -> dict[str, str]:
+    """``field_reports: {<entry id>: {gate: fail}}``: an overlay raising (or lowering) a field report of the KB."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise KnowledgeBaseError("'field_reports' must map entry ids to {gate: fail|inform}", Location(name, 1))
+    gates = {}
+    for entry_id, settings in raw.items():
+        gate = settings.get("gate") if isinstance(settings, Mapping) else None
+        if not isinstance(settings, Mapping) or set(settings) != {"gate"} or gate not in GATES:
+            raise KnowledgeBaseError(
+                f"'field_reports.{entry_id}' must be {{gate: {' or '.join(GATES)}}}", Location(name, 1)
+            )
+        gates[str(entry_id)] = str(gate)
+    return gates
 
 
 def _entry(raw: Any, minor: str, location: Location) -> KBEntry:
@@ -189,6 +235,15 @@ def _entry(raw: Any, minor: str, location: Location) -> KBEntry:
     simulation_problem = check_simulation(simulation)
     if simulation_problem:
         raise fail(simulation_problem)
+    if provenance == "field-report" and "switch" in simulation:
+        raise fail("a field report changes no decision: use 'simulation.watch' to mark the calls it concerns")
+    if provenance != "field-report" and "watch" in simulation:
+        raise fail("'simulation.watch' is for field reports; a documented change declares 'simulation.switch'")
+    gate = raw.get("gate", GATE_INFORM if provenance == "field-report" else GATE_FAIL)
+    if gate not in GATES:
+        raise fail(f"'gate' must be one of {', '.join(GATES)}")
+    if provenance != "field-report" and gate != GATE_FAIL:
+        raise fail("'gate' is for field reports; a documented change always counts towards --fail-on")
     return KBEntry(
         id=entry_id,
         introduced_in=introduced,
@@ -208,6 +263,7 @@ def _entry(raw: Any, minor: str, location: Location) -> KBEntry:
         caveats=tuple(c.strip() for c in caveats),
         simulation=dict(simulation),
         introduced_on=introduced_on if len(introduced_on) > 1 else (),
+        gate=str(gate),
     )
 
 

@@ -34,6 +34,9 @@ class EdgeDecision:
     dry_run: tuple[str, ...] = ()
     destination: str | None = None  # where the calls go, "namespace/service" or a host
     policy_ref: ObjectRef | None = None
+    # The enforced ALLOW policies whose rules decided the call: it was admitted by one of their
+    # rules, or refused by their implicit deny. Empty when no ALLOW policy had a say.
+    allow_policies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +46,7 @@ class EdgeOutcome:
     after: EdgeDecision
     change: str | None = None  # the KB entry whose semantic change makes the sides differ
     kind: ChangeKind | None = None
+    watch: tuple[str, ...] = ()  # field reports on the path that concern this call; they change no decision
 
     @property
     def changed(self) -> bool:
@@ -70,7 +74,12 @@ class SimulationResult:
     source_semantics: tuple[str, ...] = ()  # KB ids whose change is already in effect on both sides
     applied: tuple[str, ...] = ()  # KB ids whose change the "after" side applies
     notes: tuple[str, ...] = ()
+    watched: tuple[str, ...] = ()  # field reports on the path whose calls are marked (``EdgeOutcome.watch``)
 
     @property
     def changed(self) -> tuple[EdgeOutcome, ...]:
         return tuple(o for o in self.outcomes if o.changed)
+
+    def watched_by(self, entry_id: str) -> tuple[EdgeOutcome, ...]:
+        """The calls a field report on the path concerns, with their decided before and after."""
+        return tuple(o for o in self.outcomes if entry_id in o.watch)

@@ -1,7 +1,7 @@
-"""Semantic switches: how a KB entry tells the simulator what changes on the "after" side.
+"""Semantic switches and watches: how a KB entry tells the simulator what changes, or what to mark.
 
-An entry declares ``simulation: {switch: <name>}`` (and optionally ``note``). The
-switches:
+An upstream entry declares ``simulation: {switch: <name>}`` (and optionally ``note``): a
+documented change the "after" side applies. The switches:
 
 * ``externalname_alias`` — an ExternalName Service becomes an alias of the Service it
   names: callers' proxies treat calls to it as calls to the target, so they use Istio
@@ -19,9 +19,16 @@ switches:
   several namespaces but not the caller's, goes to a namespace with a Kubernetes Service
   (else the oldest ServiceEntry) instead of the alphabetically first: edges whose chosen
   namespace changes go to the new one.
-* ``authz_unconfirmed_implicit_deny`` — a field-reported regression without a known
-  mechanism: every edge into a workload that relies on the implicit deny of an enforced
-  ALLOW AuthorizationPolicy becomes ``unknown`` after, with the entry as the reason.
+
+A field report has no documented mechanism, so it never changes a decision: both sides
+are decided with the documented semantics. It declares ``simulation: {watch: <name>}``
+instead, and on a path that crosses it the edges the watch names are marked with the
+entry's id (``watch``), keeping their decided before/after. The watches:
+
+* ``allow_implicit_deny`` — calls decided by the enforced ALLOW AuthorizationPolicies of
+  their destination workload: admitted by an ALLOW rule, or refused by the implicit deny
+  of the rules that do not match. Calls refused earlier (STRICT mTLS, a Sidecar's
+  BlackHoleCluster) or to workloads without such a policy do not depend on it.
 """
 
 from __future__ import annotations
@@ -36,10 +43,12 @@ SWITCHES: Mapping[str, str] = {
     "externalname_alias": "ExternalName Services become aliases of their target",
     "verify_certificate_at_client": "sidecars verify server certificates when originating TLS",
     "vs_most_specific_host": "the most specific VirtualService host wins over the oldest",
-    "authz_unconfirmed_implicit_deny": "implicit-deny decisions are unconfirmed after the upgrade",
     "sidecar_pick_best_service_namespace": "Sidecar scopes prefer a Kubernetes Service's namespace for a shared host",
 }
-_KEYS = frozenset({"switch", "note"})
+WATCHES: Mapping[str, str] = {
+    "allow_implicit_deny": "calls decided by an enforced ALLOW AuthorizationPolicy (admitted, or implicitly denied)",
+}
+_KEYS = frozenset({"switch", "watch", "note"})
 
 
 def check_simulation(raw: Mapping[str, Any]) -> str | None:
@@ -48,10 +57,13 @@ def check_simulation(raw: Mapping[str, Any]) -> str | None:
         return None
     unknown = sorted(set(map(str, raw)) - _KEYS)
     if unknown:
-        return f"'simulation' has unknown key(s): {', '.join(unknown)} (expected: switch, note)"
-    switch = raw.get("switch")
-    if switch not in SWITCHES:
+        return f"'simulation' has unknown key(s): {', '.join(unknown)} (expected: switch or watch, note)"
+    if ("switch" in raw) == ("watch" in raw):
+        return "'simulation' needs exactly one of 'switch' (a documented change) or 'watch' (a field report)"
+    if "switch" in raw and raw["switch"] not in SWITCHES:
         return f"'simulation.switch' must be one of {', '.join(sorted(SWITCHES))}"
+    if "watch" in raw and raw["watch"] not in WATCHES:
+        return f"'simulation.watch' must be one of {', '.join(sorted(WATCHES))}"
     if "note" in raw and not isinstance(raw["note"], str):
         return "'simulation.note' must be text"
     return None
@@ -64,7 +76,6 @@ class Semantics:
     externalname_alias: str | None = None
     verify_certificate_at_client: str | None = None
     vs_most_specific_host: str | None = None
-    authz_unconfirmed_implicit_deny: str | None = None
     sidecar_pick_best_service_namespace: str | None = None
 
     def with_entries(self, entries: Iterable[KBEntry]) -> Semantics:
@@ -81,7 +92,6 @@ class Semantics:
             self.externalname_alias,
             self.verify_certificate_at_client,
             self.vs_most_specific_host,
-            self.authz_unconfirmed_implicit_deny,
             self.sidecar_pick_best_service_namespace,
         )
         return tuple(v for v in values if v)
@@ -90,3 +100,8 @@ class Semantics:
 def switch_of(entry: KBEntry) -> str | None:
     switch = entry.simulation.get("switch") if entry.simulation else None
     return str(switch) if switch in SWITCHES else None
+
+
+def watch_of(entry: KBEntry) -> str | None:
+    watch = entry.simulation.get("watch") if entry.simulation else None
+    return str(watch) if watch in WATCHES else None

@@ -34,6 +34,7 @@ from preflight.istio.authz import (
 )
 from preflight.istio.control_plane import ControlPlane
 from preflight.istio.destination_rules import ClientTLS, DestinationRules, tls_blocks
+from preflight.istio.external_name import AliasKind, ExternalNameAliases
 from preflight.istio.hosts import is_wildcard, matches, resolve_short_name, service_fqdn
 from preflight.istio.identity import Identity, parse_identity
 from preflight.istio.injection import mesh_membership
@@ -46,10 +47,16 @@ from preflight.istio.routing import (
 )
 from preflight.istio.scoping import Scope, host_list
 from preflight.istio.service_registry import HostDefinition, host_definitions, pick_best_namespace, pick_first_namespace
-from preflight.istio.sidecar_scope import REGISTRY_ONLY, SidecarRoutes, SidecarScope, SidecarScopes
+from preflight.istio.sidecar_scope import (
+    REGISTRY_ONLY,
+    SidecarRoutes,
+    SidecarScope,
+    SidecarScopes,
+    outbound_policy_mode,
+)
 from preflight.kb.interface import KBEntry, Severity
 from preflight.simulate.interface import ChangeKind, EdgeDecision, EdgeOutcome, SimulationResult
-from preflight.simulate.semantics import SWITCHES, Semantics, switch_of
+from preflight.simulate.semantics import SWITCHES, Semantics, switch_of, watch_of
 from preflight.snapshot.interface import K8sObject, ObjectRef, ServiceRef, Workload, list_at
 from preflight.snapshot.model import Snapshot
 from preflight.traffic.interface import Destination, Edge, Mtls, Source
@@ -88,6 +95,7 @@ class _Target:
     transport_changed: bool = False  # the observed mTLS of the edge no longer tells
     external: bool = False
     notes: tuple[str, ...] = ()
+    unregistered: bool = False  # an alias of a name no registry defines: unknown traffic to the caller's proxy
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,10 +125,10 @@ class _Arrival:
         "_decisions",
         "_refusals",
         "_views",
+        "allow_policies",
         "enforcer",
         "mode",
         "policies",
-        "relies_on_implicit_deny",
         "setting",
         "target",
         "unenforced",
@@ -132,7 +140,7 @@ class _Arrival:
         self.workload = workload
         self.mode = world.mesh_mode(workload)
         self.unenforced: EdgeDecision | None = None
-        self.relies_on_implicit_deny = False
+        self.allow_policies: frozenset[ObjectRef] = frozenset()  # enforced ALLOW policies: calls rely on them
         self._contexts: dict[tuple[str, bool], tuple[str, ...]] = {}
         self._refusals: dict[tuple[bool | None, str], EdgeDecision] = {}
         self._decisions: dict[tuple[object, ...], EdgeDecision] = {}
@@ -150,7 +158,9 @@ class _Arrival:
         else:
             self.policies = world.authz.policy_set_for_workload(workload)
         if self.mode != "none":
-            self.relies_on_implicit_deny = any(p.action == "ALLOW" and not p.dry_run for p in self.policies.policies)
+            self.allow_policies = frozenset(
+                p.ref for p in self.policies.policies if p.action == "ALLOW" and not p.dry_run
+            )
 
     @property
     def equivalence(self) -> object:
@@ -193,39 +203,33 @@ class _Arrival:
             found = self._contexts[key] = tuple(reasons)
         return found
 
-    def decision(
-        self, context: tuple[str, ...], decided: Sequence[AuthzDecision], implicit_deny_entry: str | None
-    ) -> EdgeDecision:
+    def decision(self, context: tuple[str, ...], decided: Sequence[AuthzDecision]) -> EdgeDecision:
         # The context tuples and the authz decisions are kept alive by their memos for the whole
         # simulation, so their ids are a sound (and cheap) key.
-        key = (id(context), id(decided[0]), implicit_deny_entry) if len(decided) == 1 else (
-            id(context), *map(id, decided), implicit_deny_entry
-        )
+        key = (id(context), id(decided[0])) if len(decided) == 1 else (id(context), *map(id, decided))
         found = self._decisions.get(key)
         if found is None:
-            found = self._decisions[key] = self._decision(context, decided, implicit_deny_entry)
+            found = self._decisions[key] = self._decision(context, decided)
         return found
 
-    def _decision(
-        self, context: tuple[str, ...], decided: Sequence[AuthzDecision], implicit_deny_entry: str | None
-    ) -> EdgeDecision:
+    def _decision(self, context: tuple[str, ...], decided: Sequence[AuthzDecision]) -> EdgeDecision:
         label = self.target.label
-        if len(decided) == 1:
-            side = _from_authz(decided[0], context, label)
-        else:
-            side = _combine([_from_authz(d, context, label) for d in decided])
+        sides = [self._with_allow_policies(_from_authz(d, context, label), d) for d in decided]
+        side = sides[0] if len(sides) == 1 else _combine(sides)
         if len(decided) > 1 and side.decision is Decision.UNKNOWN:
             unknown = "protocol unknown: HTTP and TCP traffic are decided differently"
             side = replace(side, reasons=(*side.reasons, unknown))
-        if implicit_deny_entry and self.relies_on_implicit_deny:
-            side = replace(
-                side,
-                decision=Decision.UNKNOWN,
-                reasons=(*side.reasons, f"{implicit_deny_entry}: the workload relies on an ALLOW policy's implicit "
-                         "deny, which a field report says changed on upgrade; the mechanism is unconfirmed, so the "
-                         "decision is not guessed"),
-            )
         return side
+
+    def _with_allow_policies(self, side: EdgeDecision, decided: AuthzDecision) -> EdgeDecision:
+        """Name the ALLOW policies a decision rests on: admitted by one, or refused by their implicit deny.
+
+        A call refused by a DENY or CUSTOM policy would be refused whatever the ALLOW rules say.
+        """
+        if not self.allow_policies or (decided.policy is not None and decided.policy not in self.allow_policies):
+            return side
+        names = tuple(sorted(f"{ref.namespace}/{ref.name}" for ref in self.allow_policies))
+        return replace(side, allow_policies=names)
 
 
 class _Resolved:
@@ -289,7 +293,6 @@ class _Side:
     def __init__(self, world: _World, semantics: Semantics) -> None:
         self.world = world
         self.semantics = semantics
-        self.implicit_deny = semantics.authz_unconfirmed_implicit_deny
         self.verify_certificates = semantics.verify_certificate_at_client
         self._resolved: dict[Destination, list[_Resolved]] = {}
 
@@ -528,6 +531,28 @@ class _World:
         return _Target(f"{namespace}/{choice.host}", None, (), port, None, external=True,
                        notes=(f"{note}: ServiceEntry {namespace}/{definition.obj.name}",))
 
+    @cached_property
+    def external_names(self) -> ExternalNameAliases:
+        return ExternalNameAliases(self.snapshot)
+
+    def black_hole(self, caller: _Caller, target: _Target) -> EdgeDecision | None:
+        """The caller's sidecar drops unknown traffic (``REGISTRY_ONLY``): the decision, else ``None``."""
+        scope = caller.scope
+        if scope is None:
+            scope = self.sidecar_scopes.scope_for(caller.namespace, caller.workload) if caller.namespace else None
+        policy = scope.outbound_policy if scope is not None else self.sidecar_scopes.mesh_policy
+        if policy != REGISTRY_ONLY:
+            return None
+        sidecar = scope.sidecar if scope is not None else None
+        if sidecar is None or outbound_policy_mode(sidecar.spec) is None:
+            sidecar = None  # the mesh-wide setting decides
+        where = f"Sidecar {sidecar.namespace}/{sidecar.name}" if sidecar is not None else "meshConfig"
+        reason = f"{where} sets outboundTrafficPolicy REGISTRY_ONLY: the call goes to the BlackHoleCluster and fails"
+        ref = ObjectRef("Sidecar", sidecar.namespace, sidecar.name) if sidecar is not None else None
+        name = f"{sidecar.namespace}/{sidecar.name}" if sidecar is not None else None
+        return EdgeDecision(Decision.DENY, name, None, (*target.notes, reason), destination=target.label,
+                            policy_ref=ref)
+
     def mesh_mode(self, workload: Workload) -> str:
         return mesh_membership(self.snapshot, workload).mode
 
@@ -576,8 +601,11 @@ def simulate(
     switching = [e for e in entries_on_path if switch_of(e) is not None and e.id not in kept]
     after_semantics = before_semantics.with_entries(switching)
     simulation = _Simulation(world, before_semantics, switching)
+    watching = [(e.id, watch) for e in entries_on_path if (watch := watch_of(e)) is not None and e.id not in kept]
     with collector_paused():
         outcomes = [simulation.outcome(edge) for edge in edges]
+        if watching:
+            outcomes = [_watched(outcome, watching) for outcome in outcomes]
     notes = []
     if kept & {e.id for e in entries_on_path if switch_of(e) is not None}:
         notes.append(
@@ -590,7 +618,20 @@ def simulate(
         source_semantics=before_semantics.active,
         applied=tuple(e.id for e in switching if e.id in after_semantics.active),
         notes=tuple(notes),
+        watched=tuple(entry_id for entry_id, _ in watching),
     )
+
+
+def _watched(outcome: EdgeOutcome, watching: Sequence[tuple[str, str]]) -> EdgeOutcome:
+    """Mark the call with the field reports that concern it; its decisions stay as decided."""
+    marks = tuple(entry_id for entry_id, watch in watching if _concerns(watch, outcome))
+    return replace(outcome, watch=marks) if marks else outcome
+
+
+def _concerns(watch: str, outcome: EdgeOutcome) -> bool:
+    if watch == "allow_implicit_deny":
+        return bool(outcome.before.allow_policies or outcome.after.allow_policies)
+    return False
 
 
 class _Simulation:
@@ -678,15 +719,11 @@ class _Simulation:
             return True
         if "vs_most_specific_host" in differing and _is_host_destination(destination):
             return True
-        certificates = "verify_certificate_at_client" in differing
-        implicit_deny = "authz_unconfirmed_implicit_deny" in differing
-        if not (certificates or implicit_deny):
+        if "verify_certificate_at_client" not in differing:
             return False
         for side in (self.before, self.after):
             for resolved in side.resolve(destination):
-                if certificates and world.unverified_tls_rule(_certificate_host(resolved.target)) is not None:
-                    return True
-                if implicit_deny and any(a.relies_on_implicit_deny for a in resolved.arrivals):
+                if world.unverified_tls_rule(_certificate_host(resolved.target)) is not None:
                     return True
         return False
 
@@ -797,6 +834,15 @@ def _external_name_target(world: _World, destination: Destination, obj: K8sObjec
     target_host = str(obj.spec.get("externalName") or "").lower().rstrip(".")
     aliased = world.scope.hosts.service_for(target_host)
     if aliased is None:
+        resolved = world.external_names.target(alias)
+        if semantics.externalname_alias and resolved.kind in (AliasKind.UNREGISTERED, AliasKind.LOOP):
+            note = (
+                f"ExternalName {alias} is an alias of {resolved.host or 'nothing'}, which no Service or ServiceEntry "
+                f"defines: istiod generates nothing for it, so the caller's proxy sees unknown traffic "
+                f"({semantics.externalname_alias})"
+            )
+            return _Target(str(alias), alias, (), destination.service_port, None, external=True, notes=(note,),
+                           unregistered=True)
         return _Target(str(alias), alias, (), destination.service_port, None, external=True,
                        notes=(f"ExternalName {alias} points at {target_host or 'nothing'}, outside the mesh",))
     port = destination.service_port
@@ -842,18 +888,19 @@ def _decide_target(
     world: _World, edge: Edge, caller: _Caller, resolved: _Resolved, side: _Side
 ) -> EdgeDecision:
     decision = resolved.fixed
+    if resolved.target.unregistered and caller.has_sidecar:
+        black_hole = world.black_hole(caller, resolved.target)
+        if black_hole is not None:
+            return black_hole
     if decision is None:
         arrivals = resolved.arrivals
         configured = world.outbound(caller, resolved.target)
         if isinstance(configured, EdgeDecision):
             return configured  # the caller's sidecar drops the call before it leaves
-        implicit_deny = side.implicit_deny
         if len(resolved.positions) == 1:
-            decision = _decide_workload(edge, caller, arrivals[0], implicit_deny, configured)
+            decision = _decide_workload(edge, caller, arrivals[0], configured)
         else:
-            decision = resolved.combined(
-                [_decide_workload(edge, caller, a, implicit_deny, configured) for a in arrivals]
-            )
+            decision = resolved.combined([_decide_workload(edge, caller, a, configured) for a in arrivals])
     elif not resolved.target.external:
         return decision  # no workload serves it: unknown already, with no server certificate to verify
     if side.verify_certificates:
@@ -865,7 +912,6 @@ def _decide_workload(
     edge: Edge,
     caller: _Caller,
     arrival: _Arrival,
-    implicit_deny: str | None,
     configured: tuple[bool, str] | None = None,
 ) -> EdgeDecision:
     if arrival.unenforced is not None:
@@ -892,7 +938,7 @@ def _decide_workload(
         )
         for http in _protocol_options(edge.protocol)
     ]
-    return arrival.decision(context, decided, implicit_deny)
+    return arrival.decision(context, decided)
 
 
 def _transport(
@@ -976,7 +1022,9 @@ def _with_certificate_check(world: _World, side: EdgeDecision, target: _Target, 
         f"{entry}: DestinationRule {rule.namespace}/{rule.name} originates TLS without a CA; the "
         "caller now verifies the server certificate against the OS bundle, which a snapshot cannot check"
     )
-    return replace(side, decision=Decision.UNKNOWN, reasons=(*side.reasons, reason))
+    # The DestinationRule now decides the call: its finding is the one the edge belongs to.
+    return replace(side, decision=Decision.UNKNOWN, reasons=(*side.reasons, reason),
+                   policy=f"{rule.namespace}/{rule.name}", rule=None, policy_ref=rule.ref)
 
 
 def _from_authz(decided: AuthzDecision, context: tuple[str, ...], destination: str) -> EdgeDecision:
@@ -998,11 +1046,16 @@ def _combine(sides: Sequence[EdgeDecision]) -> EdgeDecision:
     first = sides[0]
     destinations = sorted({s.destination for s in sides if s.destination})
     destination = ", ".join(destinations) or None
+    allow_policies = first.allow_policies
+    if any(s.allow_policies != allow_policies for s in sides):
+        allow_policies = tuple(sorted({p for s in sides for p in s.allow_policies}))
     if all(s.decision is first.decision for s in sides):
-        return first if first.destination == destination else replace(first, destination=destination)
+        if first.destination == destination and first.allow_policies == allow_policies:
+            return first
+        return replace(first, destination=destination, allow_policies=allow_policies)
     summary = "; ".join(f"{s.destination or '?'}: {s.decision}" for s in sides)
     reasons = (f"destinations disagree ({summary})", *dict.fromkeys(r for s in sides for r in s.reasons))
-    return EdgeDecision(Decision.UNKNOWN, reasons=reasons, destination=destination)
+    return EdgeDecision(Decision.UNKNOWN, reasons=reasons, destination=destination, allow_policies=allow_policies)
 
 
 # Output for the report ------------------------------------------------------------
@@ -1015,6 +1068,8 @@ def _side_json(side: EdgeDecision) -> dict[str, Any]:
         data["dry_run"] = list(side.dry_run)
     if side.destination:
         data["routed_to"] = side.destination
+    if side.allow_policies:
+        data["allow_policies"] = list(side.allow_policies)
     return data
 
 
@@ -1057,6 +1112,8 @@ def edges_to_json(result: SimulationResult) -> list[dict[str, Any]]:
         if outcome.changed:
             item["change"] = outcome.change
             item["kind"] = outcome.kind.value if outcome.kind else None
+        if outcome.watch:
+            item["watch"] = list(outcome.watch)
         items.append(item)
     return items
 
@@ -1113,6 +1170,7 @@ def findings_for_changed_edges(result: SimulationResult, entries: Iterable[KBEnt
                 message=message,
                 details={
                     "edge": outcome.id,
+                    "caller": str(edge.source),
                     "requests": str(edge.requests),
                     "before": _summary(outcome.before),
                     "after": _summary(outcome.after),

@@ -226,3 +226,21 @@ spec:
         ),
     )
     assert hits == []
+
+
+def test_policy_admitting_only_some_ports_says_what_it_admits() -> None:
+    hits = run_detector(
+        "authorization_allow_policies",
+        _with(
+            """
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: health-only, namespace: shop}
+spec:
+  selector: {matchLabels: {app: cart}}
+  rules: [{to: [{operation: {ports: ["8081"]}}]}]
+"""
+        ),
+    )
+    assert hits[0].message.endswith("it admits: any caller to ports 8081")
+    assert hits[0].details["allowed_callers"] == "any caller to ports 8081"

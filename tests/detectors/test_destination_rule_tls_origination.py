@@ -80,3 +80,25 @@ def test_missing_sni_is_reported_only_where_tls_is_originated_without_sni() -> N
 def test_unknown_check_is_refused() -> None:
     with pytest.raises(ValueError):
         run_detector("destination_rule_tls_origination", RULES, {"missing": "everything"})
+
+
+ISTIOD_RULE = """
+apiVersion: v1
+kind: Service
+metadata: {name: istiod, namespace: istio-system}
+spec: {selector: {app: istiod}, ports: [{name: grpc-xds, port: 15012}]}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: istiod-tls, namespace: istio-system}
+spec:
+  host: istiod.istio-system.svc.cluster.local
+  trafficPolicy: {tls: {mode: SIMPLE}}
+"""
+
+
+def test_a_rule_on_istiods_host_names_its_callers_not_istiod() -> None:
+    (hit,) = run_detector("destination_rule_tls_origination", ISTIOD_RULE, {"missing": "trust_anchor"})
+    assert hit.services == ()  # the engine must not scope it to istio-system/istiod
+    assert "the proxies of callers of istio-system/istiod originate TLS" in hit.message
+    assert hit.details["destination"] == "istio-system/istiod"

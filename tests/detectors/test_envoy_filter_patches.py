@@ -82,7 +82,7 @@ def test_vhost_name_match() -> None:
 def test_legacy_names_and_untyped_extensions() -> None:
     params = {"checks": ["deprecated_filter_names", "name_without_typed_config"], "deprecated_names": LEGACY}
     message = _run(LEGACY_AND_UNTYPED, params)[0]
-    assert "envoy.http_connection_manager, envoy.lua, envoy.router" in message
+    assert "legacy name(s) envoy.http_connection_manager, envoy.router;" in message  # matched, not envoy.lua
     assert "adds envoy.lua by name without typed_config" in message
     assert _run(CANONICAL_TYPED, params) == []
 
@@ -101,3 +101,37 @@ def test_network_filter_ordering_and_removed_filters() -> None:
     assert "INSERT_BEFORE of a network filter on SIDECAR_INBOUND" in message
     assert "istio.tcp_cluster_rewrite" in message
     assert _run(CANONICAL_TYPED, params) == []
+
+
+# Written after Istio's bookinfo rate-limit sample (samples/bookinfo/policy/productpage_envoy_ratelimit.yaml,
+# e.g. at tag 1.24.0): the match names canonical filters; only the filter it inserts is called envoy.ratelimit.
+BOOKINFO_RATELIMIT = """
+  - applyTo: HTTP_FILTER
+    match:
+      context: GATEWAY
+      listener:
+        filterChain:
+          filter:
+            name: envoy.filters.network.http_connection_manager
+            subFilter: {name: envoy.filters.http.router}
+    patch:
+      operation: INSERT_BEFORE
+      value:
+        name: envoy.ratelimit
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.http.ratelimit.v3.RateLimit
+          domain: productpage-ratelimit
+  - applyTo: CLUSTER
+    match: {cluster: {service: ratelimit.default.svc.cluster.local}}
+    patch: {operation: ADD, value: {name: rate_limit_cluster, type: STRICT_DNS}}
+"""
+
+
+def test_only_names_used_to_match_decide_the_canonical_names_change() -> None:
+    params = {"checks": ["deprecated_filter_names"], "deprecated_names": ["envoy.ratelimit", "envoy.router"]}
+    assert _run(BOOKINFO_RATELIMIT, params) == []
+    legacy_match = BOOKINFO_RATELIMIT.replace("subFilter: {name: envoy.filters.http.router}",
+                                              "subFilter: {name: envoy.router}")
+    (message,) = _run(legacy_match, params)
+    assert "patch 1: matches filter(s) by legacy name(s) envoy.router" in message
+    assert "envoy.ratelimit" not in message

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from preflight.engine.engine import CheckOptions, run_check
-from preflight.engine.interface import ChangeStatus, FindingStatus
+from preflight.engine.interface import ChangeStatus, Finding, FindingStatus, Report
 from preflight.errors import VersionError
 from preflight.kb.loader import load_knowledge_base
 from preflight.versions import parse_version
@@ -43,17 +43,21 @@ def check(text: str, target: str = "1.22.0", source: str | None = None):  # type
     return run_check(snapshot_from_yaml(text), kb, options)
 
 
+def alias_finding(report: Report) -> Finding:
+    return next(f for f in report.findings if f.change == "1.21-fixture-externalname")
+
+
 def test_affected_service_is_named() -> None:
     report = check(CLUSTER + istiod())
     assert [str(s.service) for s in report.services] == ["payments/legacy"]
-    assert report.findings[0].status is FindingStatus.AFFECTED
+    assert alias_finding(report).status is FindingStatus.AFFECTED
     assert report.source_version == "1.20.3"
 
 
 def test_env_flag_on_every_istiod_mitigates() -> None:
     report = check(CLUSTER + istiod(env='{name: ENABLE_EXTERNAL_NAME_ALIAS, value: "false"}'))
-    assert report.findings[0].status is FindingStatus.MITIGATED
-    assert "ENABLE_EXTERNAL_NAME_ALIAS" in (report.findings[0].mitigation_reason or "")
+    assert alias_finding(report).status is FindingStatus.MITIGATED
+    assert "ENABLE_EXTERNAL_NAME_ALIAS" in (alias_finding(report).mitigation_reason or "")
 
 
 def test_flag_on_only_one_of_two_revisions_does_not_mitigate() -> None:
@@ -63,7 +67,7 @@ def test_flag_on_only_one_of_two_revisions_does_not_mitigate() -> None:
         + istiod(name="istiod-canary", revision="canary")
     )
     report = check(text)
-    assert report.findings[0].status is FindingStatus.AFFECTED
+    assert alias_finding(report).status is FindingStatus.AFFECTED
 
 
 def test_compatibility_version_mitigates_when_the_target_ships_it() -> None:
@@ -76,7 +80,7 @@ spec:
   values: {compatibilityVersion: "1.20"}
 """
     report = check(CLUSTER + istiod() + operator, target="1.21.2")
-    assert report.findings[0].status is FindingStatus.MITIGATED
+    assert alias_finding(report).status is FindingStatus.MITIGATED
 
 
 def test_compatibility_version_the_target_no_longer_ships_does_not_mitigate() -> None:
@@ -89,7 +93,7 @@ spec:
   values: {compatibilityVersion: "1.20"}
 """
     report = check(CLUSTER + istiod() + operator, target="1.22.0")
-    assert report.findings[0].status is FindingStatus.AFFECTED
+    assert alias_finding(report).status is FindingStatus.AFFECTED
     outcome = report.changes[0]
     assert "ships profiles only for 1.21" in (outcome.mitigation_note or "")
 
@@ -113,7 +117,7 @@ def test_version_is_required_when_no_istiod_shows_it() -> None:
 
 def test_without_istiod_nothing_is_mitigated_and_the_report_says_so() -> None:
     report = check(CLUSTER, source="1.20.0")
-    assert report.findings[0].status is FindingStatus.AFFECTED
+    assert alias_finding(report).status is FindingStatus.AFFECTED
     assert any("no istiod" in note for note in report.notes)
 
 

@@ -47,3 +47,34 @@ def test_sources_are_described_and_deduplicated() -> None:
       - from: [{source: {requestPrincipals: ["issuer/*"]}}]
     """)
     assert allowed_callers(policy) == ("not namespace dev", ANY_CALLER, "request principal issuer/*")
+
+
+def test_a_rule_that_admits_only_some_ports_says_so() -> None:
+    # The policy the report printed as "admits: any caller": rules without `from` that name ports.
+    policy = _policy("""
+    apiVersion: security.istio.io/v1
+    kind: AuthorizationPolicy
+    metadata: {name: metrics-only, namespace: a}
+    spec:
+      rules:
+      - to: [{operation: {ports: ["15020", "9090"]}}]
+      - from: [{source: {namespaces: [shop]}}]
+        to: [{operation: {methods: [GET], paths: ["/api/*"]}}, {operation: {ports: ["8443"]}}]
+        when: [{key: source.ip, values: [10.0.0.0/8]}, {key: "request.headers[x-env]", notValues: [dev]}]
+    """)
+    assert allowed_callers(policy) == (
+        "any caller to ports 15020, 9090",
+        "namespace shop to methods GET and paths /api/* or ports 8443 when source.ip in 10.0.0.0/8 and "
+        "request.headers[x-env] not in dev",
+    )
+
+
+def test_an_operation_without_fields_admits_every_request() -> None:
+    policy = _policy("""
+    apiVersion: security.istio.io/v1
+    kind: AuthorizationPolicy
+    metadata: {name: p, namespace: a}
+    spec:
+      rules: [{to: [{operation: {ports: ["8080"]}}, {operation: {}}]}]
+    """)
+    assert allowed_callers(policy) == (ANY_CALLER,)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from preflight.istio.authz import Decision
@@ -88,7 +89,12 @@ def entry(entry_id: str, switch: str | None, severity: Severity = Severity.HIGH)
 
 
 ALIAS = entry("1.21-externalname-alias", "externalname_alias")
-IMPLICIT = entry("1.19-authz-implicit-deny-field-report", "authz_unconfirmed_implicit_deny")
+IMPLICIT = replace(
+    entry("1.19-authz-implicit-deny-field-report", None),
+    provenance="field-report",
+    caveats=("unconfirmed",),
+    simulation={"watch": "allow_implicit_deny"},
+)
 
 
 def edge(
@@ -213,19 +219,38 @@ def test_change_in_effect_at_the_source_applies_on_both_sides() -> None:
     assert outcome.before.decision is Decision.ALLOW and not outcome.changed
 
 
-def test_unconfirmed_implicit_deny_makes_protected_edges_unknown_after() -> None:
-    result = run(ALLOW_WEB_ONLY, [edge(), edge(service="api-alias", namespace="shop", source=("legacy", "batch"))],
-                 [IMPLICIT])
-    first = result.outcomes[0]
-    assert first.before.decision is Decision.ALLOW
-    assert first.after.decision is Decision.UNKNOWN
-    assert first.change == IMPLICIT.id and first.kind is ChangeKind.UNCERTAIN
-    assert any(IMPLICIT.id in r for r in first.after.reasons)
-
-
-def test_unconfirmed_implicit_deny_leaves_unprotected_workloads_alone() -> None:
-    result = run("", [edge()], [IMPLICIT])
+def test_field_report_changes_no_decision_and_marks_the_calls_that_depend_on_an_allow_policy() -> None:
+    calls = [edge(), edge(source=("legacy", "batch"))]
+    result = run(ALLOW_WEB_ONLY, calls, [IMPLICIT])
+    admitted, refused = result.outcomes
     assert not result.changed
+    assert (admitted.before.decision, admitted.after.decision) == (Decision.ALLOW, Decision.ALLOW)
+    assert (refused.before.decision, refused.after.decision) == (Decision.DENY, Decision.DENY)
+    assert admitted.watch == refused.watch == (IMPLICIT.id,)
+    assert admitted.before.allow_policies == ("payments/api-allow",)
+    assert result.watched == (IMPLICIT.id,)
+    assert result.watched_by(IMPLICIT.id) == result.outcomes
+    assert not any(IMPLICIT.id in reason for o in result.outcomes for reason in o.after.reasons)
+    assert edges_to_json(result)[1]["watch"] == [IMPLICIT.id]
+
+
+def test_field_report_leaves_calls_refused_before_authorization_unmarked() -> None:
+    # STRICT mTLS refuses the plaintext caller before any ALLOW rule is read.
+    result = run(ALLOW_WEB_ONLY + "---\n" + STRICT, [edge(), edge(source=("legacy", "batch"))], [IMPLICIT])
+    admitted, refused = result.outcomes
+    assert admitted.watch == (IMPLICIT.id,)
+    assert refused.before.decision is Decision.DENY and refused.watch == ()
+
+
+def test_field_report_leaves_workloads_without_allow_policies_unmarked() -> None:
+    result = run("", [edge()], [IMPLICIT])
+    assert not result.changed and result.outcomes[0].watch == ()
+
+
+def test_field_report_already_behind_the_source_marks_nothing() -> None:
+    result = run(ALLOW_WEB_ONLY, [edge(), edge(source=("legacy", "batch"))], [], earlier_entries=[IMPLICIT])
+    assert [o.before.decision for o in result.outcomes] == [Decision.ALLOW, Decision.DENY]
+    assert all(o.watch == () and not o.changed for o in result.outcomes)
 
 
 def test_unknown_protocol_is_decided_both_ways() -> None:
@@ -323,6 +348,9 @@ def test_simulation_key_validation() -> None:
     assert check_simulation({"switch": "externalname_alias"}) is None
     assert "must be one of" in (check_simulation({"switch": "nope"}) or "")
     assert "unknown key" in (check_simulation({"switch": "externalname_alias", "flag": 1}) or "")
+    assert check_simulation({"watch": "allow_implicit_deny"}) is None
+    assert "must be one of" in (check_simulation({"watch": "nope"}) or "")
+    assert "exactly one" in (check_simulation({"watch": "allow_implicit_deny", "switch": "externalname_alias"}) or "")
 
 
 WILDCARD_ROUTES = """
@@ -629,3 +657,48 @@ def test_namespace_choice_without_the_switch_keeps_the_alphabetical_pick_on_both
     outcome = run(SHARED_HOST, [edge()], []).outcomes[0]
     assert not outcome.changed and outcome.after.destination == "aaa-mirror/api.payments.svc.cluster.local"
     assert check_simulation({"switch": "sidecar_pick_best_service_namespace"}) is None
+
+
+EXTERNAL_ALIAS = """
+apiVersion: v1
+kind: Service
+metadata: {name: billing, namespace: shop}
+spec: {type: ExternalName, externalName: billing.example.com, ports: [{name: https, port: 443}]}
+"""
+
+REGISTRY_ONLY_MESH = """
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: istiod, namespace: istio-system, labels: {app: istiod}}
+spec:
+  template:
+    spec:
+      containers: [{name: discovery, image: docker.io/istio/pilot:1.20.3}]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: istio, namespace: istio-system}
+data:
+  mesh: |
+    outboundTrafficPolicy: {mode: REGISTRY_ONLY}
+"""
+
+
+def test_alias_of_an_unregistered_host_breaks_under_registry_only() -> None:
+    call = edge(service="billing", namespace="shop", port=443, protocol="tls")
+    result = run(EXTERNAL_ALIAS + REGISTRY_ONLY_MESH, [call], [ALIAS])
+    (outcome,) = result.outcomes
+    assert outcome.before.decision is Decision.ALLOW
+    assert outcome.after.decision is Decision.DENY and outcome.kind is ChangeKind.BREAKS
+    assert outcome.change == ALIAS.id
+    assert any("BlackHoleCluster" in r for r in outcome.after.reasons)
+    assert any("no Service or ServiceEntry defines" in r for r in outcome.after.reasons)
+
+
+def test_alias_of_an_unregistered_host_passes_through_under_allow_any() -> None:
+    call = edge(service="billing", namespace="shop", port=443, protocol="tls")
+    result = run(EXTERNAL_ALIAS, [call], [ALIAS])
+    (outcome,) = result.outcomes
+    assert (outcome.before.decision, outcome.after.decision) == (Decision.ALLOW, Decision.ALLOW)
+    assert not outcome.changed
