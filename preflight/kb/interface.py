@@ -94,6 +94,7 @@ class KBEntry:
     severity_reason: str | None = None
     caveats: tuple[str, ...] = ()  # where upstream is inconsistent, or field reports are unconfirmed
     simulation: Mapping[str, Any] = field(default_factory=dict)  # semantic change for the simulator
+    line: int | None = None  # where the entry starts in ``source_file``
 
     @property
     def minor(self) -> str:

@@ -33,6 +33,7 @@ from preflight.kb.interface import (
     Severity,
     Upstream,
 )
+from preflight.kb.settings import SettingLifetimes, bundled_lifetimes
 from preflight.resources import bundled_dir
 from preflight.simulate.semantics import check_simulation
 from preflight.versions import parse_version
@@ -61,7 +62,14 @@ _KNOWN_KEYS = frozenset(
 )
 
 
-def load_knowledge_base(extra_dirs: Iterable[str | Path] = (), include_builtin: bool = True) -> KnowledgeBase:
+def load_knowledge_base(
+    extra_dirs: Iterable[str | Path] = (), include_builtin: bool = True, check_settings: bool = True
+) -> KnowledgeBase:
+    """Every entry of the built-in KB and ``extra_dirs``.
+
+    With ``check_settings`` (always, except when regenerating the setting lifetimes themselves),
+    a mitigation may name only settings the lifetimes know to exist when its change arrives.
+    """
     dirs: list[Path] = [bundled_dir("knowledge")] if include_builtin else []
     for extra in map(Path, extra_dirs):
         # Naming the built-in directory itself (`preflight kb validate knowledge` in a checkout)
@@ -90,9 +98,43 @@ def load_knowledge_base(extra_dirs: Iterable[str | Path] = (), include_builtin: 
                     )
                 seen[entry.id] = str(file)
                 entries.append(entry)
+    if check_settings:
+        lifetimes = bundled_lifetimes()
+        for entry in entries:
+            problem = unknown_setting(entry, lifetimes)
+            if problem:
+                raise KnowledgeBaseError(f"entry '{entry.id}': {problem}", Location(entry.source_file, entry.line))
     entries.sort(key=lambda e: (e.introduced_in.as_packaging(), e.id))
     ordered_minors = tuple(sorted(minors, key=lambda m: parse_version(m).minor_key))
     return KnowledgeBase(tuple(entries), ordered_minors, profiles)
+
+
+def unknown_setting(entry: KBEntry, lifetimes: SettingLifetimes) -> str | None:
+    """Why the entry's mitigation names a setting the lifetimes do not show at ``introduced_in``, if it does."""
+    mitigation = entry.mitigation
+    named = [
+        *(("env", flag) for flag in mitigation.env),
+        *(("mesh_config", key) for key in mitigation.mesh_config),
+        *(("install_values", key) for key in mitigation.install_values),
+        *(("profiles", profile) for profile in _profiles_named(mitigation)),
+    ]
+    for kind, name in named:
+        label = "compatibilityVersion profile" if kind == "profiles" else f"mitigation.{kind} setting"
+        if not lifetimes.knows(kind, name) or lifetimes.first_with(kind, name) is None:
+            return (
+                f"{label} '{name}' is unknown to the setting lifetimes (knowledge/settings/lifetimes.yaml): "
+                "check its spelling against Istio's source, then regenerate them with 'preflight kb lifetimes'"
+            )
+        if kind != "profiles" and lifetimes.exists(kind, name, entry.introduced_in) is False:
+            return f"{label} '{name}' does not exist at {entry.introduced_in}, where the change arrives"
+    return None
+
+
+def _profiles_named(mitigation: Mitigation) -> list[str]:
+    profiles = [mitigation.compatibility_version] if mitigation.compatibility_version else []
+    for listed in mitigation.compatibility_profiles.values():
+        profiles.extend(listed)
+    return profiles
 
 
 def load_file(file: Path) -> tuple[str, tuple[str, ...], list[KBEntry]]:
@@ -208,6 +250,7 @@ def _entry(raw: Any, minor: str, location: Location) -> KBEntry:
         severity_reason=severity_reason.strip() if isinstance(severity_reason, str) else None,
         caveats=tuple(c.strip() for c in caveats),
         simulation=dict(simulation),
+        line=location.line,
     )
 
 
