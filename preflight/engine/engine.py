@@ -101,7 +101,7 @@ def run_check(
         simulation = _simulate(snapshot, control_plane, kb, path, outcomes, traffic)
     findings.extend(_with_sources(findings_for_changed_edges(simulation, kb.entries), snapshot))
     findings.sort(key=lambda f: (-f.severity.rank, f.change, f.resource, f.message))
-    notes = [*gaps, *options.notes, *readiness.notes, *traffic.notes, *simulation.notes]
+    notes = [*gaps, *options.notes, *control_plane.notes, *readiness.notes, *traffic.notes, *simulation.notes]
     if empty:
         notes.append(
             f"The snapshot holds no workloads, Services or Istio resources ({_what_was_read(snapshot)}); "
@@ -212,21 +212,22 @@ def _with_sources(findings: Iterable[Finding], snapshot: Snapshot) -> list[Findi
 def _apply(
     entry: KBEntry, context: DetectorContext, scope: Scope, kb: KnowledgeBase
 ) -> tuple[list[Finding], ChangeOutcome]:
+    # Every report format renders the entry of the outcome: its advice is what still works at the target.
+    advised = mitigation.advice_at(entry, context.path.target)
     if entry.detector is None:
-        return [], ChangeOutcome(entry, ChangeStatus.ADVISORY)
+        return [], ChangeOutcome(advised, ChangeStatus.ADVISORY)
     detector = registry.get(entry.detector.name)
     hits = list(detector.detect(context, entry.detector.params))
     if not hits:
-        return [], ChangeOutcome(entry, ChangeStatus.NOT_PRESENT)
-    verdict = mitigation.assess(
-        entry, context.control_plane, context.path.target, kb.compatibility_profiles, context.snapshot
-    )
+        return [], ChangeOutcome(advised, ChangeStatus.NOT_PRESENT)
+    # The entry as written: a setting the snapshot uses but the target lacks is named in the note.
+    verdict = mitigation.assess(entry, context.control_plane, context.path.target, context.snapshot)
     status = FindingStatus.MITIGATED if verdict.mitigated else FindingStatus.AFFECTED
     findings = [_finding(entry, hit, status, verdict.reason, scope) for hit in _unique(hits)]
     change_status = ChangeStatus.MITIGATED if verdict.mitigated else ChangeStatus.HIT
     affected = len(findings) if status is FindingStatus.AFFECTED else 0
     return findings, ChangeOutcome(
-        entry, change_status, affected, len(findings) - affected, mitigation_note=verdict.note
+        advised, change_status, affected, len(findings) - affected, mitigation_note=verdict.note
     )
 
 

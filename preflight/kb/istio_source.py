@@ -7,7 +7,8 @@ tree is needed and nothing is fetched. What is read:
   newest pre-release tag, so the newest line can still be checked);
 * the environment flags every Go package registers with ``env.Register*`` (istiod,
   the proxy agent, istio-cni, ...), with the default as written in the source; a flag
-  whose name is a Go constant rather than a string literal is not seen;
+  named through a Go string constant is resolved when the constant is defined in one of
+  the registering files, and istio-cni's viper parameters are read through its constants;
 * the ``compatibility-version-*.yaml`` Helm profiles, flattened to dotted keys;
 * the keys of the istio-cni chart's ``values.yaml`` (below the chart's
   ``_internal_defaults_do_not_set`` wrapper where present);
@@ -40,6 +41,11 @@ _NOTES_DIR = "releasenotes/notes"
 _REGISTER = re.compile(r'\b(?:env\.Register\w*|registerAmbient)(?:\[[^\]]*\])?\(\s*"([A-Za-z_][A-Za-z0-9_]*)"\s*,\s*')
 # istio-cni's viper parameters: registerBooleanParameter(constants.CNIConfGroupRead, false, ...) is read from
 # the environment variable named by the constant's value upper-cased with '-' → '_' (CNI_CONF_GROUP_READ).
+# The same call naming the flag through a Go constant: env.Register(EnableAlphaGatewayAPIName, false, ...).
+_REGISTER_CONSTANT = re.compile(
+    r"\b(?:env\.Register\w*|registerAmbient)(?:\[[^\]]*\])?\(\s*(?:\w+\.)?([A-Za-z_]\w*)\s*,\s*"
+)
+_FLAG_CONSTANT = re.compile(r'^\s*(?:const\s+)?(\w+)\s*(?:string\s*)?=\s*"([A-Z][A-Z0-9_]*)"', re.M)
 _CNI_PARAMETER = re.compile(r"\bregister(?:String|Integer|Boolean)Parameter\(\s*constants\.(\w+)\s*,\s*")
 _GO_STRING_CONSTANT = re.compile(r'^\s*(\w+)\s*=\s*"([^"]+)"', re.M)
 _CNI_CONSTANTS = "cni/pkg/constants"
@@ -164,9 +170,15 @@ class IstioRepo:
         flags: dict[str, EnvFlag] = {}
         if not paths:
             return flags
-        for path, text in self._files(tag, *paths):
+        texts = list(self._files(tag, *paths))
+        constants = {name: value for _, text in texts for name, value in _FLAG_CONSTANT.findall(text)}
+        for path, text in texts:
             for match in _REGISTER.finditer(text):
                 flags.setdefault(match.group(1), EnvFlag(match.group(1), _go_argument(text, match.end()), path))
+            for match in _REGISTER_CONSTANT.finditer(text):
+                name = constants.get(match.group(1))
+                if name is not None:
+                    flags.setdefault(name, EnvFlag(name, _go_argument(text, match.end()), path))
         for flag in self._cni_parameters(tag):
             flags.setdefault(flag.name, flag)
         return flags

@@ -303,8 +303,12 @@ def _mitigation(raw: Any, fail: Any) -> Mitigation:
     install = raw.get("install_values") or {}
     if not isinstance(install, Mapping):
         raise fail("'mitigation.install_values' must map dotted chart value keys to values")
+    all_of = raw.get("all_of", False)
+    if not isinstance(all_of, bool) or (all_of and not (env and mesh_config)):
+        raise fail("'mitigation.all_of' must be true or false, and true only with both 'env' and 'mesh_config'")
     unknown = sorted(
-        set(raw) - {"text", "env", "mesh_config", "compatibility_version", "compatibility_profiles", "install_values"}
+        set(raw)
+        - {"text", "env", "mesh_config", "compatibility_version", "compatibility_profiles", "install_values", "all_of"}
     )
     if unknown:
         raise fail(f"'mitigation' has unknown field(s): {', '.join(unknown)}")
@@ -315,6 +319,7 @@ def _mitigation(raw: Any, fail: Any) -> Mitigation:
         compatibility_version=str(compat) if compat is not None else None,
         compatibility_profiles={str(k): tuple(v) for k, v in profiles.items()},
         install_values={str(k): v for k, v in install.items()},
+        all_of=all_of,
     )
 
 

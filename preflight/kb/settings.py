@@ -6,8 +6,8 @@ by hand. Four kinds of setting are tracked:
 
 * ``env``: an environment flag some Istio component registers (istiod, the proxy agent,
   istio-cni);
-* ``mesh_config``: a dotted meshConfig key; ``…proxyMetadata.FLAG`` exists while the
-  proxy agent's flag ``FLAG`` does, any other key while istio/api's MeshConfig has it;
+* ``mesh_config``: a dotted meshConfig key; ``defaultConfig.proxyMetadata.FLAG`` exists while
+  the flag ``FLAG`` does, any other key while istio/api's MeshConfig has it;
 * ``install_values``: an istio-cni chart value (``cni.`` is the IstioOperator spelling
   of the same value; ``env.FLAG`` lives as long as the flag);
 * ``profiles``: a ``compatibilityVersion`` profile, with what it sets at each tag.
@@ -28,14 +28,14 @@ from typing import Any
 
 import yaml
 
-from preflight.errors import InputError, KnowledgeBaseError, Location, VersionError
+from preflight.errors import InputError, KnowledgeBaseError, Location
 from preflight.kb.istio_source import IstioRepo, MeshConfigSchema, mesh_config_schema
 from preflight.resources import bundled_dir
 from preflight.versions import IstioVersion, parse_version
 
 KINDS = ("env", "mesh_config", "install_values", "profiles")
 _FLAG = re.compile(r"^[A-Z][A-Z0-9_]+$")
-_PROXY_METADATA = "proxyMetadata."
+_PROXY_METADATA = "defaultConfig.proxyMetadata."  # what proxies read; a top-level proxyMetadata is no field
 # Env flags read by a Go library Istio links, not registered by Istio itself: the flag exists at a tag when
 # go.mod requires the module and that module version's own source reads the flag. Which library reads which
 # flag is what the release notes say: 1.24 releasenotes/notes (istio-csr ALPN, grpc-go's enforcement) and 1.29
@@ -190,8 +190,8 @@ def env_flag_of(kind: str, name: str) -> str | None:
     """The env flag behind a mesh_config or install value key, when it is one."""
     if kind == "env":
         return name
-    if kind == "mesh_config" and _PROXY_METADATA in name:
-        return name.split(_PROXY_METADATA, 1)[1]
+    if kind == "mesh_config" and name.startswith(_PROXY_METADATA):
+        return name.removeprefix(_PROXY_METADATA)
     if kind == "install_values":
         key = name.removeprefix("cni.")
         if key.startswith("env."):
@@ -354,27 +354,3 @@ def dump_lifetimes(data: Mapping[str, Any], source: str) -> str:
         "# Do not edit by hand: regenerate. Ranges are inclusive runs over `tags`.\n"
     )
     return header + yaml.dump(dict(data), Dumper=yaml.CSafeDumper, sort_keys=False, width=120, default_flow_style=None)
-
-
-def parse_profile_version(value: Any) -> tuple[str, bool]:
-    """A compatibilityVersion as the user meant it, and whether YAML turned it into a number first.
-
-    ``compatibilityVersion: 1.20`` unquoted is the float 1.2; profiles exist only from 1.20 on,
-    so a one-digit minor is read with its trailing zero restored.
-    """
-    if isinstance(value, float):
-        text = repr(value)
-        major, _, minor = text.partition(".")
-        if len(minor) == 1:
-            minor += "0"
-        return f"{major}.{minor}", True
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value), True
-    return str(value).strip(), False
-
-
-def check_version(text: str) -> IstioVersion | None:
-    try:
-        return parse_version(text)
-    except VersionError:
-        return None
