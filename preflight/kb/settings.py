@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -61,15 +61,28 @@ class SettingLifetimes:
     profiles: Mapping[str, ProfileHistory] = field(default_factory=dict)
     env_defaults: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)  # from tag on
 
+    # Parsed once: the engine asks about the same few tags for every entry and revision.
+    @cached_property
+    def _index(self) -> Mapping[str, int]:
+        return {tag: position for position, tag in enumerate(self.tags)}
+
+    @cached_property
+    def _by_minor(self) -> Mapping[tuple[int, int], tuple[tuple[Any, str], ...]]:
+        grouped: dict[tuple[int, int], list[tuple[Any, str]]] = {}
+        for tag in self.tags:
+            version = parse_version(tag)
+            grouped.setdefault(version.minor_key, []).append((version.as_packaging(), tag))
+        return {minor: tuple(tags) for minor, tags in grouped.items()}
+
     def tag_for(self, version: IstioVersion) -> str | None:
-        same_minor = [t for t in self.tags if parse_version(t).minor_key == version.minor_key]
+        same_minor = self._by_minor.get(version.minor_key)
         if not same_minor:
             return None
         if version.patch is None:
-            return same_minor[-1]
+            return same_minor[-1][1]
         wanted = version.as_packaging()
-        earlier = [t for t in same_minor if parse_version(t).as_packaging() <= wanted]
-        return earlier[-1] if earlier else same_minor[0]
+        earlier = [tag for packaged, tag in same_minor if packaged <= wanted]
+        return earlier[-1] if earlier else same_minor[0][1]
 
     def knows(self, kind: str, name: str) -> bool:
         if kind == "profiles":
@@ -91,7 +104,7 @@ class SettingLifetimes:
         if tag is None or not self.knows(kind, name):
             return None
         ranges = self.profiles[name].exists if kind == "profiles" else self.settings[kind][name]
-        index = self.tags.index(tag)
+        index = self._index[tag]
         for earlier in reversed(self.tags[:index]):
             if self._within(earlier, ranges):
                 newest_of_minor = self.tag_for(parse_version(parse_version(earlier).minor_text))
@@ -122,8 +135,8 @@ class SettingLifetimes:
         return tuple(p for p in self.profiles if self.exists("profiles", p, version))
 
     def _within(self, tag: str, ranges: Ranges) -> bool:
-        index = self.tags.index(tag)
-        return any(self.tags.index(first) <= index <= self.tags.index(last) for first, last in ranges)
+        index = self._index[tag]
+        return any(self._index[first] <= index <= self._index[last] for first, last in ranges)
 
 
 def lifetimes_file() -> Path:
