@@ -17,7 +17,9 @@ from preflight.engine.interface import Report
 from preflight.errors import ExitCode, UsageError
 from preflight.formats.interface import FORMATS, format_for_path, piecewise_renderer, renderer
 from preflight.kb.interface import GATE_FAIL, Severity
+from preflight.kb.istio_source import IstioRepo
 from preflight.kb.loader import load_knowledge_base
+from preflight.kb.settings import build_lifetimes, dump_lifetimes, named_by_mitigations
 from preflight.output import write_all_atomic, write_atomic
 from preflight.plan.owners import DEFAULT_OWNER_LABEL
 from preflight.plan.sections import with_sections, with_waivers
@@ -314,6 +316,50 @@ def kb_show(entry_id: str, kb_dirs: tuple[str, ...]) -> int:
             lines.append(f"{label}: {', '.join(items)}")
     lines.append(f"Defined in {entry.source_file}")
     click.echo("\n".join(lines))
+    return 0
+
+
+@kb_group.command("lifetimes")
+@click.option("--istio-repo", required=True, type=click.Path(exists=True, file_okay=False), help="istio/istio clone.")
+@click.option("--api-repo", type=click.Path(exists=True, file_okay=False), help="istio/api clone (meshConfig fields).")
+@click.option(
+    "--go-module",
+    "go_modules",
+    multiple=True,
+    metavar="MODULE=DIR",
+    help="Clone of a Go library whose env flags a mitigation names (repeatable).",
+)
+@click.option("--since", default="1.10", show_default=True, help="First minor to read.")
+@click.option("--kb", "kb_dirs", multiple=True, type=click.Path())
+@click.option("--output", type=click.Path(dir_okay=False), help="Write here instead of standard output.")
+def kb_lifetimes(
+    istio_repo: str,
+    api_repo: str | None,
+    go_modules: tuple[str, ...],
+    since: str,
+    kb_dirs: tuple[str, ...],
+    output: str | None,
+) -> int:
+    """Regenerate the setting lifetimes (knowledge/settings/lifetimes.yaml) from Istio's sources."""
+    modules = {}
+    for item in go_modules:
+        module, separator, directory = item.partition("=")
+        if not separator or not module or not directory:
+            raise UsageError(f"--go-module wants MODULE=DIR, got '{item}'")
+        modules[module] = IstioRepo(directory)
+    kb = load_knowledge_base(kb_dirs, check_settings=False)
+    data = build_lifetimes(
+        IstioRepo(istio_repo),
+        named_by_mitigations(kb.entries),
+        IstioRepo(api_repo) if api_repo else None,
+        since=since,
+        modules=modules,
+    )
+    text = dump_lifetimes(data, "preflight kb lifetimes --istio-repo ISTIO --api-repo API --go-module MODULE=DIR ...")
+    if output:
+        write_atomic(output, text)
+    else:
+        click.echo(text, nl=False)
     return 0
 
 

@@ -106,7 +106,7 @@ def run_check(
     findings = _folded(findings, _client_side(edge_findings, snapshot))
     findings, outcomes = _with_calls_at_stake(findings, outcomes, simulation)
     findings.sort(key=lambda f: (-f.severity.rank, f.change, f.resource, f.message))
-    notes = [*gaps, *options.notes, *readiness.notes, *traffic.notes, *simulation.notes]
+    notes = [*gaps, *options.notes, *control_plane.notes, *readiness.notes, *traffic.notes, *simulation.notes]
     if empty:
         notes.append(
             f"The snapshot holds no workloads, Services or Istio resources ({_what_was_read(snapshot)}); "
@@ -358,27 +358,28 @@ def _apply(
     entry: KBEntry, context: DetectorContext, scope: Scope, kb: KnowledgeBase
 ) -> tuple[list[Finding], ChangeOutcome]:
     arrival = context.path.arrival(entry.release_lines)
+    # Every report format renders the entry of the outcome: its advice is what still works at the target.
+    advised = mitigation.advice_at(entry, context.path.target)
     if entry.detector is None:
-        return [], ChangeOutcome(entry, ChangeStatus.ADVISORY, introduced_in=arrival)
+        return [], ChangeOutcome(advised, ChangeStatus.ADVISORY, introduced_in=arrival)
     detector = registry.get(entry.detector.name)
     hits = list(detector.detect(context, entry.detector.params))
     if not hits:
-        return [], ChangeOutcome(entry, ChangeStatus.NOT_PRESENT, introduced_in=arrival)
+        return [], ChangeOutcome(advised, ChangeStatus.NOT_PRESENT, introduced_in=arrival)
     if entry.is_field_report:
         # Nothing documented changes, so there is nothing to mitigate: the finding informs.
         findings = [_finding(entry, arrival, hit, FindingStatus.FIELD_REPORT, None, scope) for hit in _unique(hits)]
         return findings, ChangeOutcome(
-            entry, ChangeStatus.FIELD_REPORT, field_reports=len(findings), introduced_in=arrival
+            advised, ChangeStatus.FIELD_REPORT, field_reports=len(findings), introduced_in=arrival
         )
-    verdict = mitigation.assess(
-        entry, context.control_plane, context.path.target, kb.compatibility_profiles, context.snapshot
-    )
+    # The entry as written: a setting the snapshot uses but the target lacks is named in the note.
+    verdict = mitigation.assess(entry, context.control_plane, context.path.target, context.snapshot)
     status = FindingStatus.MITIGATED if verdict.mitigated else FindingStatus.AFFECTED
     findings = [_finding(entry, arrival, hit, status, verdict.reason, scope) for hit in _unique(hits)]
     change_status = ChangeStatus.MITIGATED if verdict.mitigated else ChangeStatus.HIT
     affected = len(findings) if status is FindingStatus.AFFECTED else 0
     return findings, ChangeOutcome(
-        entry, change_status, affected, len(findings) - affected, mitigation_note=verdict.note, introduced_in=arrival
+        advised, change_status, affected, len(findings) - affected, mitigation_note=verdict.note, introduced_in=arrival
     )
 
 

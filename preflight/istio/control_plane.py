@@ -65,6 +65,7 @@ class ControlPlane:
     revisions: tuple[Revision, ...]
     root_namespace: str = DEFAULT_ROOT_NAMESPACE
     trust_domain: str = DEFAULT_TRUST_DOMAIN
+    notes: tuple[str, ...] = ()  # how install inputs were read where they were ambiguous
 
     def revision(self, name: str) -> Revision | None:
         return next((r for r in self.revisions if r.name == name), None)
@@ -92,15 +93,20 @@ class ControlPlane:
 
 def read_control_plane(snapshot: Snapshot) -> ControlPlane:
     revisions: dict[str, Revision] = {}
+    notes: list[str] = []
     for deployment in snapshot.of_kind("Deployment"):
         if not is_istiod(deployment):
             continue
         revision = _revision_of_deployment(deployment, snapshot)
         revisions[revision.name] = revision
     for operator in snapshot.of_kind("IstioOperator"):
-        _merge_install_input(revisions, operator, _istio_operator_settings(operator))
+        settings = _istio_operator_settings(operator)
+        _merge_install_input(revisions, operator, settings)
+        notes.extend(settings.notes)
     for values in snapshot.of_kind(HELM_VALUES_KIND):
-        _merge_install_input(revisions, values, _helm_settings(values))
+        settings = _helm_settings(values)
+        _merge_install_input(revisions, values, settings)
+        notes.extend(settings.notes)
     ordered = tuple(sorted(revisions.values(), key=lambda r: (r.name != "default", r.name)))
     default = next(iter(ordered), None)
     root = DEFAULT_ROOT_NAMESPACE
@@ -108,7 +114,7 @@ def read_control_plane(snapshot: Snapshot) -> ControlPlane:
     if default is not None:
         root = str(default.mesh_value("rootNamespace") or default.namespace or root)
         trust_domain = str(default.mesh_value("trustDomain") or trust_domain)
-    return ControlPlane(ordered, root, trust_domain)
+    return ControlPlane(ordered, root, trust_domain, tuple(notes))
 
 
 def is_istiod(deployment: K8sObject) -> bool:
@@ -208,6 +214,7 @@ class _InstallSettings:
     mesh_config: Mapping[str, Any]
     compatibility_version: str | None
     version: IstioVersion | None
+    notes: tuple[str, ...] = ()
 
 
 def _istio_operator_settings(operator: K8sObject) -> _InstallSettings:
@@ -222,13 +229,17 @@ def _istio_operator_settings(operator: K8sObject) -> _InstallSettings:
             value = variable.get("value")
             env[variable["name"]] = None if value is None else str(value)
     tag = spec.get("tag")
+    compatibility, note = compatibility_version_of(
+        values.get("compatibilityVersion") or spec.get("compatibilityVersion"), operator
+    )
     return _InstallSettings(
         revision=str(spec.get("revision") or "default"),
         namespace=str(spec.get("namespace") or DEFAULT_ROOT_NAMESPACE),
         env=env,
         mesh_config=mapping_at(spec, "meshConfig"),
-        compatibility_version=_text(values.get("compatibilityVersion") or spec.get("compatibilityVersion")),
+        compatibility_version=compatibility,
         version=_maybe_version(tag),
+        notes=(note,) if note else (),
     )
 
 
@@ -236,13 +247,34 @@ def _helm_settings(values_object: K8sObject) -> _InstallSettings:
     values = mapping_at(values_object.body, "values")
     env = {str(k): None if v is None else str(v) for k, v in mapping_at(mapping_at(values, "pilot"), "env").items()}
     global_values = mapping_at(values, "global")
+    compatibility, note = compatibility_version_of(values.get("compatibilityVersion"), values_object)
     return _InstallSettings(
         revision=str(values.get("revision") or "default"),
         namespace=str(global_values.get("istioNamespace") or DEFAULT_ROOT_NAMESPACE),
         env=env,
         mesh_config=mapping_at(values, "meshConfig"),
-        compatibility_version=_text(values.get("compatibilityVersion")),
+        compatibility_version=compatibility,
         version=_maybe_version(global_values.get("tag") or mapping_at(values, "pilot").get("tag")),
+        notes=(note,) if note else (),
+    )
+
+
+def compatibility_version_of(value: Any, source: K8sObject) -> tuple[str | None, str | None]:
+    """The compatibilityVersion the user meant, and a warning when YAML read it as a number.
+
+    Unquoted, ``compatibilityVersion: 1.20`` is the float 1.2 (and 1.30 is 1.3). Profiles exist
+    only from 1.20 on, so a one-digit minor is read with its trailing zero restored.
+    """
+    if value is None:
+        return None, None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value).strip(), None
+    major, _, minor = repr(float(value)).partition(".")
+    meant = f"{major}.{minor + '0' if len(minor) == 1 else minor}"
+    where = f"{source.source.file}:{source.source.line}" if source.source and source.source.line else str(source.ref)
+    return meant, (
+        f"{where}: compatibilityVersion {value} is a YAML number; read as \"{meant}\". Quote it "
+        f'(compatibilityVersion: "{meant}") so Helm and istioctl read the same.'
     )
 
 

@@ -62,6 +62,8 @@ class Mitigation:
     # target minor → the compatibilityVersion profiles that really restore the behaviour there
     compatibility_profiles: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     install_values: Mapping[str, Any] = field(default_factory=dict)
+    # The env flags and mesh_config keys are needed together (both istiod and the proxies read the setting).
+    all_of: bool = False
 
     @property
     def is_available(self) -> bool:
@@ -104,6 +106,7 @@ class KBEntry:
     introduced_on: tuple[IstioVersion, ...] = ()
     simulation: Mapping[str, Any] = field(default_factory=dict)  # semantic change (or watch) for the simulator
     gate: str = GATE_FAIL
+    line: int | None = None  # where the entry starts in ``source_file``
 
     @property
     def minor(self) -> str:

@@ -37,6 +37,7 @@ from preflight.kb.interface import (
     Severity,
     Upstream,
 )
+from preflight.kb.settings import SettingLifetimes, bundled_lifetimes
 from preflight.resources import bundled_dir
 from preflight.simulate.semantics import check_simulation
 from preflight.versions import IstioVersion, ReleaseLines, parse_version
@@ -66,7 +67,14 @@ _KNOWN_KEYS = frozenset(
 )
 
 
-def load_knowledge_base(extra_dirs: Iterable[str | Path] = (), include_builtin: bool = True) -> KnowledgeBase:
+def load_knowledge_base(
+    extra_dirs: Iterable[str | Path] = (), include_builtin: bool = True, check_settings: bool = True
+) -> KnowledgeBase:
+    """Every entry of the built-in KB and ``extra_dirs``.
+
+    With ``check_settings`` (always, except when regenerating the setting lifetimes themselves),
+    a mitigation may name only settings the lifetimes know to exist when its change arrives.
+    """
     dirs: list[Path] = [bundled_dir("knowledge")] if include_builtin else []
     for extra in map(Path, extra_dirs):
         # Naming the built-in directory itself (`preflight kb validate knowledge` in a checkout)
@@ -98,6 +106,12 @@ def load_knowledge_base(extra_dirs: Iterable[str | Path] = (), include_builtin: 
                 seen[entry.id] = str(file)
                 entries.append(entry)
     entries = _with_gates(entries, gates)
+    if check_settings:
+        lifetimes = bundled_lifetimes()
+        for entry in entries:
+            problem = unknown_setting(entry, lifetimes)
+            if problem:
+                raise KnowledgeBaseError(f"entry '{entry.id}': {problem}", Location(entry.source_file, entry.line))
     entries.sort(key=lambda e: (e.introduced_in.as_packaging(), e.id))
     ordered_minors = tuple(sorted(minors, key=lambda m: parse_version(m).minor_key))
     return KnowledgeBase(tuple(entries), ordered_minors, profiles)
@@ -116,6 +130,32 @@ def _with_gates(entries: list[KBEntry], gates: Mapping[str, tuple[str, str]]) ->
                 Location(file, 1),
             )
     return [replace(e, gate=gates[e.id][0]) if e.id in gates else e for e in entries]
+def unknown_setting(entry: KBEntry, lifetimes: SettingLifetimes) -> str | None:
+    """Why the entry's mitigation names a setting the lifetimes do not show at ``introduced_in``, if it does."""
+    mitigation = entry.mitigation
+    named = [
+        *(("env", flag) for flag in mitigation.env),
+        *(("mesh_config", key) for key in mitigation.mesh_config),
+        *(("install_values", key) for key in mitigation.install_values),
+        *(("profiles", profile) for profile in _profiles_named(mitigation)),
+    ]
+    for kind, name in named:
+        label = "compatibilityVersion profile" if kind == "profiles" else f"mitigation.{kind} setting"
+        if not lifetimes.knows(kind, name) or lifetimes.first_with(kind, name) is None:
+            return (
+                f"{label} '{name}' is unknown to the setting lifetimes (knowledge/settings/lifetimes.yaml): "
+                "check its spelling against Istio's source, then regenerate them with 'preflight kb lifetimes'"
+            )
+        if kind != "profiles" and lifetimes.exists(kind, name, entry.introduced_in) is False:
+            return f"{label} '{name}' does not exist at {entry.introduced_in}, where the change arrives"
+    return None
+
+
+def _profiles_named(mitigation: Mitigation) -> list[str]:
+    profiles = [mitigation.compatibility_version] if mitigation.compatibility_version else []
+    for listed in mitigation.compatibility_profiles.values():
+        profiles.extend(listed)
+    return profiles
 
 
 def load_file(file: Path) -> tuple[str, tuple[str, ...], list[KBEntry]]:
@@ -264,6 +304,7 @@ def _entry(raw: Any, minor: str, location: Location) -> KBEntry:
         simulation=dict(simulation),
         introduced_on=introduced_on if len(introduced_on) > 1 else (),
         gate=str(gate),
+        line=location.line,
     )
 
 
@@ -342,8 +383,12 @@ def _mitigation(raw: Any, fail: Any) -> Mitigation:
     install = raw.get("install_values") or {}
     if not isinstance(install, Mapping):
         raise fail("'mitigation.install_values' must map dotted chart value keys to values")
+    all_of = raw.get("all_of", False)
+    if not isinstance(all_of, bool) or (all_of and not (env and mesh_config)):
+        raise fail("'mitigation.all_of' must be true or false, and true only with both 'env' and 'mesh_config'")
     unknown = sorted(
-        set(raw) - {"text", "env", "mesh_config", "compatibility_version", "compatibility_profiles", "install_values"}
+        set(raw)
+        - {"text", "env", "mesh_config", "compatibility_version", "compatibility_profiles", "install_values", "all_of"}
     )
     if unknown:
         raise fail(f"'mitigation' has unknown field(s): {', '.join(unknown)}")
@@ -354,6 +399,7 @@ def _mitigation(raw: Any, fail: Any) -> Mitigation:
         compatibility_version=str(compat) if compat is not None else None,
         compatibility_profiles={str(k): tuple(v) for k, v in profiles.items()},
         install_values={str(k): v for k, v in install.items()},
+        all_of=all_of,
     )
 
 

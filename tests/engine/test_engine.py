@@ -92,10 +92,12 @@ metadata: {name: installed, namespace: istio-system}
 spec:
   values: {compatibilityVersion: "1.20"}
 """
-    report = check(CLUSTER + istiod() + operator, target="1.22.0")
-    assert alias_finding(report).status is FindingStatus.AFFECTED
-    outcome = report.changes[0]
-    assert "ships profiles only for 1.21" in (outcome.mitigation_note or "")
+    options = CheckOptions(target=parse_version("1.24.0"), source=parse_version("1.20.3"), timestamp=False)
+    report = run_check(snapshot_from_yaml(CLUSTER + istiod() + operator), load_knowledge_base(), options)
+    finding = next(f for f in report.findings if f.change == "1.21-externalname-alias")
+    assert finding.status is FindingStatus.AFFECTED
+    outcome = next(c for c in report.changes if c.entry.id == "1.21-externalname-alias")
+    assert "ships profiles only for 1.21, 1.22, 1.23 (the last that does is 1.23)" in (outcome.mitigation_note or "")
 
 
 def test_entries_outside_the_path_do_not_apply() -> None:

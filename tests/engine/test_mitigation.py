@@ -77,4 +77,4 @@ def test_only_the_profiles_that_restore_a_change_at_the_target_count() -> None:
     report = check(MESHED + operator("1.21"), "1.22.0", "1.23.0")
     assert status(report, entry) is ChangeStatus.HIT
     outcome = next(c for c in report.changes if c.entry.id == entry)
-    assert "only profile(s) 1.22 restore" in (outcome.mitigation_note or "")
+    assert "at 1.23.0 that profile does not restore this behaviour" in (outcome.mitigation_note or "")
