@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable, Mapping
+from functools import cached_property
 
+from preflight.istio.matching import ValueIndex
 from preflight.snapshot.interface import ServiceRef
 
 DEFAULT_DOMAIN = "cluster.local"
@@ -77,7 +79,12 @@ class ServiceHosts:
         if not is_wildcard(fqdn):
             found = self._by_fqdn.get(fqdn)
             return [found] if found else []
-        return sorted(service for name, service in self._by_fqdn.items() if matches(fqdn, name))
+        return sorted(self._by_suffix.ending_with(fqdn[1:]))
+
+    @cached_property
+    def _by_suffix(self) -> ValueIndex[ServiceRef]:
+        """Services by FQDN, so a wildcard host finds its services by suffix rather than by a scan."""
+        return ValueIndex(self._by_fqdn.items())
 
     def service_for(self, fqdn: str) -> ServiceRef | None:
         return self._by_fqdn.get(fqdn)

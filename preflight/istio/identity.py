@@ -10,9 +10,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
-from preflight.istio.matching import value_matches
+from preflight.istio.matching import ValueIndex, value_matches
+
+T = TypeVar("T")
 
 SPIFFE_SCHEME = "spiffe://"
 UNKNOWN = "unknown"
@@ -60,3 +64,17 @@ def normalise_principal(value: str | None) -> str | None:
 def principal_matches(pattern: str, principal: str) -> bool:
     """Does an AuthorizationPolicy principal value match an identity (either form)?"""
     return value_matches(pattern.removeprefix(SPIFFE_SCHEME), principal.removeprefix(SPIFFE_SCHEME))
+
+
+class PrincipalIndex(Generic[T]):
+    """Items by identity (either form), found by principal pattern exactly as ``principal_matches`` would.
+
+    An exact principal is one look-up and a ``*`` pattern a range of sorted keys, so matching
+    every rule of every policy against every workload is no longer all pairs.
+    """
+
+    def __init__(self, items: Iterable[tuple[str, T]]) -> None:
+        self._index = ValueIndex((identity.removeprefix(SPIFFE_SCHEME), item) for identity, item in items)
+
+    def matching(self, pattern: str) -> list[T]:
+        return self._index.matching(pattern.removeprefix(SPIFFE_SCHEME))

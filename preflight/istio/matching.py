@@ -6,6 +6,12 @@ templates on top (``preflight.istio.authz``).
 
 from __future__ import annotations
 
+import bisect
+from collections.abc import Iterable, Iterator
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
 
 def value_matches(pattern: str, value: str, ignore_case: bool = False) -> bool:
     if ignore_case:
@@ -17,3 +23,64 @@ def value_matches(pattern: str, value: str, ignore_case: bool = False) -> bool:
     if pattern.endswith("*"):
         return value.startswith(pattern[:-1])
     return value == pattern
+
+
+class ValueIndex(Generic[T]):
+    """Items keyed by a string, found by an Istio match pattern without testing every key.
+
+    ``matching(pattern)`` returns what a scan with ``value_matches(pattern, key)`` over every
+    item would return, in the order the items were added: exact patterns are a dictionary
+    look-up, ``prefix*`` a range of the sorted keys and ``*suffix`` a range of the sorted
+    reversed keys, so a lookup costs the log of the size plus what it finds.
+    """
+
+    def __init__(self, items: Iterable[tuple[str, T]]) -> None:
+        self._items: list[T] = []
+        self._by_key: dict[str, list[int]] = {}
+        for position, (key, item) in enumerate(items):
+            self._items.append(item)
+            self._by_key.setdefault(key, []).append(position)
+        self._keys = sorted(self._by_key)
+        self._reversed_keys = sorted(key[::-1] for key in self._by_key)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def matching(self, pattern: str) -> list[T]:
+        if pattern == "*":
+            return self._at(self._positions(key for key in self._by_key if key))
+        if pattern.startswith("*"):
+            return self.ending_with(pattern[1:])
+        if pattern.endswith("*"):
+            return self.starting_with(pattern[:-1])
+        return self.equal_to(pattern)
+
+    def equal_to(self, key: str) -> list[T]:
+        return self._at(self._by_key.get(key, ()))
+
+    def starting_with(self, prefix: str) -> list[T]:
+        return self._at(self._positions(_prefixed(self._keys, prefix)))
+
+    def ending_with(self, suffix: str) -> list[T]:
+        return self._at(self._positions(key[::-1] for key in _prefixed(self._reversed_keys, suffix[::-1])))
+
+    def suffixes_of(self, value: str) -> list[T]:
+        """Items whose key ``value`` ends with (the empty key included)."""
+        positions: list[int] = []
+        for start in range(len(value) + 1):
+            positions.extend(self._by_key.get(value[start:], ()))
+        return self._at(sorted(positions))
+
+    def _positions(self, keys: Iterable[str]) -> list[int]:
+        return sorted(position for key in keys for position in self._by_key[key])
+
+    def _at(self, positions: Iterable[int]) -> list[T]:
+        return [self._items[position] for position in positions]
+
+
+def _prefixed(sorted_keys: list[str], prefix: str) -> Iterator[str]:
+    for index in range(bisect.bisect_left(sorted_keys, prefix), len(sorted_keys)):
+        key = sorted_keys[index]
+        if not key.startswith(prefix):
+            return
+        yield key

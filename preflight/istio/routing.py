@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 
 from preflight.istio.hosts import is_wildcard, matches, resolve_short_name, subset_of
+from preflight.istio.matching import ValueIndex
 from preflight.snapshot.interface import K8sObject, list_at
 
 ROUTE_SECTIONS = ("http", "tcp", "tls")
@@ -92,45 +93,54 @@ def most_specific_winner(service_host: str, candidates: Iterable[K8sObject]) -> 
 
 
 def overlapping_virtual_services(service_host: str, virtual_services: Iterable[K8sObject]) -> list[K8sObject]:
-    """Sidecar-bound VirtualServices with at least one host overlapping ``service_host``."""
-    return SidecarVirtualServices(virtual_services).overlapping(service_host)
+    """Sidecar-bound VirtualServices with at least one host overlapping ``service_host``.
+
+    Tests every host; for many service hosts build ``SidecarVirtualServices`` once instead.
+    """
+    return [
+        v
+        for v in virtual_services
+        if applies_to_sidecars(v) and any(matches(resolve_short_name(h, v.namespace), service_host) for h in _hosts(v))
+    ]
 
 
 class SidecarVirtualServices:
     """Sidecar-bound VirtualServices indexed by host, so looking up every service stays linear.
 
-    Exact hosts are found by name, or for a wildcard service host by the domain suffix the
-    wildcard stands for; only wildcard VirtualService hosts (few in practice) are matched
-    one by one.
+    ``overlapping`` answers what testing ``matches`` on every host of every VirtualService
+    would: exact hosts are found by name, or for a wildcard service host by the suffix it
+    stands for (a range of the reversed sorted hosts); wildcard VirtualService hosts are found
+    by the suffixes of the service host, and for a wildcard service host also by their own
+    suffix ending with the service host's.
     """
 
     def __init__(self, virtual_services: Iterable[K8sObject]) -> None:
         self._order: dict[int, int] = {}
-        self._exact: dict[str, list[K8sObject]] = {}
-        self._by_suffix: dict[str, list[K8sObject]] = {}  # ".example.com" → VirtualServices of its names
-        self._wildcard: list[tuple[str, K8sObject]] = []
+        exact: list[tuple[str, K8sObject]] = []
+        wildcard: list[tuple[str, K8sObject]] = []  # keyed by the suffix after "*"
         for position, virtual_service in enumerate(virtual_services):
             if not applies_to_sidecars(virtual_service):
                 continue
             self._order[id(virtual_service)] = position
             for host in (resolve_short_name(h, virtual_service.namespace) for h in _hosts(virtual_service)):
                 if is_wildcard(host):
-                    self._wildcard.append((host, virtual_service))
+                    wildcard.append((host[1:], virtual_service))
                 else:
-                    self._exact.setdefault(host, []).append(virtual_service)
-                    labels = host.split(".")
-                    for start in range(1, len(labels)):
-                        self._by_suffix.setdefault("." + ".".join(labels[start:]), []).append(virtual_service)
+                    exact.append((host, virtual_service))
+        self._exact = ValueIndex(exact)
+        self._wildcard = ValueIndex(wildcard)
 
     def overlapping(self, service_host: str) -> list[K8sObject]:
-        found: dict[int, K8sObject] = {}
-        if service_host == "*":
-            found.update((id(v), v) for candidates in self._exact.values() for v in candidates)
-        elif is_wildcard(service_host):
-            found.update((id(v), v) for v in self._by_suffix.get(service_host[1:], ()))
+        if is_wildcard(service_host):
+            suffix = service_host[1:]
+            candidates = [
+                *self._exact.ending_with(suffix),
+                *self._wildcard.ending_with(suffix),
+                *self._wildcard.suffixes_of(suffix),
+            ]
         else:
-            found.update((id(v), v) for v in self._exact.get(service_host, ()))
-        found.update((id(v), v) for host, v in self._wildcard if matches(host, service_host))
+            candidates = [*self._exact.equal_to(service_host), *self._wildcard.suffixes_of(service_host)]
+        found = {id(v): v for v in candidates}
         return sorted(found.values(), key=lambda v: self._order[id(v)])
 
 

@@ -18,17 +18,18 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator, Mapping
+from functools import cached_property
 from typing import Any
 
 from preflight.istio.authorization import policy_action
 from preflight.istio.control_plane import ControlPlane, read_control_plane
 from preflight.istio.hosts import resolve_short_name
-from preflight.istio.identity import parse_identity, principal_matches, spiffe_id
+from preflight.istio.identity import PrincipalIndex, parse_identity, spiffe_id
 from preflight.istio.injection import mesh_membership
-from preflight.istio.matching import value_matches
+from preflight.istio.matching import ValueIndex
 from preflight.istio.routing import ROUTE_SECTIONS
 from preflight.istio.scoping import Scope
-from preflight.snapshot.interface import K8sObject, Workload, list_at, string_map
+from preflight.snapshot.interface import K8sObject, ObjectRef, Workload, list_at, string_map
 from preflight.snapshot.model import Snapshot
 from preflight.traffic.interface import Destination, Edge, Origin, Source, TrafficData, merge_edges
 
@@ -54,24 +55,34 @@ class _Declared:
         self.snapshot = snapshot
         self.scope = Scope(snapshot, control_plane)
         self.trust_domain = control_plane.trust_domain
+        self._sources: dict[ObjectRef, Source] = {}
 
     # Callers ----------------------------------------------------------------------------
 
     def source_of(self, workload: Workload) -> Source:
-        in_mesh = mesh_membership(self.snapshot, workload).in_mesh
-        principal = None
-        if in_mesh:
-            principal = spiffe_id(self.trust_domain, workload.namespace, workload.service_account)
-        return Source(workload.namespace, workload.ref.name, principal, in_mesh)
+        found = self._sources.get(workload.ref)
+        if found is None:
+            in_mesh = mesh_membership(self.snapshot, workload).in_mesh
+            principal = None
+            if in_mesh:
+                principal = spiffe_id(self.trust_domain, workload.namespace, workload.service_account)
+            found = self._sources[workload.ref] = Source(workload.namespace, workload.ref.name, principal, in_mesh)
+        return found
+
+    @cached_property
+    def _workloads_by_identity(self) -> PrincipalIndex[Workload]:
+        return PrincipalIndex(
+            (spiffe_id(self.trust_domain, w.namespace, w.service_account), w) for w in self.snapshot.workloads
+        )
+
+    @cached_property
+    def _namespaces(self) -> ValueIndex[str]:
+        return ValueIndex((namespace, namespace) for namespace in self.snapshot.namespaces)
 
     def callers_by_principal(self, pattern: str) -> list[Source]:
         if pattern.strip() in ("", "*"):
             return []
-        found = [
-            self.source_of(w)
-            for w in self.snapshot.workloads
-            if principal_matches(pattern, spiffe_id(self.trust_domain, w.namespace, w.service_account))
-        ]
+        found = [self.source_of(w) for w in self._workloads_by_identity.matching(pattern)]
         identity = parse_identity(pattern)
         if not found and identity is not None:
             return [Source(namespace=identity.namespace, principal=identity.spiffe_id, in_mesh=True)]
@@ -80,7 +91,7 @@ class _Declared:
     def callers_by_namespace(self, pattern: str) -> list[Source]:
         if pattern.strip() in ("", "*"):
             return []
-        namespaces = [ns for ns in self.snapshot.namespaces if value_matches(pattern, ns)]
+        namespaces = self._namespaces.matching(pattern)
         if not namespaces and "*" not in pattern:
             return [Source(namespace=pattern)]
         found: list[Source] = []

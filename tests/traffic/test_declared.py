@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from preflight.traffic.declared import PARTIAL_COVERAGE_NOTE, declared_traffic
-from preflight.traffic.interface import Origin
+from preflight.traffic.interface import Origin, Source
 from tests.support import snapshot_from_yaml
 
 MESH = """
@@ -171,3 +171,63 @@ spec:
 def test_a_snapshot_without_policies_or_routes_declares_nothing() -> None:
     traffic = declared_traffic(snapshot_from_yaml(MESH))
     assert traffic.edges == () and traffic.partial is True
+
+
+def _workloads_yaml(identities: list[tuple[str, str]]) -> str:
+    namespaces = sorted({namespace for namespace, _ in identities})
+    documents = [f"apiVersion: v1\nkind: Namespace\nmetadata: {{name: {n}, labels: {{istio-injection: enabled}}}}\n"
+                 for n in namespaces]  # fmt: skip
+    for number, (namespace, account) in enumerate(identities):
+        documents.append(
+            "apiVersion: apps/v1\nkind: Deployment\n"
+            f"metadata: {{name: app-{number}, namespace: {namespace}}}\n"
+            f"spec: {{selector: {{matchLabels: {{app: a{number}}}}}, template: "
+            f"{{metadata: {{labels: {{app: a{number}}}}}, "
+            f"spec: {{serviceAccountName: {account}, containers: [{{name: c, image: i}}]}}}}}}\n"
+        )
+    return "---\n".join(documents)
+
+
+def test_callers_by_principal_and_namespace_match_a_scan_of_every_workload() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from preflight.istio.control_plane import read_control_plane
+    from preflight.istio.identity import parse_identity, principal_matches, spiffe_id
+    from preflight.istio.matching import value_matches
+    from preflight.traffic.declared import _Declared
+
+    identities = [(ns, sa) for ns in ("shop", "shops", "pay", "p") for sa in ("web", "web-v2", "api", "default")]
+    snapshot = snapshot_from_yaml(_workloads_yaml(identities[::2] + identities[1::3]))
+    finder = _Declared(snapshot, read_control_plane(snapshot))
+    principal_patterns = st.one_of(
+        st.sampled_from(["*", "", " ", "spiffe://*", "cluster.local/ns/shop/sa/web", "cluster.local/ns/gone/sa/x",
+                         "*/sa/web", "*web", "cluster.local/ns/shop*", "cluster.local/ns/shop/*", "*-v2", "**",
+                         "spiffe://cluster.local/ns/pay/sa/api", "cluster.local/*", "*/ns/p/sa/default"]),
+        st.text(alphabet="*/aepsw", max_size=6),
+    )  # fmt: skip
+
+    def by_scan(pattern: str) -> list[object]:
+        if pattern.strip() in ("", "*"):
+            return []
+        found = [
+            finder.source_of(w)
+            for w in snapshot.workloads
+            if principal_matches(pattern, spiffe_id(finder.trust_domain, w.namespace, w.service_account))
+        ]
+        identity = parse_identity(pattern)
+        if not found and identity is not None:
+            return [Source(namespace=identity.namespace, principal=identity.spiffe_id, in_mesh=True)]
+        return list(found)
+
+    @settings(max_examples=200)
+    @given(principal_patterns, st.sampled_from(["shop", "shop*", "*s", "*", "p*", "*op", "nowhere", "s*p"]))
+    def check(principal: str, namespace: str) -> None:
+        assert finder.callers_by_principal(principal) == by_scan(principal), principal
+        expected_namespaces = [n for n in snapshot.namespaces if value_matches(namespace, n) and namespace != "*"]
+        expected = [finder.source_of(w) for n in expected_namespaces for w in snapshot.workloads_in(n)]
+        if not expected_namespaces and "*" not in namespace:
+            expected = [Source(namespace=namespace)]
+        assert finder.callers_by_namespace(namespace) == expected, namespace
+
+    check()
