@@ -18,6 +18,7 @@ import click
 from preflight import __version__
 from preflight.errors import ExitCode, PreflightError
 from preflight.export.command import snapshot_command
+from preflight.formats.safety import safe_terminal_line
 from preflight.gc_pause import collector_paused
 from preflight.traffic.export import traffic
 
@@ -39,7 +40,7 @@ class PreflightGroup(click.Group):
             with collector_paused():
                 result = super().main(*args, **kwargs)
         except PreflightError as error:
-            click.echo(f"preflight: error: {error}", err=True)
+            click.echo(safe_terminal_line(f"preflight: error: {error}"), err=True)
             sys.exit(int(error.exit_code))
         except click.exceptions.Exit as exit_request:
             sys.exit(exit_request.exit_code)
@@ -47,13 +48,13 @@ class PreflightGroup(click.Group):
             click.echo("preflight: aborted", err=True)
             sys.exit(int(ExitCode.BAD_INPUT))
         except click.ClickException as error:
-            click.echo(f"preflight: error: {error.format_message()}", err=True)
+            click.echo(safe_terminal_line(f"preflight: error: {error.format_message()}"), err=True)
             sys.exit(int(ExitCode.BAD_INPUT))
         except KeyboardInterrupt:
             click.echo("preflight: interrupted", err=True)
             sys.exit(int(ExitCode.INTERNAL_ERROR))
         except Exception as error:  # a bug; the gate must still fail closed
-            click.echo(f"preflight: internal error: {type(error).__name__}: {error}", err=True)
+            click.echo(safe_terminal_line(f"preflight: internal error: {type(error).__name__}: {error}"), err=True)
             sys.exit(int(ExitCode.INTERNAL_ERROR))
         sys.exit(int(result) if isinstance(result, int) else 0)
 
