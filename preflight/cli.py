@@ -9,8 +9,12 @@ Exit codes (also in ``preflight --help``):
 
 from __future__ import annotations
 
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import FrameType
 from typing import Any
 
 import click
@@ -31,13 +35,34 @@ Exit codes:
 """
 
 
+class Terminated(BaseException):
+    """SIGTERM (a CI job cancelled, a container stopped), raised where the program is, so that
+    every ``finally`` and cleanup handler runs: no temporary report or partial snapshot stays behind."""
+
+
+@contextmanager
+def _terminate_by_unwinding() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread (an embedding host's worker)
+        return
+
+    def raise_terminated(signal_number: int, frame: FrameType | None) -> None:
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 class PreflightGroup(click.Group):
     """Maps every failure to one line and an exit code, in one place, so a gate fails closed."""
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
         try:
-            with collector_paused():
+            with _terminate_by_unwinding(), collector_paused():
                 result = super().main(*args, **kwargs)
         except PreflightError as error:
             click.echo(safe_terminal_line(f"preflight: error: {error}"), err=True)
@@ -52,6 +77,9 @@ class PreflightGroup(click.Group):
             sys.exit(int(ExitCode.BAD_INPUT))
         except KeyboardInterrupt:
             click.echo("preflight: interrupted", err=True)
+            sys.exit(int(ExitCode.INTERNAL_ERROR))
+        except Terminated:
+            click.echo("preflight: terminated; nothing was written", err=True)
             sys.exit(int(ExitCode.INTERNAL_ERROR))
         except Exception as error:  # a bug; the gate must still fail closed
             click.echo(safe_terminal_line(f"preflight: internal error: {type(error).__name__}: {error}"), err=True)

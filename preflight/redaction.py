@@ -99,7 +99,14 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "credential assignment",
-        re.compile(rf"(?:{_SECRET_WORDS})[\"']?\s*[=:]\s*[\"']?([^\s\"'&,;<>`|\\]{{3,}})"),
+        # "password=x" anywhere, '"password": "x"' (a quoted key), "password: x" only at the start
+        # of a line (YAML; in a rendered report the line may start after an escaped newline): in
+        # prose a colon after "token" introduces a sentence, not a value.
+        re.compile(
+            rf"(?:(?:{_SECRET_WORDS})[\"']?[ \t]*=|(?:{_SECRET_WORDS})[\"'][ \t]*:|"
+            rf"(?:(?m:^)|\\n|&#10;)[ \t-]*[a-z0-9_.-]*(?:{_SECRET_WORDS})[ \t]*:)"
+            r"[ \t]*[\"']?([^\s\"'&,;<>`|\\]{3,})"
+        ),
         secret_group=1,
         any_case=True,
     ),

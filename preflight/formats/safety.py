@@ -59,3 +59,8 @@ def safe_pieces(format_name: str, pieces: Iterable[str]) -> Iterator[str]:
 def safe_terminal_line(text: str) -> str:
     """An error, summary or progress line: redacted, control bytes made visible, one line."""
     return escape_control(redact_credentials_in_text(text)).replace("\n", " ")
+
+
+def safe_terminal_text(text: str) -> str:
+    """Several lines for the terminal (a summary): redacted, control bytes made visible."""
+    return escape_control(redact_credentials_in_text(text))
