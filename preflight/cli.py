@@ -9,8 +9,12 @@ Exit codes (also in ``preflight --help``):
 
 from __future__ import annotations
 
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import FrameType
 from typing import Any
 
 import click
@@ -18,6 +22,7 @@ import click
 from preflight import __version__
 from preflight.errors import ExitCode, PreflightError
 from preflight.export.command import snapshot_command
+from preflight.formats.safety import safe_terminal_line
 from preflight.gc_pause import collector_paused
 from preflight.traffic.export import traffic
 
@@ -30,16 +35,37 @@ Exit codes:
 """
 
 
+class Terminated(BaseException):
+    """SIGTERM (a CI job cancelled, a container stopped), raised where the program is, so that
+    every ``finally`` and cleanup handler runs: no temporary report or partial snapshot stays behind."""
+
+
+@contextmanager
+def _terminate_by_unwinding() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread (an embedding host's worker)
+        return
+
+    def raise_terminated(signal_number: int, frame: FrameType | None) -> None:
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 class PreflightGroup(click.Group):
     """Maps every failure to one line and an exit code, in one place, so a gate fails closed."""
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
         try:
-            with collector_paused():
+            with _terminate_by_unwinding(), collector_paused():
                 result = super().main(*args, **kwargs)
         except PreflightError as error:
-            click.echo(f"preflight: error: {error}", err=True)
+            click.echo(safe_terminal_line(f"preflight: error: {error}"), err=True)
             sys.exit(int(error.exit_code))
         except click.exceptions.Exit as exit_request:
             sys.exit(exit_request.exit_code)
@@ -47,13 +73,16 @@ class PreflightGroup(click.Group):
             click.echo("preflight: aborted", err=True)
             sys.exit(int(ExitCode.BAD_INPUT))
         except click.ClickException as error:
-            click.echo(f"preflight: error: {error.format_message()}", err=True)
+            click.echo(safe_terminal_line(f"preflight: error: {error.format_message()}"), err=True)
             sys.exit(int(ExitCode.BAD_INPUT))
         except KeyboardInterrupt:
             click.echo("preflight: interrupted", err=True)
             sys.exit(int(ExitCode.INTERNAL_ERROR))
+        except Terminated:
+            click.echo("preflight: terminated; nothing was written", err=True)
+            sys.exit(int(ExitCode.INTERNAL_ERROR))
         except Exception as error:  # a bug; the gate must still fail closed
-            click.echo(f"preflight: internal error: {type(error).__name__}: {error}", err=True)
+            click.echo(safe_terminal_line(f"preflight: internal error: {type(error).__name__}: {error}"), err=True)
             sys.exit(int(ExitCode.INTERNAL_ERROR))
         sys.exit(int(result) if isinstance(result, int) else 0)
 

@@ -146,6 +146,11 @@ def gate_exit_code(report: Report, include_mitigated: bool) -> int:
     is_flag=True,
     help="Report even when the snapshot holds no workloads, Services or Istio resources (otherwise exit 2).",
 )
+@click.option(
+    "--allow-invalid-names",
+    is_flag=True,
+    help="Load names, namespaces and labels that Kubernetes would refuse (hand-edited files); refused by default.",
+)
 def check_command(
     paths: tuple[str, ...],
     snapshots: tuple[str, ...],
@@ -169,6 +174,7 @@ def check_command(
     cluster_names_option: str | None,
     allow_incomplete: bool,
     allow_empty: bool,
+    allow_invalid_names: bool,
 ) -> int:
     """Report which services an upgrade to --to changes, from a snapshot of the cluster.
 
@@ -192,7 +198,9 @@ def check_command(
         allow_empty=allow_empty,
     )
     names = cluster_names(cluster_names_option, inputs)
-    load_options = LoadOptions(default_namespace=default_namespace, values_files=values_files)
+    load_options = LoadOptions(
+        default_namespace=default_namespace, values_files=values_files, allow_invalid_names=allow_invalid_names
+    )
     # Traffic first: its parsed files are freed before the snapshot is read, lowering the peak.
     traffic = load_traffic(traffic_files) if traffic_files else None
     if names is None:

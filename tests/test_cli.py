@@ -12,6 +12,8 @@ from preflight.cli import main
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CLUSTER = str(FIXTURES / "cluster")
+# The fixture's names carry markup, which Kubernetes refuses: it is checked as a hand-edited file.
+HAND_EDITED = "--allow-invalid-names"
 
 
 def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -21,13 +23,13 @@ def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str
 
 
 def test_gate_fails_with_exit_1_on_a_high_finding() -> None:
-    result = run("check", CLUSTER, "--to", "1.22.0")
+    result = run("check", CLUSTER, HAND_EDITED, "--to", "1.22.0")
     assert result.returncode == 1, result.stderr
     assert "BLOCKED" in result.stdout
 
 
 def test_gate_passes_with_exit_0_below_the_threshold() -> None:
-    result = run("check", CLUSTER, "--to", "1.22.0", "--fail-on", "critical")
+    result = run("check", CLUSTER, HAND_EDITED, "--to", "1.22.0", "--fail-on", "critical")
     assert result.returncode == 0, result.stderr
 
 
@@ -43,13 +45,13 @@ def test_bad_input_exits_2_with_one_line_and_no_traceback(tmp_path: Path) -> Non
 
 @pytest.mark.parametrize("versions", [["--to", "banana"], ["--from", "1.22.0", "--to", "1.21.0"], ["--to", "1.99"]])
 def test_version_problems_exit_2(versions: list[str]) -> None:
-    result = run("check", CLUSTER, *versions)
+    result = run("check", CLUSTER, HAND_EDITED, *versions)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
 
 
 def test_usage_errors_exit_2() -> None:
-    assert run("check", CLUSTER).returncode == 2  # --to missing
+    assert run("check", CLUSTER, HAND_EDITED).returncode == 2  # --to missing
     assert run("check", "--to", "1.22").returncode == 2  # no snapshot
 
 
@@ -60,14 +62,14 @@ def test_internal_error_exits_3_never_0(monkeypatch: pytest.MonkeyPatch) -> None
         raise RuntimeError("boom")
 
     monkeypatch.setattr(preflight.commands, "run_check", explode)
-    result = CliRunner().invoke(main, ["check", CLUSTER, "--to", "1.22.0"])
+    result = CliRunner().invoke(main, ["check", CLUSTER, HAND_EDITED, "--to", "1.22.0"])
     assert result.exit_code == 3
     assert "internal error" in result.output
 
 
 def test_stdin_is_read_with_a_dash() -> None:
     text = (FIXTURES / "cluster" / "export.yaml").read_text()
-    result = run("check", "-", "--to", "1.22.0", "--format", "json", stdin=text)
+    result = run("check", "-", HAND_EDITED, "--to", "1.22.0", "--format", "json", stdin=text)
     assert result.returncode == 1
     assert json.loads(result.stdout)["schema"] == "preflight/v1"
 
@@ -81,7 +83,7 @@ def test_several_outputs_take_their_format_from_the_extension(tmp_path: Path) ->
         tmp_path / "r.md",
     ]
     args = [arg for path in outputs for arg in ("--output", str(path))]
-    result = run("check", CLUSTER, "--to", "1.22.0", *args)
+    result = run("check", CLUSTER, HAND_EDITED, "--to", "1.22.0", *args)
     assert result.returncode == 1, result.stderr
     assert outputs[0].read_text().startswith("<!DOCTYPE html>")
     assert json.loads(outputs[1].read_text())["version"] == "2.1.0"
@@ -101,7 +103,7 @@ def test_nothing_is_written_when_input_is_bad(tmp_path: Path) -> None:
 
 
 def test_unknown_output_extension_is_a_usage_error(tmp_path: Path) -> None:
-    result = run("check", CLUSTER, "--to", "1.22.0", "--output", str(tmp_path / "report.pdf"))
+    result = run("check", CLUSTER, HAND_EDITED, "--to", "1.22.0", "--output", str(tmp_path / "report.pdf"))
     assert result.returncode == 2
     assert "extension" in result.stderr
 
@@ -136,7 +138,7 @@ def test_help_documents_exit_codes() -> None:
 
 def test_reports_are_readable_like_any_file_the_user_writes(tmp_path: Path) -> None:
     out = tmp_path / "report.json"
-    run("check", CLUSTER, "--to", "1.22.0", "--output", str(out))
+    run("check", CLUSTER, HAND_EDITED, "--to", "1.22.0", "--output", str(out))
     assert out.stat().st_mode & 0o777 == 0o666 & ~_current_umask()
 
 

@@ -25,6 +25,7 @@ import click
 from preflight.export.exporter import Progress, export_snapshot
 from preflight.export.interface import DEFAULT_CHUNK_SIZE, ExportRequest, ExportResult
 from preflight.export.writer import MANIFEST_FILE
+from preflight.formats.safety import safe_terminal_text
 
 
 @click.command("snapshot", help=__doc__)
@@ -52,6 +53,20 @@ from preflight.export.writer import MANIFEST_FILE
     help="Objects per API call; memory stays flat on large clusters.",
 )
 @click.option("--overwrite", is_flag=True, help="Replace an existing snapshot at --output.")
+@click.option(
+    "--request-timeout",
+    type=click.FloatRange(min=0.1),
+    default=120.0,
+    show_default=True,
+    help="Seconds one kubectl call may take before the export fails (a hanging login or proxy).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=3600.0,
+    show_default=True,
+    help="Seconds the whole export may take.",
+)
 def snapshot_command(
     output: Path,
     context: str | None,
@@ -59,6 +74,8 @@ def snapshot_command(
     namespaces: tuple[str, ...],
     chunk_size: int,
     overwrite: bool,
+    request_timeout: float,
+    timeout: float,
 ) -> None:
     request = ExportRequest(
         output=output,
@@ -67,9 +84,11 @@ def snapshot_command(
         namespaces=tuple(dict.fromkeys(namespaces)),
         chunk_size=chunk_size,
         overwrite=overwrite,
+        request_timeout=request_timeout,
+        timeout=timeout,
     )
     result = export_snapshot(request, progress=Progress())
-    click.echo(summary(result), err=True)
+    click.echo(safe_terminal_text(summary(result)), err=True)
 
 
 def summary(result: ExportResult) -> str:

@@ -41,10 +41,10 @@ from preflight.export.interface import (
 from preflight.export.kubectl import ApiRefusal, Kubectl
 from preflight.export.writer import KindStream, SnapshotWriter, check_output
 from preflight.istio.control_plane import DEFAULT_ROOT_NAMESPACE, is_istiod, webhook_control_plane_namespaces
+from preflight.redaction import REDACTED
 from preflight.snapshot.interface import K8sObject, ObjectRef, SourceRef, mapping_at
 from preflight.snapshot.loader import MANIFEST_API_VERSION, MANIFEST_KIND
 from preflight.snapshot.redact import (
-    REDACTED,
     drop_nested_secrets,
     is_secret,
     looks_like_credential,
@@ -84,7 +84,9 @@ def export_snapshot(
     if request.chunk_size < 1:
         raise UsageError("--chunk-size must be at least 1")
     check_output(request.output, request.single_file, request.overwrite)
-    kubectl = kubectl or Kubectl(request.kubectl, request.context, request.kubeconfig)
+    kubectl = kubectl or Kubectl(
+        request.kubectl, request.context, request.kubeconfig, request.request_timeout, request.timeout
+    )
     progress = progress or Progress(enabled=False)
     context, cluster, server = kubectl.identity()
     identity = ClusterIdentity(context, cluster, server, _server_version(kubectl))

@@ -23,6 +23,8 @@ class ExportRequest:
     chunk_size: int = DEFAULT_CHUNK_SIZE
     overwrite: bool = False
     kubectl: str = "kubectl"
+    request_timeout: float = 120.0  # seconds one kubectl call may take
+    timeout: float = 3600.0  # seconds the whole export may take
 
     @property
     def single_file(self) -> bool:

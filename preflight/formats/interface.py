@@ -8,6 +8,7 @@ from pathlib import Path
 
 from preflight.engine.interface import Report
 from preflight.errors import UsageError
+from preflight.formats.safety import safe_pieces, safe_text
 from preflight.gc_pause import collector_paused
 
 Renderer = Callable[[Report], str]
@@ -29,11 +30,12 @@ _EXTENSIONS = {
 
 
 def renderer(name: str) -> Renderer:
+    """A format's ``render``, its text passed through ``safety.safe_text`` (redaction, control bytes)."""
     if name not in FORMATS:
         raise UsageError(f"unknown format '{name}' (choose from {', '.join(FORMATS)})")
     module = importlib.import_module(f"preflight.formats.{name}_format")
     render: Renderer = module.render
-    return render
+    return lambda report: safe_text(name, render(report))
 
 
 def piecewise_renderer(name: str) -> Callable[[Report], Iterable[str]]:
@@ -41,8 +43,10 @@ def piecewise_renderer(name: str) -> Callable[[Report], Iterable[str]]:
     where it has one (JSON, whose report on a large cluster is hundreds of MB), else ``render`` whole."""
     render = renderer(name)
     module = importlib.import_module(f"preflight.formats.{name}_format")
-    pieces: Callable[[Report], Iterable[str]] = getattr(module, "render_pieces", lambda report: (render(report),))
-    return pieces
+    pieces = getattr(module, "render_pieces", None)
+    if pieces is None:
+        return lambda report: (render(report),)
+    return lambda report: safe_pieces(name, pieces(report))
 
 
 def format_for_path(path: str) -> str:

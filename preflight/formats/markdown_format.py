@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from preflight.engine.interface import FindingStatus, Report
 from preflight.formats.json_format import verdict
+from preflight.formats.safety import escape_control
 from preflight.formats.text_format import named_services
+from preflight.redaction import redact_credentials_in_text
 
 # GitHub rejects comments over 65,536 characters; keep room for the truncation notice.
 MAX_CHARS = 60_000
@@ -34,7 +38,7 @@ def render(report: Report) -> str:
         for change in mesh_wide:
             entry = entries.get(change.change)
             body.append(
-                f"| `{change.change}` | {change.severity.value} | {change.services} of {change.meshed_services} "
+                f"| {_code(change.change)} | {change.severity.value} | {change.services} of {change.meshed_services} "
                 f"meshed services, found on {change.found_on} | {_cell(entry.remediation if entry else '')} | "
                 f"{_cell(entry.mitigation.text if entry else '')} |"
             )
@@ -56,7 +60,7 @@ def render(report: Report) -> str:
             waiver = report.waivers.waiver_for(finding) if report.waivers is not None else None
             severity = finding.severity.value + (f" (waived: {_cell(waiver.ticket)})" if waiver else "")
             body.append(
-                f"| `{impact.service}` | {severity} | `{finding.change}` | "
+                f"| {_code(str(impact.service))} | {severity} | {_code(finding.change)} | "
                 f"{_cell(entry.impact if entry else finding.message)} | "
                 f"{_cell(entry.mitigation.text if entry else '')} |"
             )
@@ -71,28 +75,28 @@ def render(report: Report) -> str:
                  + ("counted by the gate._" if counted else "not counted by the gate (`--fail-on-field-reports`)._"),
                  "", "| Change | Severity | Services | Resource | Calls at stake |", "| --- | --- | --- | --- | --- |"]
         for finding in report.field_reports[:MAX_ROWS]:
-            services = named_services(finding, quote="`")
             body.append(
-                f"| `{finding.change}` | {finding.severity.value} | {services} | `{finding.resource}` | "
+                f"| {_code(finding.change)} | {finding.severity.value} | {_cell(named_services(finding))} | "
+                f"{_code(str(finding.resource))} | "
                 f"{_cell(finding.details.get('calls_at_stake', ''))} |"
             )
         if len(report.field_reports) > MAX_ROWS:
             body.append(f"\n_{len(report.field_reports) - MAX_ROWS} more rows: see the attached HTML or JSON report._")
         body.append("")
     if report.waivers is not None and (report.waivers.expired or report.waivers.unused):
-        body += [f"> Expired waiver: `{w.change}` on `{w.resource}` ({_cell(w.ticket)}, {w.expires.isoformat()}) "
-                 "no longer waives anything" for w in report.waivers.expired]
-        body += [f"> Unused waiver: `{w.change}` on `{w.resource}` ({_cell(w.ticket)}) matched no finding"
+        body += [f"> Expired waiver: {_code(w.change)} on {_code(w.resource)} ({_cell(w.ticket)}, "
+                 f"{w.expires.isoformat()}) no longer waives anything" for w in report.waivers.expired]
+        body += [f"> Unused waiver: {_code(w.change)} on {_code(w.resource)} ({_cell(w.ticket)}) matched no finding"
                  for w in report.waivers.unused]
         body.append("")
     if report.canary_plan is not None and report.canary_plan.waves:
-        waves = [f"{w.number}. {w.title}: " + ", ".join(f"`{m.namespace}`" for m in w.moves)
+        waves = [f"{w.number}. {_cell(w.title)}: " + ", ".join(_code(m.namespace) for m in w.moves)
                  for w in report.canary_plan.waves]
         body += ["### Canary waves", "", *waves, ""]
     body += ["### Changes on this path", "", "| Change | Severity | Status | Title |", "| --- | --- | --- | --- |"]
     for outcome in report.changes:
         body.append(
-            f"| `{outcome.entry.id}` | {outcome.entry.severity.value} | {outcome.status.value} | "
+            f"| {_code(outcome.entry.id)} | {outcome.entry.severity.value} | {outcome.status.value} | "
             f"{_cell(outcome.entry.title)} |"
         )
     text = "\n".join(head + body) + "\n"
@@ -102,5 +106,35 @@ def render(report: Report) -> str:
     return text
 
 
+# Every value that reaches the Markdown goes through one of the two functions below: report
+# values are data, and must not start a table row, a link, an image, raw HTML or a code span.
+_WHITESPACE = re.compile(r"\s+")
+_BACKTICKS = re.compile(r"`+")
+# What can start markup in the middle of a line: link and image brackets, code spans, emphasis,
+# and the cell separator. A backslash makes each literal. (Raw HTML and autolinks need '<', which
+# becomes an entity; list and heading markers only count at the start of a line, which a value
+# never is.)
+_METACHARACTERS = re.compile(r"([\\`*_\[\]|])")
+
+
+def _plain(text: str) -> str:
+    """One line of data: credentials redacted, control bytes visible, every run of whitespace one space."""
+    return _WHITESPACE.sub(" ", escape_control(redact_credentials_in_text(text))).strip()
+
+
 def _cell(text: str) -> str:
-    return " ".join(text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;").split())
+    """Free text in a table cell or a line of prose, shown literally: no markup, no link, no new row."""
+    text = _plain(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _METACHARACTERS.sub(r"\\\1", text)
+
+
+def _code(text: str) -> str:
+    """``text`` as a code span its content cannot close: the fence is longer than any backtick run in it.
+
+    A ``|`` is escaped because a table ends a cell at it even inside a code span (GitHub drops the backslash).
+    """
+    text = _plain(text).replace("|", "\\|")
+    longest = max((len(run) for run in _BACKTICKS.findall(text)), default=0)
+    fence = "`" * (longest + 1)
+    padding = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
+    return f"{fence}{padding}{text}{padding}{fence}"

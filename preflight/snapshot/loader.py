@@ -28,6 +28,7 @@ from preflight.snapshot.interface import (
     SourceRef,
 )
 from preflight.snapshot.model import Snapshot
+from preflight.snapshot.names import InvalidName, check_kind, check_object_names
 from preflight.snapshot.redact import (
     is_list,
     is_secret,
@@ -52,6 +53,7 @@ class LoadOptions:
     default_namespace: str = "default"
     cluster_name: str | None = None
     values_files: tuple[str, ...] = ()  # Helm values of the istiod/base/gateway charts (--values)
+    allow_invalid_names: bool = False  # load names and labels Kubernetes would refuse (--allow-invalid-names)
 
 
 @dataclass
@@ -401,6 +403,10 @@ def _add_object(document: Any, location: Location, options: LoadOptions, state: 
         return  # not a Kubernetes object at all (a values file in a GitOps tree): nothing to read
     if not isinstance(kind, str) or not kind:
         raise InputError(f"'kind' must be a non-empty string, found {_type_name(kind)}", location)
+    try:
+        check_kind(kind)
+    except InvalidName as invalid:
+        raise InputError(str(invalid), location) from None
     if is_secret(document):
         state.dropped_secrets += 1
         return
@@ -414,13 +420,6 @@ def _add_object(document: Any, location: Location, options: LoadOptions, state: 
         name = metadata.get("generateName")
     if not isinstance(name, str) or not name:
         raise InputError(f"{kind} has no metadata.name", location)
-    for key in ("labels", "annotations"):
-        value = metadata.get(key)
-        if value is not None and not isinstance(value, dict):
-            raise InputError(f"metadata.{key} of {kind} {name} must be a mapping, found {_type_name(value)}", location)
-    spec = document.get("spec")
-    if spec is not None and not isinstance(spec, dict):
-        raise InputError(f"'spec' of {kind} {name} must be a mapping, found {_type_name(spec)}", location)
     namespace = metadata.get("namespace")
     if kind in CLUSTER_SCOPED_KINDS:
         namespace = ""
@@ -429,6 +428,18 @@ def _add_object(document: Any, location: Location, options: LoadOptions, state: 
         metadata["namespace"] = namespace
     elif not isinstance(namespace, str):
         raise InputError(f"metadata.namespace of {kind} {name} must be a string", location)
+    if not options.allow_invalid_names and kind != HELM_VALUES_KIND:  # ours, named after its file
+        try:
+            check_object_names(kind, name, namespace, metadata, generated="name" not in metadata)
+        except InvalidName as invalid:
+            raise InputError(f"{invalid}; --allow-invalid-names loads it anyway", location) from None
+    for key in ("labels", "annotations"):
+        value = metadata.get(key)
+        if value is not None and not isinstance(value, dict):
+            raise InputError(f"metadata.{key} of {kind} {name} must be a mapping, found {_type_name(value)}", location)
+    spec = document.get("spec")
+    if spec is not None and not isinstance(spec, dict):
+        raise InputError(f"'spec' of {kind} {name} must be a mapping, found {_type_name(spec)}", location)
     strip_noise(document)
     trim_status(document)  # status is most of a Pod's size and almost none of what is read
     for pod_spec in pod_specs_of(document):

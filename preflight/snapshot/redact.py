@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-REDACTED = "<redacted>"
+from preflight.redaction import REDACTED, SHORTEST_CREDENTIAL, contains_credential, redact_credentials_in_text
 
 
 def is_secret(document: Mapping[str, Any], list_kind: str | None = None) -> bool:
@@ -53,14 +53,6 @@ def drop_nested_secrets(document: dict[str, Any]) -> int:
 FLAG_CONTAINERS = frozenset({"discovery", "istio-proxy", "istiod"})
 _FLAG_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _HARMLESS_VALUE = re.compile(r"^[A-Za-z0-9_.:/,|=*-]{0,200}$")
-_CREDENTIAL_MARKERS = re.compile(
-    r"-----BEGIN [A-Z ]*(PRIVATE KEY|CERTIFICATE)-----|"
-    r"\b(eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}(\.[A-Za-z0-9_-]+)?)|"  # JWT, signature included
-    r"\b(AKIA|ASIA)[A-Z0-9]{16}\b|"  # AWS access key id
-    r"\bgh[pousr]_[A-Za-z0-9]{20,}|"  # GitHub token
-    r"\bxox[abprs]-[A-Za-z0-9-]{10,}|"  # Slack token
-    r"://[^/\s:@]+:[^/\s@]+@",  # credentials inside a URL
-)
 # Whole words of a variable name that say its value is a credential. Matched per word, so
 # Istio flags such as VERIFY_CERTIFICATE_AT_CLIENT or ENABLE_DEBUG_ENDPOINT_AUTH keep their values.
 _CREDENTIAL_WORDS = frozenset(
@@ -83,17 +75,9 @@ _CREDENTIAL_WORDS = frozenset(
 )
 
 
-# Image and content digests are long hex runs, but public identifiers rather than keys.
-_DIGEST = re.compile(r"\bsha(?:256|384|512):[0-9a-f]{64,128}\b")
-# Long unbroken base64 runs are keys or certificates more often than anything else.
-_BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{64,}={0,2}")
-
-
 def looks_like_credential(value: str) -> bool:
-    """True for strings shaped like keys, certificates, tokens or URLs with passwords."""
-    if _CREDENTIAL_MARKERS.search(value):
-        return True
-    return bool(_BASE64_RUN.search(_DIGEST.sub("", value)))
+    """True for strings holding anything the rule set (``preflight.redaction``) takes for a credential."""
+    return contains_credential(value)
 
 
 def redact_env_value(container: str, name: str, value: Any) -> Any:
@@ -194,7 +178,7 @@ def redact_free_text(body: dict[str, Any]) -> None:
 def _redact_mapping_values(mapping: Any) -> None:
     if isinstance(mapping, dict):
         for key, value in mapping.items():
-            if isinstance(value, str) and len(value) >= _SHORTEST_CREDENTIAL:
+            if isinstance(value, str) and len(value) >= SHORTEST_CREDENTIAL:
                 mapping[key] = redact_credentials_in_text(value)
 
 
@@ -202,7 +186,6 @@ def _redact_mapping_values(mapping: Any) -> None:
 # The live export (``preflight snapshot``) writes files users keep and share, so it
 # scrubs harder than loading does: every string of an object is scanned, not only env.
 
-_URL_CREDENTIALS = re.compile(r"://[^/\s:@]+:[^/\s@]+@")
 _CREDENTIAL_FLAG = re.compile(r"^(--?[A-Za-z0-9_.-]+)(=(.*))?$", re.DOTALL)
 # Status fields later stages may read (running images, addresses); the rest is churn.
 _KEPT_STATUS: dict[str, tuple[str, ...]] = {
@@ -212,23 +195,6 @@ _KEPT_STATUS: dict[str, tuple[str, ...]] = {
     "Node": ("nodeInfo",),  # the kubelet version decides whether native sidecars take effect
 }
 _KEPT_CONTAINER_STATUS = ("name", "image", "imageID", "ready")
-_SHORTEST_CREDENTIAL = 8  # "://a:b@h": nothing shorter matches any credential shape
-
-
-def redact_credentials_in_text(text: str) -> str:
-    """Replace only the credential-looking parts, so a YAML document inside a value stays readable."""
-    if len(text) < _SHORTEST_CREDENTIAL or not looks_like_credential(text):
-        return text
-    text = _URL_CREDENTIALS.sub(f"://{REDACTED}@", text)
-    text = _CREDENTIAL_MARKERS.sub(REDACTED, text)
-    digests = [match.span() for match in _DIGEST.finditer(text)]
-
-    def replace_run(match: re.Match[str]) -> str:
-        if any(start <= match.start() < end for start, end in digests):
-            return match.group(0)
-        return REDACTED
-
-    return _BASE64_RUN.sub(replace_run, text)
 
 
 def redact_strings(node: Any) -> None:

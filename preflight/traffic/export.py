@@ -19,6 +19,8 @@ import os
 import re
 import ssl
 import tempfile
+import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -66,8 +68,9 @@ class PrometheusClient:
             request.add_unredirected_header(name, value)
         where = Location(self.display_url)
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout, context=self._tls()) as response:
-                body = response.read(MAX_RESPONSE_BYTES + 1)
+            body = _fetch_within(request, self.timeout, self._tls())
+        except _DeadlinePassed:
+            raise InputError(f"Prometheus did not answer in full within --timeout {self.timeout:g}s", where) from None
         except urllib.error.HTTPError as error:
             raise InputError(_http_failure(error), where) from None
         except urllib.error.URLError as error:
@@ -111,6 +114,49 @@ class PrometheusClient:
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
         return context
+
+
+class _DeadlinePassed(Exception):
+    pass
+
+
+def _fetch_within(request: urllib.request.Request, timeout: float, tls: ssl.SSLContext | None) -> bytes:
+    """The whole answer, or ``_DeadlinePassed`` once ``timeout`` seconds have gone by since the start.
+
+    A socket timeout bounds each read only: a server sending a byte every half second would
+    keep a request alive for days. The request runs in a worker thread that the caller stops
+    waiting for at the deadline (a daemon, so it cannot keep the process alive); the worker
+    also checks the deadline between reads and gives up by itself.
+    """
+    ends_at = time.monotonic() + timeout
+    outcome: list[bytes | BaseException] = []
+
+    def fetch() -> None:
+        try:
+            with urllib.request.urlopen(request, timeout=timeout, context=tls) as response:
+                pieces: list[bytes] = []
+                size = 0
+                while size <= MAX_RESPONSE_BYTES:
+                    if time.monotonic() > ends_at:
+                        raise _DeadlinePassed
+                    piece = response.read1(1024 * 1024)
+                    if not piece:
+                        break
+                    pieces.append(piece)
+                    size += len(piece)
+                outcome.append(b"".join(pieces))
+        except BaseException as error:  # handed to the waiting thread, which raises it
+            outcome.append(error)
+
+    worker = threading.Thread(target=fetch, name="prometheus-query", daemon=True)
+    worker.start()
+    worker.join(max(0.0, ends_at - time.monotonic()))
+    if not outcome:
+        raise _DeadlinePassed
+    result = outcome[0]
+    if isinstance(result, BaseException):
+        raise result
+    return result
 
 
 def export_traffic(client: PrometheusClient, window: str) -> dict[str, Any]:
@@ -207,7 +253,7 @@ def traffic() -> None:
 @click.option("--ca-file", type=click.Path(dir_okay=False), help="Trust this CA bundle (PEM).")
 @click.option("--insecure-skip-tls-verify", is_flag=True, help="Do not verify the server certificate.")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=DEFAULT_TIMEOUT_SECONDS, show_default=True,
-              help="Seconds to wait for each query.")
+              help="Seconds each query may take, from connecting to its last byte.")
 def export_command(
     url: str,
     window: str,

@@ -12,6 +12,7 @@ from preflight import safe_yaml
 from preflight.engine.interface import Finding
 from preflight.errors import InputError, Location
 from preflight.formats.json_format import finding_id
+from preflight.redaction import redact_credentials_in_text
 from preflight.snapshot.interface import SourceRef
 from preflight.waivers.interface import Waiver, WaiverReview
 
@@ -106,8 +107,9 @@ def _waiver(node: yaml.Node, path: str) -> Waiver:
     return Waiver(
         change=values["change"],
         resource=resource,
-        reason=values["reason"],
-        ticket=values["ticket"],
+        # Free text people paste into; a report quotes it, so credentials go here, as at every output.
+        reason=redact_credentials_in_text(values["reason"]),
+        ticket=redact_credentials_in_text(values["ticket"]),
         expires=expires,
         source=SourceRef(path, node.start_mark.line + 1),
     )

@@ -12,7 +12,7 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_diff_lists_new_fixed_and_still_open(tmp_path: Path) -> None:
     old, new = tmp_path / "old.json", tmp_path / "new.json"
-    run("check", CLUSTER, "--to", "1.22.0", "--output", str(old), "--no-timestamp")
+    run("check", CLUSTER, "--allow-invalid-names", "--to", "1.22.0", "--output", str(old), "--no-timestamp")
     document = json.loads(old.read_text())
     gone = document["findings"].pop(0)
     extra = dict(document["findings"][0], id="made-up:Service/x/y", severity="critical")

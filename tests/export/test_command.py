@@ -205,7 +205,7 @@ def test_exported_objects_are_scrubbed(fake_kubectl: FakeKubectl, tmp_path: Path
         "--tls-key-file=/etc/tls/key.pem",
     ]
     assert deployments["web"]["metadata"]["annotations"]["example.com/webhook-url"] == (
-        "https://<redacted>@hooks.example.com/notify"
+        "https://deploy:<redacted>@hooks.example.com/notify"  # the user name is kept, not the password
     )
     istiod_env = deployments["istiod"]["spec"]["template"]["spec"]["containers"][0]["env"]
     assert {"name": "PILOT_ENABLE_AMBIENT", "value": "false"} in istiod_env  # an Istio flag stays readable

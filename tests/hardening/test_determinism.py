@@ -21,7 +21,8 @@ OUTPUTS = ("report.txt", "report.json", "report.md", "report.html", "report.sari
 
 def check_in_fresh_process(directory: Path, hash_seed: str, *extra: str) -> dict[str, bytes]:
     directory.mkdir()
-    arguments = [str(demo_cluster_dir()), str(FIXTURES / "markup.yaml"), "--from", "1.10", "--to", "1.31"]
+    arguments = [str(demo_cluster_dir()), str(FIXTURES / "markup.yaml"), "--allow-invalid-names", "--from", "1.10",
+                 "--to", "1.31"]  # fmt: skip
     for name in OUTPUTS:
         arguments += ["--output", str(directory / name)]
     result = subprocess.run(

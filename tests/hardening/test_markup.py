@@ -17,7 +17,7 @@ import pytest
 from preflight.engine.engine import CheckOptions, run_check
 from preflight.kb.loader import load_knowledge_base
 from preflight.resources import demo_cluster_dir
-from preflight.snapshot.loader import load_snapshot
+from preflight.snapshot.loader import LoadOptions, load_snapshot
 from preflight.versions import parse_version
 from tests.hardening.support import render_all
 
@@ -27,7 +27,10 @@ PAYLOADS = ("<script>alert(", "<img src=x onerror", "<svg onload", "<b>bold</b>"
 
 @pytest.fixture(scope="module")
 def rendered() -> dict[str, str]:
-    snapshot = load_snapshot([str(demo_cluster_dir()), str(FIXTURES / "markup.yaml")])
+    # Markup in names is what Kubernetes refuses: only a snapshot loaded with --allow-invalid-names has it.
+    snapshot = load_snapshot(
+        [str(demo_cluster_dir()), str(FIXTURES / "markup.yaml")], LoadOptions(allow_invalid_names=True)
+    )
     kb = load_knowledge_base([str(FIXTURES / "markup-kb")])
     options = CheckOptions(target=parse_version("1.22"), source=parse_version("1.20"), timestamp=False)
     return render_all(run_check(snapshot, kb, options))

@@ -4,8 +4,8 @@ from pathlib import Path
 import pytest
 
 from preflight.errors import InputError
+from preflight.redaction import REDACTED
 from preflight.snapshot.loader import load_snapshot
-from preflight.snapshot.redact import REDACTED
 
 SERVICE = """\
 apiVersion: v1
@@ -257,7 +257,8 @@ def test_items_of_a_kubectl_json_list_carry_their_own_lines(tmp_path: Path) -> N
         "kind": "List",
         "items": [
             {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "a", "namespace": "x"}},
-            {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "b", "namespace": "x", "labels": {"k": "}"}}},
+            {"apiVersion": "v1", "kind": "Service",
+             "metadata": {"name": "b", "namespace": "x", "annotations": {"k": "}"}}},
         ],
     }
     path = write(tmp_path, "list.json", json.dumps(document, indent=4))
