@@ -180,6 +180,17 @@ class _Arrival:
             )
         return found
 
+    def unterminated(self, transport: str) -> EdgeDecision:
+        """A DestinationRule makes the caller send Istio mTLS to a workload without a proxy to terminate it."""
+        found = self._refusals.get((True, transport))  # refusals are for callers without mTLS: no clash
+        if found is None:
+            workload = f"{self.workload.namespace}/{self.workload.ref.name}"
+            reason = f"{workload} has no proxy to terminate Istio mTLS: the TLS handshake fails"
+            found = self._refusals[(True, transport)] = EdgeDecision(
+                Decision.DENY, reasons=(*self.target.notes, transport, reason), destination=self.target.label
+            )
+        return found
+
     def context(self, transport: str, identity_unknown: bool) -> tuple[str, ...]:
         """The reasons every decision at this workload starts with."""
         key = (transport, identity_unknown)
@@ -869,6 +880,8 @@ def _decide_workload(
     configured: tuple[bool, str] | None = None,
 ) -> EdgeDecision:
     if arrival.unenforced is not None:
+        if configured is not None and configured[0] and edge.mtls is not Mtls.NONE:
+            return arrival.unterminated(configured[1])
         return arrival.unenforced
     setting = arrival.setting
     mtls, transport = _transport(edge, caller, arrival.target, setting.mode, configured)
