@@ -40,6 +40,7 @@ from preflight.istio.injection import mesh_membership
 from preflight.istio.peer_authentication import MtlsMode, MtlsSetting, PeerAuthentications
 from preflight.istio.routing import (
     SidecarVirtualServices,
+    declared_protocol,
     most_specific_winner,
     oldest_first_winner,
     route_destinations,
@@ -55,7 +56,8 @@ from preflight.snapshot.model import Snapshot
 from preflight.traffic.interface import Destination, Edge, Mtls, Source
 
 HTTP_PROTOCOLS = frozenset({"http", "http2", "grpc", "grpc-web"})
-TCP_PROTOCOLS = frozenset({"tcp", "tls", "mongo", "mysql", "redis"})
+# https: sidecars pass TLS through, so the inbound filter chain decides it as TCP.
+TCP_PROTOCOLS = frozenset({"tcp", "tls", "https", "mongo", "mysql", "redis"})
 USE_WAYPOINT_LABEL = "istio.io/use-waypoint"
 _SEVERITY_ORDER = (Severity.INFO, Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL)
 
@@ -88,6 +90,7 @@ class _Target:
     transport_changed: bool = False  # the observed mTLS of the edge no longer tells
     external: bool = False
     notes: tuple[str, ...] = ()
+    declared_protocol: str | None = None  # what the Service port's appProtocol or name declares
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +136,7 @@ class _Arrival:
         self.mode = world.mesh_mode(workload)
         self.unenforced: EdgeDecision | None = None
         self.relies_on_implicit_deny = False
-        self._contexts: dict[tuple[str, bool], tuple[str, ...]] = {}
+        self._contexts: dict[tuple[str, bool, str], tuple[str, ...]] = {}
         self._refusals: dict[tuple[bool | None, str], EdgeDecision] = {}
         self._decisions: dict[tuple[object, ...], EdgeDecision] = {}
         self._views: list[PolicyView | None] = [None, None]  # by ``http`` (False, True)
@@ -191,12 +194,14 @@ class _Arrival:
             )
         return found
 
-    def context(self, transport: str, identity_unknown: bool) -> tuple[str, ...]:
+    def context(self, transport: str, identity_unknown: bool, protocol_note: str = "") -> tuple[str, ...]:
         """The reasons every decision at this workload starts with."""
-        key = (transport, identity_unknown)
+        key = (transport, identity_unknown, protocol_note)
         found = self._contexts.get(key)
         if found is None:
             reasons = [*self.target.notes, self.setting.reason, transport]
+            if protocol_note:
+                reasons.append(protocol_note)
             if identity_unknown:
                 reasons.append("caller identity is unknown")
             if self.mode == "ambient":
@@ -771,7 +776,16 @@ def _service_target(
     workloads = tuple(world.snapshot.workloads_of_service(service))
     if target_port is None and service_port is not None:
         target_port = _target_port(world, service, service_port, workloads)
-    return _Target(str(service), service, workloads, service_port, target_port, **extra)
+    entry = _service_port(world, service, service_port)
+    protocol = declared_protocol(entry) if entry is not None else None
+    return _Target(str(service), service, workloads, service_port, target_port, declared_protocol=protocol, **extra)
+
+
+def _service_port(world: _World, service: ServiceRef, port: int | None) -> Mapping[str, Any] | None:
+    obj = world.snapshot.services.get(service)
+    if obj is None or port is None:
+        return None
+    return next((e for e in list_at(obj.spec, "ports") if isinstance(e, Mapping) and e.get("port") == port), None)
 
 
 def _target_port(
@@ -887,7 +901,12 @@ def _decide_workload(
     mtls, transport = _transport(edge, caller, arrival.target, setting.mode, configured)
     if setting.mode is MtlsMode.STRICT and mtls is not True:
         return arrival.refusal(mtls, transport)
-    context = arrival.context(transport, mtls is True and caller.principal is None)
+    protocol, protocol_note = edge.protocol, ""
+    if protocol == "unknown" and arrival.target.declared_protocol:
+        # The traffic data does not say; the Service port settles it, as it does for istiod.
+        protocol = arrival.target.declared_protocol
+        protocol_note = f"protocol {protocol}, as the Service port declares it"
+    context = arrival.context(transport, mtls is True and caller.principal is None, protocol_note)
     principal = caller.principal if mtls else None
     port = arrival.target.target_port
     enforcer = arrival.enforcer
@@ -903,7 +922,7 @@ def _decide_workload(
                 enforcer=enforcer,
             )
         )
-        for http in _protocol_options(edge.protocol)
+        for http in _protocol_options(protocol)
     ]
     return arrival.decision(context, decided, implicit_deny)
 

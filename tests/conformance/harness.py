@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
@@ -134,7 +135,8 @@ def _knowledge_base() -> Any:
     kb = load_knowledge_base()
     # TEMPORARY until the field-reports branch is on main (field reports must never change a
     # decision): without this the 1.19 field-report entry makes every implicit deny unknown.
-    return replace(kb, entries=tuple(e for e in kb.entries if e.simulation.get("switch") != "authz_unconfirmed_implicit_deny"))
+    pending = "authz_unconfirmed_implicit_deny"
+    return replace(kb, entries=tuple(e for e in kb.entries if e.simulation.get("switch") != pending))
 
 
 _RUNS: dict[str, list[Result]] = {}
@@ -184,10 +186,12 @@ def table(results: Sequence[Result]) -> str:
 def agreement(results: Sequence[Result]) -> str:
     """The sentence the README quotes."""
     agreeing = sum(1 for r in results if r.agrees)
-    total = len(results)
-    sentence = f"agrees with {agreeing} of {total} upstream cases"
-    others = [r for r in results if not r.agrees]
-    if others:
-        missing = sorted({r.request.missing or r.decided.decision.value for r in others})
-        sentence += f"; the {len(others)} others are `unknown` because traffic data carries no " + ", ".join(missing)
+    sentence = f"agrees with {agreeing} of {len(results)} upstream cases"
+    missing = Counter(r.request.missing for r in results if not r.agrees and r.acceptable)
+    if missing:
+        counts = ", ".join(f"{name} ({count})" for name, count in sorted(missing.items()))
+        sentence += f"; {sum(missing.values())} are `unknown` for want of what traffic data does not carry: {counts}"
+    wrong = sum(1 for r in results if not r.acceptable)
+    if wrong:
+        sentence += f"; {wrong} disagree"
     return sentence
