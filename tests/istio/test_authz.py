@@ -431,3 +431,111 @@ spec:
     batch = snapshot.workloads_in("payments", {"app": "batch"})[0]
     assert index.policy_set_for_workload(worker) is index.policy_set_for_workload(batch)
     assert index.policy_set_for_service(ServiceRef("payments", "nothing")).policies == ()
+
+
+GATEWAYS = """
+apiVersion: v1
+kind: Namespace
+metadata: {name: foo}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: bar}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: gw-istio, namespace: foo}
+spec:
+  template:
+    metadata: {labels: {gateway.networking.k8s.io/gateway-name: gw}}
+    spec: {containers: [{name: istio-proxy}]}
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: from-bar, namespace: bar}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: gw, namespace: foo}]
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: own, namespace: foo}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: gw}]
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: no-group, namespace: foo}
+spec:
+  targetRef: {kind: Gateway, name: gw}
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: from-root, namespace: istio-system}
+spec:
+  targetRef: {group: gateway.networking.k8s.io, kind: Gateway, name: gw}
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: service-elsewhere, namespace: bar}
+spec:
+  targetRefs: [{kind: Service, name: api, namespace: foo}]
+"""
+
+
+def test_gateway_target_refs_attach_in_the_policys_namespace_or_from_the_root_only() -> None:
+    snapshot = snapshot_from_yaml(GATEWAYS)
+    index = AuthorizationPolicies(snapshot, read_control_plane(snapshot))
+    gateway = snapshot.workloads_in("foo")[0]
+    assert _names(index.for_workload(gateway)) == ["foo/own", "istio-system/from-root"]
+    # A Service targetRef counts for the Service of the policy's own namespace, whatever it names.
+    assert index.for_service(ServiceRef("foo", "api")) == ()
+    assert _names(index.for_service(ServiceRef("bar", "api"))) == ["bar/service-elsewhere"]
+
+
+def test_custom_policy_of_an_http_ext_authz_provider_never_sees_tcp() -> None:
+    mesh = """
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: istiod, namespace: istio-system}
+spec:
+  template:
+    metadata: {labels: {app: istiod}}
+    spec: {containers: [{name: discovery, image: docker.io/istio/pilot:1.24.2}]}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: istio, namespace: istio-system}
+data:
+  mesh: |
+    extensionProviders:
+    - {name: http-authz, envoyExtAuthzHttp: {service: authz.foo.svc.cluster.local, port: 8000}}
+    - {name: grpc-authz, envoyExtAuthzGrpc: {service: authz.foo.svc.cluster.local, port: 9000}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: payments}
+spec:
+  template:
+    metadata: {labels: {app: api}}
+    spec: {containers: [{name: istio-proxy}]}
+"""
+    custom = """
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: custom, namespace: payments}
+spec:
+  action: CUSTOM
+  provider: {name: %s}
+  rules: [{to: [{operation: {paths: ["/admin"]}}]}]
+"""
+    for provider, tcp in (("http-authz", Decision.ALLOW), ("grpc-authz", Decision.UNKNOWN)):
+        snapshot = snapshot_from_yaml(mesh + custom % provider)
+        index = AuthorizationPolicies(snapshot, read_control_plane(snapshot))
+        api = snapshot.workloads_in("payments")[0]
+        policies = index.policy_set_for_workload(api)
+        assert policies.evaluate(TCP_FROM_CHECKOUT).decision is tcp, provider
+        http = replace(HTTP_FROM_CHECKOUT, path="/admin")
+        decided = policies.evaluate(http)
+        assert decided.decision is Decision.UNKNOWN
+        assert f"the external authorizer {provider} decides" in decided.reasons[0]

@@ -629,3 +629,55 @@ def test_namespace_choice_without_the_switch_keeps_the_alphabetical_pick_on_both
     outcome = run(SHARED_HOST, [edge()], []).outcomes[0]
     assert not outcome.changed and outcome.after.destination == "aaa-mirror/api.payments.svc.cluster.local"
     assert check_simulation({"switch": "sidecar_pick_best_service_namespace"}) is None
+
+
+def test_edge_without_protocol_takes_the_service_ports_declared_protocol() -> None:
+    named = """
+apiVersion: v1
+kind: Service
+metadata: {name: api-tcp, namespace: payments}
+spec:
+  selector: {app: api}
+  ports: [{name: tcp-db, port: 5432, targetPort: 8080}, {name: web, port: 81, targetPort: 8080, appProtocol: http}]
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: get-only, namespace: payments}
+spec:
+  rules: [{to: [{operation: {methods: [GET]}}]}]
+"""
+    tcp, http = run(named, [
+        edge(service="api-tcp", port=5432, protocol="unknown"),
+        edge(service="api-tcp", port=81, protocol="unknown", method="GET"),
+    ]).outcomes
+    assert tcp.before.decision is Decision.DENY
+    assert "protocol tcp, as the Service port declares it" in tcp.before.reasons
+    assert http.before.decision is Decision.ALLOW
+    assert "protocol http, as the Service port declares it" in http.before.reasons
+
+
+def test_istio_mutual_to_a_workload_without_proxy_fails_the_handshake() -> None:
+    batch = """
+apiVersion: v1
+kind: Service
+metadata: {name: batch, namespace: legacy}
+spec:
+  selector: {app: batch}
+  ports: [{name: http, port: 80}]
+"""
+    forced = batch + """---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: batch, namespace: legacy}
+spec:
+  host: batch.legacy.svc.cluster.local
+  trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}
+"""
+    to_batch = edge(service="batch", namespace="legacy")
+    assert run(batch, [to_batch]).outcomes[0].before.decision is Decision.ALLOW
+    side = run(forced, [to_batch]).outcomes[0].before
+    assert side.decision is Decision.DENY
+    assert any("legacy/batch has no proxy to terminate Istio mTLS" in r for r in side.reasons)
+    # Traffic data that saw plaintext succeed wins over the configuration.
+    assert run(forced, [edge(service="batch", namespace="legacy", mtls=Mtls.NONE)]).outcomes[0].before.decision \
+        is Decision.ALLOW
