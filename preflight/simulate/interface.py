@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from preflight.istio.authz import Decision
 from preflight.snapshot.interface import ObjectRef
-from preflight.traffic.interface import Edge
+from preflight.traffic.interface import Edge, Mtls
 
 
 class ChangeKind(StrEnum):
@@ -59,6 +59,8 @@ class EdgeOutcome:
         parts = [str(src), target, str(port), self.edge.protocol]
         if self.edge.method or self.edge.path:
             parts.append(f"{self.edge.method or '*'} {self.edge.path or '*'}")
+        if self.edge.mtls is not Mtls.UNKNOWN:
+            parts.append(f"mtls={self.edge.mtls.value}")  # edges that differ only in observed mTLS stay apart
         parts.append(self.edge.origin.value)
         return " ".join(parts)
 

@@ -1077,6 +1077,7 @@ def edges_to_json(result: SimulationResult) -> list[dict[str, Any]]:
                 "port": dst.service_port if dst.service_port is not None else dst.target_port,
             },
             "protocol": edge.protocol,
+            "mtls": edge.mtls.value,
             "requests": edge.requests,
             "origin": edge.origin.value,
             "before": side_json(outcome.before),

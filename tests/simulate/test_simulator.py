@@ -681,3 +681,13 @@ spec:
     # Traffic data that saw plaintext succeed wins over the configuration.
     assert run(forced, [edge(service="batch", namespace="legacy", mtls=Mtls.NONE)]).outcomes[0].before.decision \
         is Decision.ALLOW
+
+
+def test_observed_mtls_is_in_the_edge_id_and_the_json() -> None:
+    result = run(ALLOW_WEB_ONLY, [edge(mtls=Mtls.MUTUAL), edge(mtls=Mtls.NONE), edge()])
+    ids = [o.id for o in result.outcomes]
+    assert len(set(ids)) == 3
+    assert "mtls=mutual_tls" in ids[0] and "mtls=none" in ids[1] and "mtls=" not in ids[2]
+    items = edges_to_json(result)
+    assert [i["mtls"] for i in items] == ["mutual_tls", "none", "unknown"]
+    assert items[0]["destination"]["port"] == 80 and items[0]["protocol"] == "http"
