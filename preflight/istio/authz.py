@@ -639,6 +639,11 @@ class PolicySet:
     def policies(self) -> tuple[Policy, ...]:
         return tuple(p.policy for p in self._policies)
 
+    @property
+    def default_deny(self) -> bool:
+        """An enforced ALLOW policy applies: whatever no ALLOW rule matches is denied (the implicit deny)."""
+        return any(p.policy.action == "ALLOW" and not p.policy.dry_run for p in self._policies)
+
     def view(self, http: bool, enforcer: Enforcer) -> PolicyView:
         key = _View(http, enforcer)
         found = self._views.get(key)

@@ -72,6 +72,7 @@ class SimulationResult:
     source_semantics: tuple[str, ...] = ()  # KB ids whose change is already in effect on both sides
     applied: tuple[str, ...] = ()  # KB ids whose change the "after" side applies
     notes: tuple[str, ...] = ()
+    default_deny: tuple[str, ...] = ()  # destinations ("namespace/service") whose workloads an enforced ALLOW protects
 
     @property
     def changed(self) -> tuple[EdgeOutcome, ...]:

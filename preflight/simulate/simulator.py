@@ -309,6 +309,15 @@ class _Side:
         self.verify_certificates = semantics.verify_certificate_at_client
         self._resolved: dict[Destination, list[_Resolved]] = {}
 
+    def default_deny(self) -> tuple[str, ...]:
+        """Destinations decided on this side whose enforcing proxies apply an ALLOW policy."""
+        return tuple(sorted({
+            resolved.target.label
+            for found in self._resolved.values()
+            for resolved in found
+            if any(a.unenforced is None and a.policies.default_deny for a in resolved.arrivals)
+        }))
+
     def resolve(self, destination: Destination) -> list[_Resolved]:
         found = self._resolved.get(destination)
         if found is None:
@@ -606,6 +615,7 @@ def simulate(
         source_semantics=before_semantics.active,
         applied=tuple(e.id for e in switching if e.id in after_semantics.active),
         notes=tuple(notes),
+        default_deny=simulation.before.default_deny(),
     )
 
 
