@@ -66,6 +66,11 @@ class ServiceCalls:
         return sum(1 for c in self.calls if not c.changed)
 
     @property
+    def undecided(self) -> tuple[str, ...]:
+        """Callers whose calls today cannot be decided from the data (their "why" says what is missing)."""
+        return tuple(dict.fromkeys(c.caller for c in self.calls if c.now == Decision.UNKNOWN.value))
+
+    @property
     def admitted(self) -> tuple[str, ...]:
         """Callers allowed today (for a default-deny service: whom it admits)."""
         return tuple(dict.fromkeys(c.caller for c in self.calls if c.now == Decision.ALLOW.value))
