@@ -53,6 +53,7 @@ from typing import Any, NamedTuple
 from preflight.istio.authorization import is_dry_run, policy_action
 from preflight.istio.control_plane import ControlPlane
 from preflight.istio.identity import parse_identity, principal_matches
+from preflight.istio.injection import mesh_membership
 from preflight.istio.matching import value_matches
 from preflight.istio.scoping import GATEWAY_NAME_LABEL, Scope, is_gateway_target
 from preflight.snapshot.interface import K8sObject, ObjectRef, ServiceRef, SourceRef, Workload, list_at
@@ -716,12 +717,16 @@ def _dry_run_notes(policies: list[_CompiledPolicy], request: Request, view: _Vie
 
 
 _Policies = tuple[Policy, ...]
+SELECTOR_BASED_GATEWAY_POLICY = "ENABLE_SELECTOR_BASED_K8S_GATEWAY_POLICY"
+_GO_FALSE = frozenset({"0", "f", "false"})  # what Go's strconv.ParseBool reads as false
 
 
 class AuthorizationPolicies:
     """The AuthorizationPolicies of a snapshot, indexed once by the workloads they apply to.
 
     Selector, namespace and root-namespace scope come from ``preflight.istio.scoping``.
+    A Gateway API gateway takes policies without ``targetRef`` too, unless its istiod sets
+    ``ENABLE_SELECTOR_BASED_K8S_GATEWAY_POLICY=false``.
     A ``targetRef(s)`` to a Gateway applies to that gateway's pods, never to a gateway of
     another namespace (except from the root namespace); one to a Service of the policy's
     namespace applies at the service's waypoint (ambient mode), never to sidecars.
@@ -730,7 +735,20 @@ class AuthorizationPolicies:
     def __init__(self, snapshot: Snapshot, control_plane: ControlPlane, scope: Scope | None = None) -> None:
         self.snapshot = snapshot
         self.provider_protocols = extension_provider_protocols(control_plane.mesh_config)
+        self.control_plane = control_plane
         self.scope = scope or Scope(snapshot, control_plane)
+
+    def _takes_selector_policies(self, workload: Workload) -> bool:
+        """Does the workload's proxy apply policies without ``targetRef`` (by selector or namespace-wide)?
+
+        Sidecars always do; a Gateway API gateway only while its istiod keeps
+        ``ENABLE_SELECTOR_BASED_K8S_GATEWAY_POLICY`` on (the default).
+        """
+        if GATEWAY_NAME_LABEL not in workload.pod_labels:
+            return True
+        revision = self.control_plane.revision(mesh_membership(self.snapshot, workload).revision or "default")
+        value = revision.env.get(SELECTOR_BASED_GATEWAY_POLICY) if revision is not None else None
+        return str(value).strip().lower() not in _GO_FALSE if value is not None else True
 
     @cached_property
     def _indexes(self) -> tuple[Mapping[ObjectRef, _Policies], Mapping[ServiceRef, _Policies]]:
@@ -743,7 +761,8 @@ class AuthorizationPolicies:
             targets = _target_refs(obj)
             if not targets:
                 for workload in self.scope.workloads_for(obj):
-                    by_workload[workload.ref].append(policy)
+                    if self._takes_selector_policies(workload):
+                        by_workload[workload.ref].append(policy)
                 continue
             for target in targets:
                 kind, name = str(target.get("kind", "")), str(target.get("name", ""))

@@ -539,3 +539,53 @@ spec:
         decided = policies.evaluate(http)
         assert decided.decision is Decision.UNKNOWN
         assert f"the external authorizer {provider} decides" in decided.reasons[0]
+
+
+def test_gateway_ignores_selector_policies_when_istiod_turns_them_off() -> None:
+    cluster = """
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: istiod, namespace: istio-system}
+spec:
+  template:
+    metadata: {labels: {app: istiod}}
+    spec:
+      containers:
+      - name: discovery
+        image: docker.io/istio/pilot:1.24.2
+        env: [{name: ENABLE_SELECTOR_BASED_K8S_GATEWAY_POLICY, value: "%s"}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: gw-istio, namespace: foo}
+spec:
+  template:
+    metadata: {labels: {gateway.networking.k8s.io/gateway-name: gw}}
+    spec: {containers: [{name: istio-proxy}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: app, namespace: foo}
+spec:
+  template:
+    metadata: {labels: {app: app}}
+    spec: {containers: [{name: istio-proxy}]}
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: namespace-wide, namespace: foo}
+spec: {action: DENY, rules: [{}]}
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: targeted, namespace: foo}
+spec:
+  targetRef: {group: gateway.networking.k8s.io, kind: Gateway, name: gw}
+"""
+    for flag, gateway_policies in (("true", ["foo/namespace-wide", "foo/targeted"]), ("false", ["foo/targeted"])):
+        snapshot = snapshot_from_yaml(cluster % flag)
+        index = AuthorizationPolicies(snapshot, read_control_plane(snapshot))
+        gateway, app = (snapshot.workloads_in("foo", {"gateway.networking.k8s.io/gateway-name": "gw"})[0],
+                        snapshot.workloads_in("foo", {"app": "app"})[0])
+        assert _names(index.for_workload(gateway)) == gateway_policies, flag
+        assert _names(index.for_workload(app)) == ["foo/namespace-wide"], flag
