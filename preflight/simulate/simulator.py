@@ -912,10 +912,18 @@ def _decide_workload(
     if setting.mode is MtlsMode.STRICT and mtls is not True:
         return arrival.refusal(mtls, transport)
     protocol, protocol_note = edge.protocol, ""
-    if protocol == "unknown" and arrival.target.declared_protocol:
+    declared = arrival.target.declared_protocol
+    if declared and protocol == "unknown":
         # The traffic data does not say; the Service port settles it, as it does for istiod.
-        protocol = arrival.target.declared_protocol
-        protocol_note = f"protocol {protocol}, as the Service port declares it"
+        protocol, protocol_note = declared, f"protocol {declared}, as the Service port declares it"
+    elif declared and _protocol_options(declared) != _protocol_options(protocol) and _BOTH not in (
+        _protocol_options(declared), _protocol_options(protocol)
+    ):
+        # The receiving proxy picks its filter chain by the port's declared protocol, not by what is sent.
+        protocol_note = (
+            f"the Service port declares {declared}: the proxy handles the calls as {declared}, not {protocol}"
+        )
+        protocol = declared
     context = arrival.context(transport, mtls is True and caller.principal is None, protocol_note)
     principal = caller.principal if mtls else None
     port = arrival.target.target_port

@@ -691,3 +691,23 @@ def test_observed_mtls_is_in_the_edge_id_and_the_json() -> None:
     items = edges_to_json(result)
     assert [i["mtls"] for i in items] == ["mutual_tls", "none", "unknown"]
     assert items[0]["destination"]["port"] == 80 and items[0]["protocol"] == "http"
+
+
+def test_the_service_ports_declared_protocol_beats_what_the_data_calls_it() -> None:
+    tcp_port = """
+apiVersion: v1
+kind: Service
+metadata: {name: api-tcp, namespace: payments}
+spec:
+  selector: {app: api}
+  ports: [{name: tcp-db, port: 5432, targetPort: 8080}]
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: get-only, namespace: payments}
+spec:
+  rules: [{to: [{operation: {methods: [GET]}}]}]
+"""
+    side = run(tcp_port, [edge(service="api-tcp", port=5432, protocol="http", method="GET")]).outcomes[0].before
+    assert side.decision is Decision.DENY  # the ALLOW rule's methods never match on a TCP filter chain
+    assert "the Service port declares tcp: the proxy handles the calls as tcp, not http" in side.reasons
