@@ -770,7 +770,7 @@ class AuthorizationPolicies:
                     for namespace in self.scope.gateway_target_namespaces(obj.namespace, target.get("namespace")):
                         for workload in self.snapshot.workloads_in(namespace, {GATEWAY_NAME_LABEL: name}):
                             by_workload[workload.ref].append(policy)
-                elif kind == "Service" and not target.get("group"):
+                elif kind == "Service" and str(target.get("group") or "core") == "core":
                     # A waypoint takes a Service-attached policy only from the Service's own namespace.
                     by_service[ServiceRef(obj.namespace, name)].append(policy)
         return (

@@ -37,4 +37,5 @@ def test_every_case_names_its_upstream_source_and_there_are_enough() -> None:
 
 def test_readme_states_the_agreement_the_suite_measures() -> None:
     results = [r for case in CASE_FILES for r in run_case_file(case)]
-    assert agreement(results) in README.read_text()
+    measured = agreement(results)
+    assert measured in README.read_text(), f"the README must state what the suite measures: {measured}"
