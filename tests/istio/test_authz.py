@@ -589,3 +589,22 @@ spec:
                         snapshot.workloads_in("foo", {"app": "app"})[0])
         assert _names(index.for_workload(gateway)) == gateway_policies, flag
         assert _names(index.for_workload(app)) == ["foo/namespace-wide"], flag
+
+
+def test_service_target_ref_group_may_be_empty_or_core_but_not_another_group() -> None:
+    cluster = """
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: core, namespace: foo}
+spec:
+  targetRefs: [{kind: Service, group: core, name: api}]
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: other-group, namespace: foo}
+spec:
+  targetRefs: [{kind: Service, group: example.com, name: api}]
+"""
+    snapshot = snapshot_from_yaml(cluster)
+    index = AuthorizationPolicies(snapshot, read_control_plane(snapshot))
+    assert _names(index.for_service(ServiceRef("foo", "api"))) == ["foo/core"]
