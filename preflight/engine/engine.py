@@ -26,6 +26,7 @@ from preflight.snapshot.interface import WORKLOAD_KINDS, ServiceRef
 from preflight.snapshot.model import Snapshot
 from preflight.traffic.declared import declared_traffic
 from preflight.traffic.interface import TrafficData
+from preflight.traffic.resolve import resolve_service_sources
 from preflight.versions import IstioVersion, UpgradePath, upgrade_path
 
 # Shared by every finding without details (most of them), read-only so no finding can change another's.
@@ -98,6 +99,8 @@ def run_check(
     findings.extend(readiness.findings)
     if traffic is None:
         traffic = declared_traffic(snapshot, control_plane)
+    else:
+        traffic = resolve_service_sources(traffic, snapshot)
     with progress.task(f"simulating {len(traffic.edges)} edges"):
         simulation = _simulate(snapshot, control_plane, kb, path, outcomes, traffic)
     edge_findings = _with_sources(

@@ -22,12 +22,14 @@ from preflight.formats.json_format import finding_id, verdict
 from preflight.kb.interface import Severity
 from preflight.plan.owners import team_of
 from preflight.resources import bundled_dir
+from preflight.simulate.calls import Call, CallView, ServiceCalls, call_view
 
 SEVERITIES = tuple(sorted(Severity, key=lambda s: -s.rank))
 # A page a person reads, also at 20,000 services: longer tables end with how many more the JSON report has.
 MAX_ROWS = 500  # finding rows, workloads of the footprint
 MAX_ITEMS = 500  # callers (all tables together), resources listed under a check
 MAX_CALLERS = 20  # callers of one service, other findings folded into one row
+MAX_CALLS_PER_SERVICE = 50  # rows of one service in "Who can call what"
 MAX_BARS = 20  # bars of a chart
 MAX_MOVES = 100  # namespaces of one canary wave
 _KIND_ORDER = {"breaks": 0, "opens": 1, "uncertain": 2, "reroutes": 3}
@@ -105,7 +107,15 @@ def _context(report: Report) -> dict[str, Any]:
     footprint = report.footprint
     open_counts = _open_counts(report, waived)
     team_bars = _team_bars(all_rows)
+    simulation = report.simulation
+    calls = call_view(simulation) if simulation is not None and simulation.outcomes else None
+    call_tables, hidden_call_services = _call_tables(calls)
     return {
+        "calls": calls,
+        "call_tables": call_tables,
+        "hidden_call_services": hidden_call_services,
+        "denied_today": calls.denied_today[:MAX_ITEMS] if calls else (),
+        "hidden_denied_today": max(0, len(calls.denied_today) - MAX_ITEMS) if calls else 0,
         "report": report,
         "verdict": verdict(report),
         "counts": report.counts(),
@@ -340,6 +350,21 @@ def _callers_within_budget(
         shown[service] = callers[: min(budget, MAX_CALLERS)]
         budget -= len(shown[service])
     return shown
+
+
+def _call_tables(view: CallView | None) -> tuple[list[tuple[ServiceCalls, tuple[Call, ...], int]], int]:
+    """Per service the calls the page shows (changed first), until ``MAX_ITEMS`` calls are in; services left out."""
+    if view is None:
+        return [], 0
+    tables: list[tuple[ServiceCalls, tuple[Call, ...], int]] = []
+    budget = MAX_ITEMS
+    for index, service in enumerate(view.services):
+        if budget <= 0:
+            return tables, len(view.services) - index
+        shown = service.calls[: min(budget, MAX_CALLS_PER_SERVICE)]
+        budget -= len(shown)
+        tables.append((service, shown, len(service.calls) - len(shown)))
+    return tables, 0
 
 
 def _decision(side: Any) -> str:

@@ -9,6 +9,7 @@ from preflight.formats.json_format import verdict
 from preflight.formats.safety import escape_control
 from preflight.formats.text_format import named_services
 from preflight.redaction import redact_credentials_in_text
+from preflight.simulate.calls import Call, CallView, call_view
 
 # GitHub rejects comments over 65,536 characters; keep room for the truncation notice.
 MAX_CHARS = 60_000
@@ -93,6 +94,8 @@ def render(report: Report) -> str:
         waves = [f"{w.number}. {_cell(w.title)}: " + ", ".join(_code(m.namespace) for m in w.moves)
                  for w in report.canary_plan.waves]
         body += ["### Canary waves", "", *waves, ""]
+    if report.simulation is not None and report.simulation.outcomes:
+        body += _calls(call_view(report.simulation))
     body += ["### Changes on this path", "", "| Change | Severity | Status | Title |", "| --- | --- | --- | --- |"]
     for outcome in report.changes:
         body.append(
@@ -120,6 +123,47 @@ _METACHARACTERS = re.compile(r"([\\`*_\[\]|])")
 def _plain(text: str) -> str:
     """One line of data: credentials redacted, control bytes visible, every run of whitespace one space."""
     return _WHITESPACE.sub(" ", escape_control(redact_credentials_in_text(text))).strip()
+def _calls(view: CallView) -> list[str]:
+    """The calls that change with the upgrade, then how many do not; then today's denied calls."""
+    volume = "Requests" if view.observed else "Seen"
+    lines = ["### Calls that change with the upgrade", ""]
+    changed = view.changed
+    if changed:
+        lines += [f"| Caller | Service | Port | {volume} | Now | After | Effect |",
+                  "| --- | --- | --- | --- | --- | --- | --- |"]
+        for call in changed[:MAX_ROWS]:
+            lines.append(
+                f"| {_code(call.caller)} | {_code(call.service)} | {_cell(call.port_protocol)}"
+                f"{' ' + _cell(call.request) if call.request else ''} | {_volume(call, view.observed)} | "
+                f"{_decided(call.now, call.now_by)} | {_decided(call.after, call.after_by)} | {call.kind} |"
+            )
+        if len(changed) > MAX_ROWS:
+            lines.append(f"\n_{len(changed) - MAX_ROWS} more calls: see the attached HTML or JSON report._")
+        lines.append("")
+    lines += [f"{'No call changes; ' if not changed else ''}{view.unchanged} call(s) are decided the same before and "
+              "after the upgrade.", ""]
+    if view.denied_today:
+        lines += ["### Calls denied today", "",
+                  "Seen in the traffic data and denied with today's configuration: intended, or a live incident.", "",
+                  f"| Caller | Service | Port | {volume} | Denied by |", "| --- | --- | --- | --- | --- |"]
+        for call in view.denied_today[:MAX_ROWS]:
+            lines.append(
+                f"| {_code(call.caller)} | {_code(call.service)} | {_cell(call.port_protocol)}"
+                f"{' ' + _cell(call.request) if call.request else ''} | {_volume(call, view.observed)} | "
+                f"{_cell(call.now_by or 'deny')} |"
+            )
+        if len(view.denied_today) > MAX_ROWS:
+            lines.append(f"\n_{len(view.denied_today) - MAX_ROWS} more calls: see the attached HTML or JSON report._")
+        lines.append("")
+    return lines
+
+
+def _volume(call: Call, observed: bool) -> str:
+    return f"{call.requests:,}" if observed else "declared"
+
+
+def _decided(decision: str, by: str) -> str:
+    return f"{decision} ({_cell(by)})" if by else decision
 
 
 def _cell(text: str) -> str:

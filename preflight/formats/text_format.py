@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from preflight.engine.interface import ChangeStatus, Finding, FindingStatus, Report
 from preflight.formats.json_format import verdict
+from preflight.simulate.calls import Call, CallView, call_view
 
 # A terminal page, also at 20,000 services: longer lists end with how many more the JSON report has.
 MAX_SERVICES = 500
@@ -91,6 +92,8 @@ def render(report: Report) -> str:
         if len(mitigated) > MAX_SERVICES:
             lines.append(f"  ... and {len(mitigated) - MAX_SERVICES} more: see the JSON report")
         lines.append("")
+    if report.simulation is not None and report.simulation.outcomes:
+        lines.extend(_calls(call_view(report.simulation)))
     lines.append("Changes on this path:")
     for outcome in report.changes:
         entry = outcome.entry
@@ -135,6 +138,41 @@ def _field_reports(report: Report) -> list[str]:
         lines.append(f"  ... and {len(findings) - MAX_SERVICES} more: see the JSON report")
     lines.append("")
     return lines
+
+
+def _calls(view: CallView) -> list[str]:
+    """The calls that change with the upgrade, then how many do not; then today's denied calls."""
+    lines = []
+    changed = view.changed
+    unchanged = f"{view.unchanged} call(s) decided the same before and after"
+    if changed:
+        lines.append(f"Calls that change with the upgrade ({len(changed)}; {unchanged}):")
+        for call in changed[:MAX_SERVICES]:
+            lines.append(f"  - {_call_line(call, view.observed)}: {call.now}{_by(call.now_by)} -> "
+                         f"{call.after}{_by(call.after_by)} [{call.kind}]")
+        if len(changed) > MAX_SERVICES:
+            lines.append(f"  ... and {len(changed) - MAX_SERVICES} more: see the JSON report")
+    else:
+        lines.append(f"Calls: none changes with the upgrade ({unchanged}).")
+    lines.append("")
+    if view.denied_today:
+        lines.append("Calls denied today (seen in the traffic data: intended, or a live incident):")
+        for call in view.denied_today[:MAX_SERVICES]:
+            lines.append(f"  - {_call_line(call, view.observed)}: denied{_by(call.now_by)}")
+        if len(view.denied_today) > MAX_SERVICES:
+            lines.append(f"  ... and {len(view.denied_today) - MAX_SERVICES} more: see the JSON report")
+        lines.append("")
+    return lines
+
+
+def _call_line(call: Call, observed: bool) -> str:
+    volume = f"{call.requests} requests" if observed else "declared"
+    what = f" {call.request}" if call.request else ""
+    return f"{call.caller} -> {call.service}:{call.port_protocol}{what} ({volume})"
+
+
+def _by(deciding: str) -> str:
+    return f" ({deciding})" if deciding else ""
 
 
 def _by_change(findings: Iterable[Finding]) -> list[tuple[str, list[Finding]]]:

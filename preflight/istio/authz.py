@@ -26,6 +26,9 @@ or its node's ztunnel:
   keys under ``request.``) cannot be evaluated on TCP traffic: a rule of an ALLOW
   policy using one never matches TCP traffic; DENY, AUDIT and CUSTOM rules drop those
   fields and keep the rest, so they deny more.
+* A CUSTOM policy whose provider is an HTTP ext_authz service
+  (``meshConfig.extensionProviders[].envoyExtAuthzHttp``) is not applied to TCP traffic
+  at all; a gRPC provider's is, with the HTTP-only fields dropped.
 * ztunnel (ambient mode without a waypoint) enforces only L4 attributes (peer identity,
   namespace, ipBlocks, ports, and the ``source.ip``/``source.namespace``/
   ``source.principal``/``destination.ip``/``destination.port`` conditions). An ALLOW rule
@@ -41,7 +44,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum, StrEnum
 from functools import cached_property, lru_cache
 from operator import attrgetter
@@ -50,8 +53,9 @@ from typing import Any, NamedTuple
 from preflight.istio.authorization import is_dry_run, policy_action
 from preflight.istio.control_plane import ControlPlane
 from preflight.istio.identity import parse_identity, principal_matches
+from preflight.istio.injection import mesh_membership
 from preflight.istio.matching import value_matches
-from preflight.istio.scoping import GATEWAY_NAME_LABEL, Scope
+from preflight.istio.scoping import GATEWAY_NAME_LABEL, Scope, is_gateway_target
 from preflight.snapshot.interface import K8sObject, ObjectRef, ServiceRef, SourceRef, Workload, list_at
 from preflight.snapshot.model import Snapshot
 
@@ -130,6 +134,9 @@ class Policy:
     dry_run: bool
     provider: str | None
     source: SourceRef | None
+    # How the CUSTOM provider is reached ("http" or "grpc", from meshConfig.extensionProviders);
+    # None when not CUSTOM or not known.
+    provider_protocol: str | None = None
 
     @property
     def name(self) -> str:
@@ -581,6 +588,10 @@ class PolicyView:
     def __init__(self, policies: Sequence[_CompiledPolicy], http: bool, enforcer: Enforcer) -> None:
         self._view = view = _View(http, enforcer)
         enforced = [p for p in policies if not p.policy.dry_run]
+        if not http:
+            # istiod builds no TCP filter for a CUSTOM policy whose provider speaks HTTP ext_authz:
+            # such a policy never sees TCP traffic (builder.go, "ignored CUSTOM action with HTTP provider").
+            enforced = [p for p in enforced if p.policy.action != "CUSTOM" or p.policy.provider_protocol != "http"]
         if enforcer is Enforcer.ZTUNNEL:
             enforced = [p for p in enforced if p.policy.action in ("ALLOW", "DENY")]
         self._allow = [p for p in enforced if p.policy.action == "ALLOW"]
@@ -628,6 +639,11 @@ class PolicySet:
     @property
     def policies(self) -> tuple[Policy, ...]:
         return tuple(p.policy for p in self._policies)
+
+    @property
+    def default_deny(self) -> bool:
+        """An enforced ALLOW policy applies: whatever no ALLOW rule matches is denied (the implicit deny)."""
+        return any(p.policy.action == "ALLOW" and not p.policy.dry_run for p in self._policies)
 
     def view(self, http: bool, enforcer: Enforcer) -> PolicyView:
         key = _View(http, enforcer)
@@ -685,9 +701,9 @@ def _custom_layer(
     first = next((m for m in (p.match(request, view) for p in policies) if m.match is not Match.NO), None)
     if first is None:
         return rest
-    provider = first.policy.provider or "an external authorizer"
+    provider = f"the external authorizer {first.policy.provider}" if first.policy.provider else "an external authorizer"
     verb = "matches" if first.match is Match.YES else "may match"
-    reason = f"CUSTOM policy {first.policy.name} {verb}: {provider} decides, which a snapshot cannot know"
+    reason = f"CUSTOM policy {first.policy.name} {verb}: {provider} decides, which traffic data cannot show"
     return AuthzDecision(Decision.UNKNOWN, first.policy.ref, first.rule, (reason, *rest.reasons))
 
 
@@ -701,19 +717,38 @@ def _dry_run_notes(policies: list[_CompiledPolicy], request: Request, view: _Vie
 
 
 _Policies = tuple[Policy, ...]
+SELECTOR_BASED_GATEWAY_POLICY = "ENABLE_SELECTOR_BASED_K8S_GATEWAY_POLICY"
+_GO_FALSE = frozenset({"0", "f", "false"})  # what Go's strconv.ParseBool reads as false
 
 
 class AuthorizationPolicies:
     """The AuthorizationPolicies of a snapshot, indexed once by the workloads they apply to.
 
     Selector, namespace and root-namespace scope come from ``preflight.istio.scoping``.
-    A ``targetRef(s)`` to a Gateway applies to that gateway's pods; one to a Service
-    applies at the service's waypoint (ambient mode), never to sidecars.
+    A Gateway API gateway takes policies without ``targetRef`` too, unless its istiod sets
+    ``ENABLE_SELECTOR_BASED_K8S_GATEWAY_POLICY=false``.
+    A ``targetRef(s)`` to a Gateway applies to that gateway's pods, never to a gateway of
+    another namespace (except from the root namespace); one to a Service of the policy's
+    namespace applies at the service's waypoint (ambient mode), never to sidecars.
     """
 
     def __init__(self, snapshot: Snapshot, control_plane: ControlPlane, scope: Scope | None = None) -> None:
         self.snapshot = snapshot
+        self.provider_protocols = extension_provider_protocols(control_plane.mesh_config)
+        self.control_plane = control_plane
         self.scope = scope or Scope(snapshot, control_plane)
+
+    def _takes_selector_policies(self, workload: Workload) -> bool:
+        """Does the workload's proxy apply policies without ``targetRef`` (by selector or namespace-wide)?
+
+        Sidecars always do; a Gateway API gateway only while its istiod keeps
+        ``ENABLE_SELECTOR_BASED_K8S_GATEWAY_POLICY`` on (the default).
+        """
+        if GATEWAY_NAME_LABEL not in workload.pod_labels:
+            return True
+        revision = self.control_plane.revision(mesh_membership(self.snapshot, workload).revision or "default")
+        value = revision.env.get(SELECTOR_BASED_GATEWAY_POLICY) if revision is not None else None
+        return str(value).strip().lower() not in _GO_FALSE if value is not None else True
 
     @cached_property
     def _indexes(self) -> tuple[Mapping[ObjectRef, _Policies], Mapping[ServiceRef, _Policies]]:
@@ -721,19 +756,23 @@ class AuthorizationPolicies:
         by_service: dict[ServiceRef, list[Policy]] = defaultdict(list)
         for obj in self.snapshot.of_kind("AuthorizationPolicy"):
             policy = Policy.from_object(obj)
+            if policy.provider is not None:
+                policy = replace(policy, provider_protocol=self.provider_protocols.get(policy.provider))
             targets = _target_refs(obj)
             if not targets:
                 for workload in self.scope.workloads_for(obj):
-                    by_workload[workload.ref].append(policy)
+                    if self._takes_selector_policies(workload):
+                        by_workload[workload.ref].append(policy)
                 continue
             for target in targets:
                 kind, name = str(target.get("kind", "")), str(target.get("name", ""))
-                namespace = str(target.get("namespace") or obj.namespace)
-                if kind == "Gateway":
-                    for workload in self.snapshot.workloads_in(namespace, {GATEWAY_NAME_LABEL: name}):
-                        by_workload[workload.ref].append(policy)
-                elif kind == "Service":
-                    by_service[ServiceRef(namespace, name)].append(policy)
+                if is_gateway_target(target):
+                    for namespace in self.scope.gateway_target_namespaces(obj.namespace, target.get("namespace")):
+                        for workload in self.snapshot.workloads_in(namespace, {GATEWAY_NAME_LABEL: name}):
+                            by_workload[workload.ref].append(policy)
+                elif kind == "Service" and str(target.get("group") or "core") == "core":
+                    # A waypoint takes a Service-attached policy only from the Service's own namespace.
+                    by_service[ServiceRef(obj.namespace, name)].append(policy)
         return (
             {ref: tuple(sorted(items, key=lambda p: p.ref)) for ref, items in by_workload.items()},
             {ref: tuple(sorted(items, key=lambda p: p.ref)) for ref, items in by_service.items()},
@@ -778,6 +817,19 @@ class AuthorizationPolicies:
     def for_service(self, service: ServiceRef) -> tuple[Policy, ...]:
         """Policies attached to a Service with ``targetRef(s)``: enforced by its waypoint."""
         return self._indexes[1].get(service, ())
+
+
+def extension_provider_protocols(mesh_config: Mapping[str, Any]) -> Mapping[str, str]:
+    """``meshConfig.extensionProviders`` by name: "http" or "grpc" for ext_authz providers."""
+    found: dict[str, str] = {}
+    for provider in list_at(mesh_config, "extensionProviders"):
+        if not isinstance(provider, Mapping) or not provider.get("name"):
+            continue
+        if "envoyExtAuthzHttp" in provider:
+            found[str(provider["name"])] = "http"
+        elif "envoyExtAuthzGrpc" in provider:
+            found[str(provider["name"])] = "grpc"
+    return found
 
 
 def _target_refs(obj: K8sObject) -> list[Mapping[str, Any]]:

@@ -175,13 +175,40 @@ def http_route_retries(virtual_service: K8sObject) -> list[object]:
     return [route.get("retries") for route in list_at(virtual_service.spec, "http") if isinstance(route, Mapping)]
 
 
-# Istio picks a port's protocol from ``appProtocol``, else the port name's prefix before
-# "-"; these name protocols that never carry HTTP routes (https is passed through as TLS
-# by sidecars). An unnamed port is sniffed and may be HTTP.
-_NON_HTTP_PROTOCOLS = frozenset({"tcp", "tls", "https", "mongo", "mysql", "redis"})
+# Kubernetes' standard ``appProtocol`` names Istio maps (``pkg/config/kube/conversion.go``).
+_KUBERNETES_APP_PROTOCOLS = {"kubernetes.io/h2c": "http2", "kubernetes.io/ws": "http", "kubernetes.io/wss": "https"}
+_PROTOCOL_NAMES = frozenset(
+    {"tcp", "udp", "grpc", "grpc-web", "http", "http_proxy", "http2", "https", "tls", "mongo", "redis", "mysql"}
+)
+# Ports Istio treats as TCP when their name declares no protocol: SMTP, DNS, MySQL, MongoDB.
+_WELL_KNOWN_TCP_PORTS = frozenset({25, 53, 3306, 27017})
+# Protocols that never carry HTTP routes (https is passed through as TLS by sidecars).
+_NON_HTTP_PROTOCOLS = frozenset({"tcp", "udp", "tls", "https", "mongo", "mysql", "redis"})
+
+
+def declared_protocol(port: Mapping[str, object]) -> str | None:
+    """The protocol Istio reads from a Service port, lowercase; ``None`` when it sniffs the protocol.
+
+    As istiod's ``ConvertProtocol``: UDP ports are ``udp``; ``appProtocol`` when set, else
+    the port name; ``grpc-web`` as a prefix, else the part before the first ``-``; a name
+    Istio does not know is sniffed, except on a few well-known TCP ports.
+    """
+    if str(port.get("protocol") or "").upper() == "UDP":
+        return "udp"
+    app_protocol = port.get("appProtocol")
+    name = str(app_protocol if app_protocol is not None else port.get("name") or "")
+    if app_protocol is not None and name in _KUBERNETES_APP_PROTOCOLS:
+        return _KUBERNETES_APP_PROTOCOLS[name]
+    lowered = name.lower()
+    if lowered.startswith("grpc-web"):
+        return "grpc-web"
+    prefix = lowered.split("-", 1)[0]
+    if prefix in _PROTOCOL_NAMES:
+        return prefix
+    number = port.get("port")
+    return "tcp" if isinstance(number, int) and number in _WELL_KNOWN_TCP_PORTS else None
 
 
 def may_carry_http(port: Mapping[str, object]) -> bool:
     """Can Istio route this Service port as HTTP (declared HTTP, or sniffed)?"""
-    declared = str(port.get("appProtocol") or str(port.get("name") or "").split("-", 1)[0]).lower()
-    return declared not in _NON_HTTP_PROTOCOLS
+    return declared_protocol(port) not in _NON_HTTP_PROTOCOLS

@@ -2,7 +2,9 @@
 
 * Workload-selector kinds (AuthorizationPolicy, PeerAuthentication,
   RequestAuthentication, Sidecar, EnvoyFilter, Telemetry, WasmPlugin): with
-  ``targetRef``/``targetRefs`` the named Gateway's or Service's pods; with a selector
+  ``targetRef``/``targetRefs`` the named Gateway's (group ``gateway.networking.k8s.io``,
+  in the resource's namespace, or any namespace's from the root namespace) or Service's
+  (of the resource's own namespace) pods; with a selector
   the matching workloads of the resource's namespace (of every namespace when the
   resource lives in the root namespace); without either, every workload of the
   namespace (the whole mesh for the root namespace).
@@ -81,12 +83,26 @@ class Scope:
         found: list[Workload] = []
         for target in target_refs:
             kind, name = str(target.get("kind", "")), str(target.get("name", ""))
-            namespace = str(target.get("namespace") or obj.namespace)
-            if kind == "Gateway":
-                found.extend(self.snapshot.workloads_in(namespace, {GATEWAY_NAME_LABEL: name}))
+            if is_gateway_target(target):
+                for namespace in self.gateway_target_namespaces(obj.namespace, target.get("namespace")):
+                    found.extend(self.snapshot.workloads_in(namespace, {GATEWAY_NAME_LABEL: name}))
             elif kind == "Service":
-                found.extend(self.snapshot.workloads_of_service(ServiceRef(namespace, name)))
+                # Only a Service of the resource's own namespace (ShouldAttachPolicy).
+                found.extend(self.snapshot.workloads_of_service(ServiceRef(obj.namespace, name)))
         return found
+
+    def gateway_target_namespaces(self, resource_namespace: str, target_namespace: object) -> list[str]:
+        """Namespaces whose gateway pods a Gateway ``targetRef`` of a resource can reach.
+
+        istiod only considers resources of a workload's own namespace and of the root
+        namespace, and keeps a ``targetRef`` whose namespace is empty or the workload's
+        (``pilot/pkg/model/policyattachment.go``, ``ShouldAttachPolicy``): a resource never
+        attaches to a gateway of another namespace, except from the root namespace.
+        """
+        wanted = str(target_namespace) if target_namespace else None
+        if resource_namespace != self.control_plane.root_namespace:
+            return [resource_namespace] if wanted in (None, resource_namespace) else []
+        return [wanted] if wanted else list(self.snapshot.namespaces)
 
     def services_for_workloads(self, workloads: Iterable[Workload]) -> tuple[ServiceRef, ...]:
         found: set[ServiceRef] = set()
@@ -124,11 +140,12 @@ class Scope:
         refs = [t for t in list_at(obj.spec, "targetRefs") if isinstance(t, Mapping)]
         if isinstance(obj.spec.get("targetRef"), Mapping):
             refs.append(obj.spec["targetRef"])
-        return tuple(
-            ServiceRef(str(t.get("namespace") or obj.namespace), str(t.get("name", "")))
-            for t in refs
-            if t.get("kind") == "Service"
-        )
+        return tuple(ServiceRef(obj.namespace, str(t.get("name", ""))) for t in refs if t.get("kind") == "Service")
+
+
+def is_gateway_target(target: Mapping[str, object]) -> bool:
+    """A ``targetRef`` to a Kubernetes Gateway API Gateway (its group is required: "" is the core group)."""
+    return target.get("kind") == "Gateway" and str(target.get("group") or "") == "gateway.networking.k8s.io"
 
 
 def host_list(obj: K8sObject) -> list[str]:

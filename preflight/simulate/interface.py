@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from preflight.istio.authz import Decision
 from preflight.snapshot.interface import ObjectRef
-from preflight.traffic.interface import Edge
+from preflight.traffic.interface import Edge, Mtls
 
 
 class ChangeKind(StrEnum):
@@ -63,6 +63,8 @@ class EdgeOutcome:
         parts = [str(src), target, str(port), self.edge.protocol]
         if self.edge.method or self.edge.path:
             parts.append(f"{self.edge.method or '*'} {self.edge.path or '*'}")
+        if self.edge.mtls is not Mtls.UNKNOWN:
+            parts.append(f"mtls={self.edge.mtls.value}")  # edges that differ only in observed mTLS stay apart
         parts.append(self.edge.origin.value)
         return " ".join(parts)
 
@@ -75,6 +77,7 @@ class SimulationResult:
     applied: tuple[str, ...] = ()  # KB ids whose change the "after" side applies
     notes: tuple[str, ...] = ()
     watched: tuple[str, ...] = ()  # field reports on the path whose calls are marked (``EdgeOutcome.watch``)
+    default_deny: tuple[str, ...] = ()  # destinations ("namespace/service") whose workloads an enforced ALLOW protects
 
     @property
     def changed(self) -> tuple[EdgeOutcome, ...]:

@@ -41,6 +41,7 @@ from preflight.istio.injection import mesh_membership
 from preflight.istio.peer_authentication import MtlsMode, MtlsSetting, PeerAuthentications
 from preflight.istio.routing import (
     SidecarVirtualServices,
+    declared_protocol,
     most_specific_winner,
     oldest_first_winner,
     route_destinations,
@@ -62,7 +63,8 @@ from preflight.snapshot.model import Snapshot
 from preflight.traffic.interface import Destination, Edge, Mtls, Source
 
 HTTP_PROTOCOLS = frozenset({"http", "http2", "grpc", "grpc-web"})
-TCP_PROTOCOLS = frozenset({"tcp", "tls", "mongo", "mysql", "redis"})
+# https: sidecars pass TLS through, so the inbound filter chain decides it as TCP.
+TCP_PROTOCOLS = frozenset({"tcp", "tls", "https", "mongo", "mysql", "redis"})
 USE_WAYPOINT_LABEL = "istio.io/use-waypoint"
 _SEVERITY_ORDER = (Severity.INFO, Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL)
 
@@ -96,6 +98,7 @@ class _Target:
     external: bool = False
     notes: tuple[str, ...] = ()
     unregistered: bool = False  # an alias of a name no registry defines: unknown traffic to the caller's proxy
+    declared_protocol: str | None = None  # what the Service port's appProtocol or name declares
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +144,7 @@ class _Arrival:
         self.mode = world.mesh_mode(workload)
         self.unenforced: EdgeDecision | None = None
         self.allow_policies: frozenset[ObjectRef] = frozenset()  # enforced ALLOW policies: calls rely on them
-        self._contexts: dict[tuple[str, bool], tuple[str, ...]] = {}
+        self._contexts: dict[tuple[str, bool, str], tuple[str, ...]] = {}
         self._refusals: dict[tuple[bool | None, str], EdgeDecision] = {}
         self._decisions: dict[tuple[object, ...], EdgeDecision] = {}
         self._views: list[PolicyView | None] = [None, None]  # by ``http`` (False, True)
@@ -190,12 +193,25 @@ class _Arrival:
             )
         return found
 
-    def context(self, transport: str, identity_unknown: bool) -> tuple[str, ...]:
+    def unterminated(self, transport: str) -> EdgeDecision:
+        """A DestinationRule makes the caller send Istio mTLS to a workload without a proxy to terminate it."""
+        found = self._refusals.get((True, transport))  # refusals are for callers without mTLS: no clash
+        if found is None:
+            workload = f"{self.workload.namespace}/{self.workload.ref.name}"
+            reason = f"{workload} has no proxy to terminate Istio mTLS: the TLS handshake fails"
+            found = self._refusals[(True, transport)] = EdgeDecision(
+                Decision.DENY, reasons=(*self.target.notes, transport, reason), destination=self.target.label
+            )
+        return found
+
+    def context(self, transport: str, identity_unknown: bool, protocol_note: str = "") -> tuple[str, ...]:
         """The reasons every decision at this workload starts with."""
-        key = (transport, identity_unknown)
+        key = (transport, identity_unknown, protocol_note)
         found = self._contexts.get(key)
         if found is None:
             reasons = [*self.target.notes, self.setting.reason, transport]
+            if protocol_note:
+                reasons.append(protocol_note)
             if identity_unknown:
                 reasons.append("caller identity is unknown")
             if self.mode == "ambient":
@@ -295,6 +311,15 @@ class _Side:
         self.semantics = semantics
         self.verify_certificates = semantics.verify_certificate_at_client
         self._resolved: dict[Destination, list[_Resolved]] = {}
+
+    def default_deny(self) -> tuple[str, ...]:
+        """Destinations decided on this side whose enforcing proxies apply an ALLOW policy."""
+        return tuple(sorted({
+            resolved.target.label
+            for found in self._resolved.values()
+            for resolved in found
+            if any(a.unenforced is None and a.policies.default_deny for a in resolved.arrivals)
+        }))
 
     def resolve(self, destination: Destination) -> list[_Resolved]:
         found = self._resolved.get(destination)
@@ -619,6 +644,7 @@ def simulate(
         applied=tuple(e.id for e in switching if e.id in after_semantics.active),
         notes=tuple(notes),
         watched=tuple(entry_id for entry_id, _ in watching),
+        default_deny=simulation.before.default_deny(),
     )
 
 
@@ -797,7 +823,16 @@ def _service_target(
     workloads = tuple(world.snapshot.workloads_of_service(service))
     if target_port is None and service_port is not None:
         target_port = _target_port(world, service, service_port, workloads)
-    return _Target(str(service), service, workloads, service_port, target_port, **extra)
+    entry = _service_port(world, service, service_port)
+    protocol = declared_protocol(entry) if entry is not None else None
+    return _Target(str(service), service, workloads, service_port, target_port, declared_protocol=protocol, **extra)
+
+
+def _service_port(world: _World, service: ServiceRef, port: int | None) -> Mapping[str, Any] | None:
+    obj = world.snapshot.services.get(service)
+    if obj is None or port is None:
+        return None
+    return next((e for e in list_at(obj.spec, "ports") if isinstance(e, Mapping) and e.get("port") == port), None)
 
 
 def _target_port(
@@ -915,12 +950,27 @@ def _decide_workload(
     configured: tuple[bool, str] | None = None,
 ) -> EdgeDecision:
     if arrival.unenforced is not None:
+        if configured is not None and configured[0] and edge.mtls is not Mtls.NONE:
+            return arrival.unterminated(configured[1])
         return arrival.unenforced
     setting = arrival.setting
     mtls, transport = _transport(edge, caller, arrival.target, setting.mode, configured)
     if setting.mode is MtlsMode.STRICT and mtls is not True:
         return arrival.refusal(mtls, transport)
-    context = arrival.context(transport, mtls is True and caller.principal is None)
+    protocol, protocol_note = edge.protocol, ""
+    declared = arrival.target.declared_protocol
+    if declared and protocol == "unknown":
+        # The traffic data does not say; the Service port settles it, as it does for istiod.
+        protocol, protocol_note = declared, f"protocol {declared}, as the Service port declares it"
+    elif declared and _protocol_options(declared) != _protocol_options(protocol) and _BOTH not in (
+        _protocol_options(declared), _protocol_options(protocol)
+    ):
+        # The receiving proxy picks its filter chain by the port's declared protocol, not by what is sent.
+        protocol_note = (
+            f"the Service port declares {declared}: the proxy handles the calls as {declared}, not {protocol}"
+        )
+        protocol = declared
+    context = arrival.context(transport, mtls is True and caller.principal is None, protocol_note)
     principal = caller.principal if mtls else None
     port = arrival.target.target_port
     enforcer = arrival.enforcer
@@ -936,7 +986,7 @@ def _decide_workload(
                 enforcer=enforcer,
             )
         )
-        for http in _protocol_options(edge.protocol)
+        for http in _protocol_options(protocol)
     ]
     return arrival.decision(context, decided)
 
@@ -1100,6 +1150,7 @@ def edges_to_json(result: SimulationResult) -> list[dict[str, Any]]:
                 "port": dst.service_port if dst.service_port is not None else dst.target_port,
             },
             "protocol": edge.protocol,
+            "mtls": edge.mtls.value,
             "requests": edge.requests,
             "origin": edge.origin.value,
             "before": side_json(outcome.before),

@@ -10,7 +10,11 @@ Columns (keys):
   ``<service>.<namespace>.svc[.<domain>]``, or any other host (a ServiceEntry host).
 * ``port``: the Service port dialled. ``protocol``: ``http``, ``grpc``, ``tcp``...
   (``http`` when a method or path is given, else ``unknown``). ``method``, ``path``.
-* ``requests``: the count (1 when omitted). ``mtls``: ``mutual_tls``, ``none`` or ``unknown``.
+* ``requests``: the count (1 when omitted). ``mtls``: whether the call used Istio mutual TLS:
+  ``mutual_tls``/``true``/``yes``, ``none``/``false``/``no``, or ``unknown`` (any case).
+
+A source that names a Service rather than a workload is resolved to the Service's workloads
+once the snapshot is known (``preflight.traffic.resolve``).
 
 Lines starting with ``#`` are comments in CSV files too.
 """
@@ -192,13 +196,20 @@ def _requests(value: str | None, where: Location) -> int:
     return int(value)
 
 
+_MTLS_WORDS = {
+    "mutual_tls": Mtls.MUTUAL, "true": Mtls.MUTUAL, "yes": Mtls.MUTUAL,
+    "none": Mtls.NONE, "false": Mtls.NONE, "no": Mtls.NONE,
+    "unknown": Mtls.UNKNOWN,
+}
+
+
 def _mtls(value: str | None, where: Location) -> Mtls:
     if value is None:
         return Mtls.UNKNOWN
-    try:
-        return Mtls(value.lower())
-    except ValueError:
-        raise InputError(f"mtls {value!r}: expected mutual_tls, none or unknown", where) from None
+    found = _MTLS_WORDS.get(value.strip().lower())
+    if found is None:
+        raise InputError(f"mtls {value!r}: expected true/yes/mutual_tls, false/no/none or unknown", where)
+    return found
 
 
 def is_edge_list(document: Any) -> bool:

@@ -431,3 +431,180 @@ spec:
     batch = snapshot.workloads_in("payments", {"app": "batch"})[0]
     assert index.policy_set_for_workload(worker) is index.policy_set_for_workload(batch)
     assert index.policy_set_for_service(ServiceRef("payments", "nothing")).policies == ()
+
+
+GATEWAYS = """
+apiVersion: v1
+kind: Namespace
+metadata: {name: foo}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: bar}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: gw-istio, namespace: foo}
+spec:
+  template:
+    metadata: {labels: {gateway.networking.k8s.io/gateway-name: gw}}
+    spec: {containers: [{name: istio-proxy}]}
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: from-bar, namespace: bar}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: gw, namespace: foo}]
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: own, namespace: foo}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: gw}]
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: no-group, namespace: foo}
+spec:
+  targetRef: {kind: Gateway, name: gw}
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: from-root, namespace: istio-system}
+spec:
+  targetRef: {group: gateway.networking.k8s.io, kind: Gateway, name: gw}
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: service-elsewhere, namespace: bar}
+spec:
+  targetRefs: [{kind: Service, name: api, namespace: foo}]
+"""
+
+
+def test_gateway_target_refs_attach_in_the_policys_namespace_or_from_the_root_only() -> None:
+    snapshot = snapshot_from_yaml(GATEWAYS)
+    index = AuthorizationPolicies(snapshot, read_control_plane(snapshot))
+    gateway = snapshot.workloads_in("foo")[0]
+    assert _names(index.for_workload(gateway)) == ["foo/own", "istio-system/from-root"]
+    # A Service targetRef counts for the Service of the policy's own namespace, whatever it names.
+    assert index.for_service(ServiceRef("foo", "api")) == ()
+    assert _names(index.for_service(ServiceRef("bar", "api"))) == ["bar/service-elsewhere"]
+
+
+def test_custom_policy_of_an_http_ext_authz_provider_never_sees_tcp() -> None:
+    mesh = """
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: istiod, namespace: istio-system}
+spec:
+  template:
+    metadata: {labels: {app: istiod}}
+    spec: {containers: [{name: discovery, image: docker.io/istio/pilot:1.24.2}]}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: istio, namespace: istio-system}
+data:
+  mesh: |
+    extensionProviders:
+    - {name: http-authz, envoyExtAuthzHttp: {service: authz.foo.svc.cluster.local, port: 8000}}
+    - {name: grpc-authz, envoyExtAuthzGrpc: {service: authz.foo.svc.cluster.local, port: 9000}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: payments}
+spec:
+  template:
+    metadata: {labels: {app: api}}
+    spec: {containers: [{name: istio-proxy}]}
+"""
+    custom = """
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: custom, namespace: payments}
+spec:
+  action: CUSTOM
+  provider: {name: %s}
+  rules: [{to: [{operation: {paths: ["/admin"]}}]}]
+"""
+    for provider, tcp in (("http-authz", Decision.ALLOW), ("grpc-authz", Decision.UNKNOWN)):
+        snapshot = snapshot_from_yaml(mesh + custom % provider)
+        index = AuthorizationPolicies(snapshot, read_control_plane(snapshot))
+        api = snapshot.workloads_in("payments")[0]
+        policies = index.policy_set_for_workload(api)
+        assert policies.evaluate(TCP_FROM_CHECKOUT).decision is tcp, provider
+        http = replace(HTTP_FROM_CHECKOUT, path="/admin")
+        decided = policies.evaluate(http)
+        assert decided.decision is Decision.UNKNOWN
+        assert f"the external authorizer {provider} decides" in decided.reasons[0]
+
+
+def test_gateway_ignores_selector_policies_when_istiod_turns_them_off() -> None:
+    cluster = """
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: istiod, namespace: istio-system}
+spec:
+  template:
+    metadata: {labels: {app: istiod}}
+    spec:
+      containers:
+      - name: discovery
+        image: docker.io/istio/pilot:1.24.2
+        env: [{name: ENABLE_SELECTOR_BASED_K8S_GATEWAY_POLICY, value: "%s"}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: gw-istio, namespace: foo}
+spec:
+  template:
+    metadata: {labels: {gateway.networking.k8s.io/gateway-name: gw}}
+    spec: {containers: [{name: istio-proxy}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: app, namespace: foo}
+spec:
+  template:
+    metadata: {labels: {app: app}}
+    spec: {containers: [{name: istio-proxy}]}
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: namespace-wide, namespace: foo}
+spec: {action: DENY, rules: [{}]}
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: targeted, namespace: foo}
+spec:
+  targetRef: {group: gateway.networking.k8s.io, kind: Gateway, name: gw}
+"""
+    for flag, gateway_policies in (("true", ["foo/namespace-wide", "foo/targeted"]), ("false", ["foo/targeted"])):
+        snapshot = snapshot_from_yaml(cluster % flag)
+        index = AuthorizationPolicies(snapshot, read_control_plane(snapshot))
+        gateway, app = (snapshot.workloads_in("foo", {"gateway.networking.k8s.io/gateway-name": "gw"})[0],
+                        snapshot.workloads_in("foo", {"app": "app"})[0])
+        assert _names(index.for_workload(gateway)) == gateway_policies, flag
+        assert _names(index.for_workload(app)) == ["foo/namespace-wide"], flag
+
+
+def test_service_target_ref_group_may_be_empty_or_core_but_not_another_group() -> None:
+    cluster = """
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: core, namespace: foo}
+spec:
+  targetRefs: [{kind: Service, group: core, name: api}]
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: other-group, namespace: foo}
+spec:
+  targetRefs: [{kind: Service, group: example.com, name: api}]
+"""
+    snapshot = snapshot_from_yaml(cluster)
+    index = AuthorizationPolicies(snapshot, read_control_plane(snapshot))
+    assert _names(index.for_service(ServiceRef("foo", "api"))) == ["foo/core"]

@@ -155,3 +155,17 @@ spec: {hosts: [api.example.com], gateways: [public]}
             and any(matches(h, host) for h in v.spec["hosts"])
         }
         assert {v.name for v in index.overlapping(host)} == expected == scanned
+
+
+def test_declared_protocol_follows_istiods_port_conversion() -> None:
+    from preflight.istio.routing import declared_protocol, may_carry_http
+
+    assert declared_protocol({"name": "http-web", "port": 80}) == "http"
+    assert declared_protocol({"name": "tcp", "port": 9090, "appProtocol": "HTTP"}) == "http"
+    assert declared_protocol({"name": "web", "port": 80, "appProtocol": "kubernetes.io/h2c"}) == "http2"
+    assert declared_protocol({"name": "grpc-web-ui", "port": 80}) == "grpc-web"
+    assert declared_protocol({"name": "GRPC", "port": 80}) == "grpc"
+    assert declared_protocol({"name": "auto-tcp", "port": 9092}) is None  # sniffed
+    assert declared_protocol({"port": 3306}) == "tcp"  # a well-known TCP port without a protocol name
+    assert declared_protocol({"name": "dns", "port": 53, "protocol": "UDP"}) == "udp"
+    assert may_carry_http({"name": "auto-tcp", "port": 9092}) and not may_carry_http({"port": 27017})

@@ -702,3 +702,83 @@ def test_alias_of_an_unregistered_host_passes_through_under_allow_any() -> None:
     (outcome,) = result.outcomes
     assert (outcome.before.decision, outcome.after.decision) == (Decision.ALLOW, Decision.ALLOW)
     assert not outcome.changed
+def test_edge_without_protocol_takes_the_service_ports_declared_protocol() -> None:
+    named = """
+apiVersion: v1
+kind: Service
+metadata: {name: api-tcp, namespace: payments}
+spec:
+  selector: {app: api}
+  ports: [{name: tcp-db, port: 5432, targetPort: 8080}, {name: web, port: 81, targetPort: 8080, appProtocol: http}]
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: get-only, namespace: payments}
+spec:
+  rules: [{to: [{operation: {methods: [GET]}}]}]
+"""
+    tcp, http = run(named, [
+        edge(service="api-tcp", port=5432, protocol="unknown"),
+        edge(service="api-tcp", port=81, protocol="unknown", method="GET"),
+    ]).outcomes
+    assert tcp.before.decision is Decision.DENY
+    assert "protocol tcp, as the Service port declares it" in tcp.before.reasons
+    assert http.before.decision is Decision.ALLOW
+    assert "protocol http, as the Service port declares it" in http.before.reasons
+
+
+def test_istio_mutual_to_a_workload_without_proxy_fails_the_handshake() -> None:
+    batch = """
+apiVersion: v1
+kind: Service
+metadata: {name: batch, namespace: legacy}
+spec:
+  selector: {app: batch}
+  ports: [{name: http, port: 80}]
+"""
+    forced = batch + """---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: batch, namespace: legacy}
+spec:
+  host: batch.legacy.svc.cluster.local
+  trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}
+"""
+    to_batch = edge(service="batch", namespace="legacy")
+    assert run(batch, [to_batch]).outcomes[0].before.decision is Decision.ALLOW
+    side = run(forced, [to_batch]).outcomes[0].before
+    assert side.decision is Decision.DENY
+    assert any("legacy/batch has no proxy to terminate Istio mTLS" in r for r in side.reasons)
+    # Traffic data that saw plaintext succeed wins over the configuration.
+    assert run(forced, [edge(service="batch", namespace="legacy", mtls=Mtls.NONE)]).outcomes[0].before.decision \
+        is Decision.ALLOW
+
+
+def test_observed_mtls_is_in_the_edge_id_and_the_json() -> None:
+    result = run(ALLOW_WEB_ONLY, [edge(mtls=Mtls.MUTUAL), edge(mtls=Mtls.NONE), edge()])
+    ids = [o.id for o in result.outcomes]
+    assert len(set(ids)) == 3
+    assert "mtls=mutual_tls" in ids[0] and "mtls=none" in ids[1] and "mtls=" not in ids[2]
+    items = edges_to_json(result)
+    assert [i["mtls"] for i in items] == ["mutual_tls", "none", "unknown"]
+    assert items[0]["destination"]["port"] == 80 and items[0]["protocol"] == "http"
+
+
+def test_the_service_ports_declared_protocol_beats_what_the_data_calls_it() -> None:
+    tcp_port = """
+apiVersion: v1
+kind: Service
+metadata: {name: api-tcp, namespace: payments}
+spec:
+  selector: {app: api}
+  ports: [{name: tcp-db, port: 5432, targetPort: 8080}]
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: get-only, namespace: payments}
+spec:
+  rules: [{to: [{operation: {methods: [GET]}}]}]
+"""
+    side = run(tcp_port, [edge(service="api-tcp", port=5432, protocol="http", method="GET")]).outcomes[0].before
+    assert side.decision is Decision.DENY  # the ALLOW rule's methods never match on a TCP filter chain
+    assert "the Service port declares tcp: the proxy handles the calls as tcp, not http" in side.reasons

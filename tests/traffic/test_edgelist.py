@@ -116,3 +116,15 @@ def test_unreadable_inputs(tmp_path: Path) -> None:
         load_file(_write(tmp_path, "blank.yaml", "\n  \n"))
     with pytest.raises(InputError, match="not a traffic file"):
         load_file(_write(tmp_path, "other.json", '{"kind": "List"}'))
+
+
+@pytest.mark.parametrize(
+    ("typed", "mtls"),
+    [("true", Mtls.MUTUAL), ("Yes", Mtls.MUTUAL), ("mutual_tls", Mtls.MUTUAL), ("false", Mtls.NONE),
+     ("no", Mtls.NONE), ("NONE", Mtls.NONE), ("unknown", Mtls.UNKNOWN)],
+)
+def test_mtls_accepts_what_people_type(tmp_path: Path, typed: str, mtls: Mtls) -> None:
+    csv_path = _write(tmp_path, "edges.csv", f"source,destination,mtls\nshop/web,shop/cart,{typed}\n")
+    yaml_path = _write(tmp_path, "edges.yaml", f"- {{source: shop/web, destination: shop/cart, mtls: {typed}}}\n")
+    assert load_file(csv_path)[0].mtls is mtls
+    assert load_file(yaml_path)[0].mtls is mtls
