@@ -90,7 +90,7 @@ def run_check(
         for entry in kb.entries:
             if not path.applies(entry.release_lines):
                 continue
-            entry_findings, outcome = _apply(entry, context, scope, kb)
+            entry_findings, outcome = _apply(entry, context, scope)
             findings.extend(entry_findings)
             outcomes.append(outcome)
     readiness = assess_platform(
@@ -357,9 +357,7 @@ def _with_sources(findings: Iterable[Finding], snapshot: Snapshot) -> list[Findi
     return located
 
 
-def _apply(
-    entry: KBEntry, context: DetectorContext, scope: Scope, kb: KnowledgeBase
-) -> tuple[list[Finding], ChangeOutcome]:
+def _apply(entry: KBEntry, context: DetectorContext, scope: Scope) -> tuple[list[Finding], ChangeOutcome]:
     arrival = context.path.arrival(entry.release_lines)
     # Every report format renders the entry of the outcome: its advice is what still works at the target.
     advised = mitigation.advice_at(entry, context.path.target)

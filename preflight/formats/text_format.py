@@ -109,9 +109,9 @@ def render(report: Report) -> str:
 MAX_NAMED_SERVICES = 10  # a root-namespace policy names every meshed service; the JSON report has them all
 
 
-def named_services(finding: Finding, quote: str = "") -> str:
+def named_services(finding: Finding) -> str:
     """The first services of a finding, then how many more (a policy of the root namespace names them all)."""
-    named = ", ".join(f"{quote}{s}{quote}" for s in finding.services[:MAX_NAMED_SERVICES])
+    named = ", ".join(str(s) for s in finding.services[:MAX_NAMED_SERVICES])
     more = len(finding.services) - MAX_NAMED_SERVICES
     return named + (f" and {more} more" if more > 0 else "")
 
