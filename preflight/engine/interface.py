@@ -158,14 +158,13 @@ class Report:
         """Every entry a finding can name: KB changes on the path and the platform checks that fired."""
         return {**self.platform_entries, **{c.entry.id: c.entry for c in self.changes}}
 
+    @cached_property
+    def tally(self) -> ReportCounts:
+        """Every count a format shows, computed once here so that no two formats disagree."""
+        return ReportCounts.of(self)
+
     def counts(self) -> Mapping[str, Mapping[str, int]]:
-        by_severity = {s.value: 0 for s in Severity}
-        by_status = {s.value: 0 for s in FindingStatus}
-        for finding in self.findings:
-            by_status[finding.status.value] += 1
-            if finding.status is FindingStatus.AFFECTED:
-                by_severity[finding.severity.value] += 1
-        return {"severity": by_severity, "status": by_status}
+        return {"severity": self.tally.findings, "status": self.tally.by_status}
 
     def gate_findings(self, threshold: Severity, include_mitigated: bool = False) -> list[Finding]:
         return [
@@ -189,3 +188,68 @@ class Report:
     @cached_property
     def field_reports(self) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.status is FindingStatus.FIELD_REPORT)
+
+
+FINDINGS_LABEL = "findings"
+SERVICE_FINDINGS_LABEL = "service-findings"
+
+
+@dataclass(frozen=True)
+class ReportCounts:
+    """The report's counts, each with one definition, shown by every format under its label.
+
+    * ``findings`` (label "findings"): affected findings by severity; a finding is one change on
+      one resource, however many services it reaches. Waived findings are counted (and also in
+      ``waived``): a waiver accepts a finding, it does not make it go away.
+    * ``service_findings`` (label "service-findings"): the same findings counted once per service
+      each names, as the per-service tables list them; a finding on no service counts 0 here.
+    * ``by_status``: every finding, affected or mitigated.
+    * ``services_affected``: services with at least one affected finding.
+    * ``unscoped``: affected findings that name no service (shown apart in every format).
+    * ``waived``: affected findings a waiver accepts.
+    """
+
+    findings: Mapping[str, int]
+    service_findings: Mapping[str, int]
+    by_status: Mapping[str, int]
+    services_affected: int
+    unscoped: int
+    waived: int
+
+    @classmethod
+    def of(cls, report: Report) -> ReportCounts:
+        findings = {s.value: 0 for s in Severity}
+        service_findings = {s.value: 0 for s in Severity}
+        by_status = {s.value: 0 for s in FindingStatus}
+        services: set[ServiceRef] = set()
+        unscoped = waived = 0
+        for finding in report.findings:
+            by_status[finding.status.value] += 1
+            if finding.status is not FindingStatus.AFFECTED:
+                continue
+            findings[finding.severity.value] += 1
+            service_findings[finding.severity.value] += len(finding.services)
+            services.update(finding.services)
+            unscoped += not finding.services
+            waived += report.waivers is not None and report.waivers.waives(finding)
+        return cls(findings, service_findings, by_status, len(services), unscoped, waived)
+
+    @property
+    def affected(self) -> int:
+        return sum(self.findings.values())
+
+    def findings_line(self) -> str:
+        """``"68 findings (high 18, medium 16, low 34)"``: the headline count every format shows."""
+        return _count_line(self.findings, FINDINGS_LABEL)
+
+    def service_findings_line(self) -> str:
+        return _count_line(self.service_findings, SERVICE_FINDINGS_LABEL)
+
+
+def _count_line(counts: Mapping[str, int], label: str) -> str:
+    parts = ", ".join(f"{name} {count}" for name, count in _worst_first(counts) if count)
+    return f"{sum(counts.values())} {label}" + (f" ({parts})" if parts else "")
+
+
+def _worst_first(counts: Mapping[str, int]) -> list[tuple[str, int]]:
+    return sorted(counts.items(), key=lambda item: -Severity(item[0]).rank)

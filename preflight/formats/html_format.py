@@ -118,8 +118,7 @@ def _context(report: Report) -> dict[str, Any]:
         "hidden_denied_today": max(0, len(calls.denied_today) - MAX_ITEMS) if calls else 0,
         "report": report,
         "verdict": verdict(report),
-        "counts": report.counts(),
-        "open_counts": open_counts,
+        "tally": report.tally,
         "entries": report.entries,
         "rows": shown,
         "hidden_rows": len(all_rows) - len(shown),
@@ -134,7 +133,6 @@ def _context(report: Report) -> dict[str, Any]:
             "namespace": sorted({r.namespace for r in shown}),
             "change": sorted({r.finding.change for r in shown}),
         },
-        "affected_services": _open_services(report, waived),
         "unscoped": unscoped[:MAX_ROWS],
         "hidden_unscoped": max(0, len(unscoped) - MAX_ROWS),
         "mitigated": mitigated[:MAX_ROWS],
@@ -231,21 +229,12 @@ def _requests_by_service(report: Report) -> Counter[str]:
 
 
 def _open_counts(report: Report, waived: Mapping[int, Any]) -> Counter[str]:
-    """Open findings per severity, a finding counted on each service it names (as the tables list them)."""
+    """Affected, unwaived findings per severity: the headline's "findings" count less the waived ones."""
     counts: Counter[str] = Counter()
     for finding in report.findings:
         if finding.status is FindingStatus.AFFECTED and id(finding) not in waived:
-            counts[finding.severity.value] += len(finding.services)
+            counts[finding.severity.value] += 1
     return counts
-
-
-def _open_services(report: Report, waived: Mapping[int, Any]) -> set[str]:
-    return {
-        str(service)
-        for finding in report.findings
-        if finding.status is FindingStatus.AFFECTED and id(finding) not in waived
-        for service in finding.services
-    }
 
 
 def _grouped(shown: Iterable[Row], every: Iterable[Row]) -> list[tuple[str, list[tuple[str, list[Row]]], int]]:

@@ -83,7 +83,7 @@ def to_document(report: Report) -> dict[str, Any]:
 
 
 def _document(report: Report, streamed: bool) -> dict[str, Any]:
-    counts = report.counts()
+    tally = report.tally
     services = report.services
     entries = report.entries
     # What a finding says about its change is the same for every finding of it: built once per
@@ -125,9 +125,12 @@ def _document(report: Report, streamed: bool) -> dict[str, Any]:
         "fail_on": report.fail_on.value,
         "verdict": verdict(report),
         "summary": {
-            "affected_by_severity": counts["severity"],
-            "by_status": counts["status"],
-            "services_affected": sum(1 for s in services if s.affected),
+            "affected_by_severity": tally.findings,  # the "findings" count: one per change and resource
+            "service_findings_by_severity": tally.service_findings,  # each finding once per service it names
+            "by_status": tally.by_status,
+            "services_affected": tally.services_affected,
+            "unscoped": tally.unscoped,
+            "waived": tally.waived,
             "changes": {
                 status: sum(1 for c in report.changes if c.status.value == status)
                 for status in ("hit", "mitigated", "field-report", "not-present", "advisory")

@@ -1,4 +1,4 @@
-"""JUnit XML: one testsuite per change, one testcase per change and service (failed when affected).
+"""JUnit XML: one testsuite per change or platform check, one testcase per change and service (failed when affected).
 
 Each suite carries its entry's provenance and caveats as properties. A field report's cases pass
 with what is at stake in ``system-out`` (it informs), and fail only when the run counts field
@@ -10,17 +10,29 @@ from __future__ import annotations
 import xml.etree.ElementTree as ElementTree
 from collections import defaultdict
 
-from preflight.engine.interface import Finding, FindingStatus, Report
+from preflight.engine.interface import FINDINGS_LABEL, SERVICE_FINDINGS_LABEL, Finding, FindingStatus, Report
 
 
 def render(report: Report) -> str:
     suites = ElementTree.Element("testsuites", name="istio-preflight")
+    # Test cases are (change, service) pairs, neither count of the other formats: the report's
+    # own counts go along as properties, under the labels every format uses.
+    properties = ElementTree.SubElement(suites, "properties")
+    tally = report.tally
+    for label, counts in ((FINDINGS_LABEL, tally.findings), (SERVICE_FINDINGS_LABEL, tally.service_findings)):
+        for severity, count in counts.items():
+            ElementTree.SubElement(properties, "property", name=f"{label}.{severity}", value=str(count))
+    for name, value in (("services-affected", tally.services_affected), ("unscoped", tally.unscoped),
+                        ("mitigated", tally.by_status["mitigated"]), ("waived", tally.waived)):
+        ElementTree.SubElement(properties, "property", name=name, value=str(value))
     by_change: dict[str, list[Finding]] = defaultdict(list)
     for finding in report.findings:
         by_change[finding.change].append(finding)
     total = failures = 0
-    for outcome in report.changes:
-        entry = outcome.entry
+    # Platform checks (support window, Kubernetes version, skew) fail the gate like any change.
+    suites_of = [(outcome.entry, outcome.status.value) for outcome in report.changes]
+    suites_of += [(entry, "hit") for change, entry in sorted(report.platform_entries.items()) if change in by_change]
+    for entry, status in suites_of:
         cases: dict[str, list[Finding]] = defaultdict(list)
         for finding in by_change.get(entry.id, []):
             for target in [str(s) for s in finding.services] or [str(finding.resource)]:
@@ -34,7 +46,7 @@ def render(report: Report) -> str:
         suite_failures = 0
         if not cases:
             case = ElementTree.SubElement(suite, "testcase", classname=entry.id, name=entry.title)
-            if outcome.status.value == "advisory":
+            if status == "advisory":
                 ElementTree.SubElement(case, "skipped", message=f"advisory: {entry.advisory}")
         for target, findings in sorted(cases.items()):
             case = ElementTree.SubElement(suite, "testcase", classname=entry.id, name=target)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
-from preflight.engine.interface import FindingStatus, Report
+from preflight.engine.interface import Finding, FindingStatus, Report
 from preflight.formats.json_format import verdict
 from preflight.formats.safety import escape_control
-from preflight.formats.text_format import named_services
+from preflight.formats.text_format import headline, named_services
 from preflight.redaction import redact_credentials_in_text
 from preflight.simulate.calls import Call, CallView, call_view
 
@@ -18,32 +19,47 @@ _BADGE = {"blocked": "🛑 **Blocked**", "safe-with-mitigations": "⚠️ **Safe
 
 
 def render(report: Report) -> str:
-    counts = report.counts()["severity"]
     head = [
         f"## Istio upgrade {report.source_version} → {report.target_version}: {_BADGE[verdict(report)]}",
         "",
-        f"Releases crossed: {report.releases_crossed} · gate `--fail-on {report.fail_on.value}` · "
-        + " · ".join(f"{name}: {count}" for name, count in counts.items()),
+        f"Releases crossed: {report.releases_crossed} · gate `--fail-on {report.fail_on.value}`",
+        "",
+        f"Affected: {_cell(headline(report))}",
         "",
     ]
     for note in report.notes:
         head.append(f"> {_cell(note)}")
     if report.notes:
         head.append("")
-    body: list[str] = []
+    body = _Body()
     entries = report.entries
     mesh_wide = report.mesh_wide
     if mesh_wide:
-        body += ["### Changes that touch every meshed service", "",
-                 "| Change | Severity | Reach | Fix | Keep old behaviour |", "| --- | --- | --- | --- | --- |"]
+        body.add("### Changes that touch every meshed service", "",
+                 "| Change | Severity | Reach | Fix | Keep old behaviour |", "| --- | --- | --- | --- | --- |")
         for change in mesh_wide:
             entry = entries.get(change.change)
-            body.append(
+            body.show(
                 f"| {_code(change.change)} | {change.severity.value} | {change.services} of {change.meshed_services} "
                 f"meshed services, found on {change.found_on} | {_cell(entry.remediation if entry else '')} | "
-                f"{_cell(entry.mitigation.text if entry else '')} |"
+                f"{_cell(entry.mitigation.text if entry else '')} |",
+                change.findings,
             )
-        body.append("")
+        body.add("")
+    # Findings on no service are often the ones that block (an external host's TLS, the target's
+    # support window): listed before the long per-service table, so a cut comment keeps them.
+    unscoped = [f for f in report.findings if not f.services and f.status is FindingStatus.AFFECTED]
+    unscoped.sort(key=lambda finding: -finding.severity.rank)
+    if unscoped:
+        body.add("### Affected resources not tied to a service", "",
+                 "| Resource | Severity | Change | What was found |", "| --- | --- | --- | --- |")
+        for finding in unscoped[:MAX_ROWS]:
+            body.show(
+                f"| {_code(str(finding.resource))} | {_severity(report, finding)} | {_code(finding.change)} | "
+                f"{_cell(finding.message)} |",
+                (finding,),
+            )
+        body.add("")
     excluded = {m.change for m in mesh_wide}
     rows = [
         (impact, finding)
@@ -53,60 +69,96 @@ def render(report: Report) -> str:
     ]
     rows.sort(key=lambda row: -row[1].severity.rank)  # worst first, so a cut table keeps what matters most
     if rows:
-        body += ["### Affected services" + (", besides the changes above" if mesh_wide else ""), "",
+        body.add("### Affected services" + (", besides the changes above" if mesh_wide else ""), "",
                  "| Service | Severity | Change | What will happen | Keep old behaviour |",
-                 "| --- | --- | --- | --- | --- |"]
+                 "| --- | --- | --- | --- | --- |")
         for impact, finding in rows[:MAX_ROWS]:
             entry = entries.get(finding.change)
-            waiver = report.waivers.waiver_for(finding) if report.waivers is not None else None
-            severity = finding.severity.value + (f" (waived: {_cell(waiver.ticket)})" if waiver else "")
-            body.append(
-                f"| {_code(str(impact.service))} | {severity} | {_code(finding.change)} | "
+            body.show(
+                f"| {_code(str(impact.service))} | {_severity(report, finding)} | {_code(finding.change)} | "
                 f"{_cell(entry.impact if entry else finding.message)} | "
-                f"{_cell(entry.mitigation.text if entry else '')} |"
+                f"{_cell(entry.mitigation.text if entry else '')} |",
+                (finding,),
             )
         if len(rows) > MAX_ROWS:
-            body.append(f"\n_{len(rows) - MAX_ROWS} more rows: see the attached HTML or JSON report._")
-        body.append("")
+            body.add(f"\n_{len(rows) - MAX_ROWS} more rows: see the attached HTML or JSON report._")
+        body.add("")
     if report.field_reports:
         counted = report.fail_on_field_reports or any(report.field_report_fails_gate(f.change)
                                                       for f in report.field_reports)
-        body += ["### Field reports to watch", "",
+        body.add("### Field reports to watch", "",
                  "_Unconfirmed upstream: every call is decided with Istio's documented semantics; "
                  + ("counted by the gate._" if counted else "not counted by the gate (`--fail-on-field-reports`)._"),
-                 "", "| Change | Severity | Services | Resource | Calls at stake |", "| --- | --- | --- | --- | --- |"]
+                 "", "| Change | Severity | Services | Resource | Calls at stake |", "| --- | --- | --- | --- | --- |")
         for finding in report.field_reports[:MAX_ROWS]:
-            body.append(
+            body.show(
                 f"| {_code(finding.change)} | {finding.severity.value} | {_cell(named_services(finding))} | "
                 f"{_code(str(finding.resource))} | "
-                f"{_cell(finding.details.get('calls_at_stake', ''))} |"
+                f"{_cell(finding.details.get('calls_at_stake', ''))} |",
+                (finding,),
             )
         if len(report.field_reports) > MAX_ROWS:
-            body.append(f"\n_{len(report.field_reports) - MAX_ROWS} more rows: see the attached HTML or JSON report._")
-        body.append("")
+            body.add(f"\n_{len(report.field_reports) - MAX_ROWS} more rows: see the attached HTML or JSON report._")
+        body.add("")
     if report.waivers is not None and (report.waivers.expired or report.waivers.unused):
-        body += [f"> Expired waiver: {_code(w.change)} on {_code(w.resource)} ({_cell(w.ticket)}, "
-                 f"{w.expires.isoformat()}) no longer waives anything" for w in report.waivers.expired]
-        body += [f"> Unused waiver: {_code(w.change)} on {_code(w.resource)} ({_cell(w.ticket)}) matched no finding"
-                 for w in report.waivers.unused]
-        body.append("")
+        body.add(*[f"> Expired waiver: {_code(w.change)} on {_code(w.resource)} ({_cell(w.ticket)}, "
+                   f"{w.expires.isoformat()}) no longer waives anything" for w in report.waivers.expired])
+        body.add(*[f"> Unused waiver: {_code(w.change)} on {_code(w.resource)} ({_cell(w.ticket)}) matched no finding"
+                   for w in report.waivers.unused])
+        body.add("")
     if report.canary_plan is not None and report.canary_plan.waves:
         waves = [f"{w.number}. {_cell(w.title)}: " + ", ".join(_code(m.namespace) for m in w.moves)
                  for w in report.canary_plan.waves]
-        body += ["### Canary waves", "", *waves, ""]
+        body.add("### Canary waves", "", *waves, "")
     if report.simulation is not None and report.simulation.outcomes:
-        body += _calls(call_view(report.simulation))
-    body += ["### Changes on this path", "", "| Change | Severity | Status | Title |", "| --- | --- | --- | --- |"]
+        body.add(*_calls(call_view(report.simulation)))
+    body.add("### Changes on this path", "", "| Change | Severity | Status | Title |", "| --- | --- | --- | --- |")
     for outcome in report.changes:
-        body.append(
+        body.add(
             f"| {_code(outcome.entry.id)} | {outcome.entry.severity.value} | {outcome.status.value} | "
             f"{_cell(outcome.entry.title)} |"
         )
-    text = "\n".join(head + body) + "\n"
-    if len(text) > MAX_CHARS:
-        cut = text[:MAX_CHARS].rsplit("\n", 1)[0]
-        text = cut + "\n\n_…truncated to fit a comment: see the attached HTML or JSON report for the rest._\n"
-    return text
+    return body.text(report, "\n".join(head) + "\n")
+
+
+class _Body:
+    """The comment's lines, each with the findings it shows, so that a cut comment can say what it left out."""
+
+    def __init__(self) -> None:
+        self.lines: list[tuple[str, Sequence[Finding]]] = []
+
+    def add(self, *lines: str) -> None:
+        self.lines += [(line, ()) for line in lines]
+
+    def show(self, line: str, findings: Sequence[Finding]) -> None:
+        self.lines.append((line, findings))
+
+    def text(self, report: Report, head: str) -> str:
+        kept = [head]
+        size = len(head)
+        shown: set[int] = set()
+        cut = False
+        for line, findings in self.lines:
+            if size + len(line) + 1 > MAX_CHARS:
+                cut = True
+                break
+            kept.append(line + "\n")
+            size += len(line) + 1
+            shown.update(id(f) for f in findings)
+        left_out = [f for f in report.gate_findings(report.fail_on) if id(f) not in shown]
+        if left_out:
+            kept.append(
+                f"\n_{len(left_out)} finding(s) that fail the gate are not listed in this comment: "
+                "see the `findings` of the attached JSON report (or the HTML report)._\n"
+            )
+        if cut:
+            kept.append("\n_…truncated to fit a comment: see the attached HTML or JSON report for the rest._\n")
+        return "".join(kept)
+
+
+def _severity(report: Report, finding: Finding) -> str:
+    waiver = report.waivers.waiver_for(finding) if report.waivers is not None else None
+    return finding.severity.value + (f" (waived: {_cell(waiver.ticket)})" if waiver else "")
 
 
 # Every value that reaches the Markdown goes through one of the two functions below: report
@@ -123,6 +175,8 @@ _METACHARACTERS = re.compile(r"([\\`*_\[\]|])")
 def _plain(text: str) -> str:
     """One line of data: credentials redacted, control bytes visible, every run of whitespace one space."""
     return _WHITESPACE.sub(" ", escape_control(redact_credentials_in_text(text))).strip()
+
+
 def _calls(view: CallView) -> list[str]:
     """The calls that change with the upgrade, then how many do not; then today's denied calls."""
     volume = "Requests" if view.observed else "Seen"

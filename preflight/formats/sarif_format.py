@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from preflight.engine.interface import Finding, FindingStatus, Report
+from preflight.engine.interface import FINDINGS_LABEL, SERVICE_FINDINGS_LABEL, Finding, FindingStatus, Report
 from preflight.formats.interface import collector_paused
 from preflight.formats.json_format import finding_id
 from preflight.kb.interface import Severity
@@ -84,6 +84,7 @@ def to_document(report: Report) -> dict[str, Any]:
         properties: dict[str, Any] = {
             "services": [str(s) for s in finding.services],
             "status": finding.status.value,
+            "severity": finding.severity.value,  # SARIF's levels merge critical with high, low with info
             "provenance": entry.provenance if entry else None,
             "caveats": list(entry.caveats) if entry else [],
         }
@@ -131,6 +132,20 @@ def to_document(report: Report) -> dict[str, Any]:
                     }
                 },
                 "results": results,
+                "properties": _counts(report),
             }
         ],
+    }
+
+
+def _counts(report: Report) -> dict[str, Any]:
+    """The report's counts under the labels every format uses (``preflight.engine.interface.ReportCounts``)."""
+    tally = report.tally
+    return {
+        FINDINGS_LABEL: dict(tally.findings),
+        SERVICE_FINDINGS_LABEL: dict(tally.service_findings),
+        "services-affected": tally.services_affected,
+        "unscoped": tally.unscoped,
+        "mitigated": tally.by_status["mitigated"],
+        "waived": tally.waived,
     }

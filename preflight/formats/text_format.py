@@ -18,15 +18,11 @@ _VERDICT_TEXT = {
 
 
 def render(report: Report) -> str:
-    counts = report.counts()
     lines = [
         f"Istio upgrade {report.source_version} -> {report.target_version} "
         f"(releases crossed: {report.releases_crossed})",
         f"Verdict: {_VERDICT_TEXT[verdict(report)]} (gate: --fail-on {report.fail_on.value})",
-        "Affected findings by severity: "
-        + ", ".join(f"{name} {count}" for name, count in counts["severity"].items() if count)
-        if any(counts["severity"].values())
-        else "Affected findings: none",
+        f"Affected: {headline(report)}",
     ]
     if report.version_note:
         lines.append(f"Current version {report.version_note}")
@@ -173,6 +169,20 @@ def _call_line(call: Call, observed: bool) -> str:
 
 def _by(deciding: str) -> str:
     return f" ({deciding})" if deciding else ""
+
+
+def headline(report: Report) -> str:
+    """The counts line the text and Markdown reports open with, each count under its label."""
+    tally = report.tally
+    parts = [
+        tally.findings_line(),
+        f"{tally.service_findings_line()} on {tally.services_affected} service(s)",
+        f"{tally.unscoped} not tied to a service",
+        f"{tally.by_status['mitigated']} mitigated",
+    ]
+    if report.waivers is not None:
+        parts.append(f"{tally.waived} waived")
+    return "; ".join(parts)
 
 
 def _by_change(findings: Iterable[Finding]) -> list[tuple[str, list[Finding]]]:
