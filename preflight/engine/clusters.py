@@ -10,12 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
 
-from preflight.engine.interface import ChangeOutcome, ChangeStatus, Report
+from preflight.engine.interface import ChangeOutcome, ChangeStatus, ClusterReport, Report, finding_sort_key
 from preflight.errors import UsageError
 from preflight.simulate.interface import SimulationResult
-from preflight.simulate.simulator import edges_to_json
 from preflight.snapshot.interface import SnapshotInfo
 from preflight.versions import parse_version
 
@@ -48,28 +46,20 @@ def merge_cluster_reports(reports: Sequence[tuple[str, Report]]) -> Report:
     labelled = [_label(name, report) for name, report in reports]
     first = labelled[0]
     oldest = min(labelled, key=lambda r: parse_version(r.source_version).as_packaging())
-    findings = tuple(
-        sorted(
-            (f for report in labelled for f in report.findings),
-            key=lambda f: (-f.severity.rank, f.change, f.cluster or "", f.resource, f.message),
-        )
-    )
+    findings = tuple(sorted((f for report in labelled for f in report.findings), key=finding_sort_key))
     outcomes = [outcome for report in labelled for outcome in report.changes]
-    edges: list[Any] = []
-    for name, report in reports:
-        for edge in edges_to_json(report.simulation) if report.simulation else []:
-            edges.append({"cluster": name, **edge})
-    clusters = [
-        {
-            "name": name,
-            "from": report.source_version,
-            "version_note": report.version_note,
-            "kubernetes_version": report.snapshot.kubernetes_version,
-            "sources": list(report.snapshot.sources),
-            "platform": report.extra.get("platform"),
-        }
+    clusters = tuple(
+        ClusterReport(
+            name=name,
+            source_version=report.source_version,
+            version_note=report.version_note,
+            kubernetes_version=report.snapshot.kubernetes_version,
+            sources=report.snapshot.sources,
+            platform=report.platform,
+            simulation=report.simulation,
+        )
         for name, report in reports
-    ]
+    )
     return replace(
         first,
         source_version=oldest.source_version,
@@ -84,11 +74,11 @@ def merge_cluster_reports(reports: Sequence[tuple[str, Report]]) -> Report:
         ),
         version_note=f"from the oldest cluster, {oldest.snapshot.cluster_name}: {oldest.version_note}",
         notes=tuple(note for r in labelled for note in r.notes),
-        platform=None,  # per cluster, under "clusters" in JSON; findings carry their cluster
+        platform=None,  # per cluster, under ``clusters``; findings carry their cluster
         platform_entries={k: v for r in labelled for k, v in r.platform_entries.items()},
         simulation=_merge_simulations([r.simulation for r in labelled if r.simulation is not None]),
         meshed_services=tuple(sorted({s for r in labelled for s in r.meshed_services})),
-        extra={**first.extra, "platform": None, "edges": edges, "clusters": clusters},
+        clusters=clusters,
     )
 
 

@@ -2,26 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from types import MappingProxyType
-from typing import Any
 
 from preflight import __version__, progress
 from preflight.detectors import registry
 from preflight.detectors.interface import DetectorContext, Hit
 from preflight.engine import mitigation
-from preflight.engine.interface import ChangeOutcome, ChangeStatus, Deferred, Finding, FindingStatus, Report
+from preflight.engine.interface import (
+    ChangeOutcome,
+    ChangeStatus,
+    Finding,
+    FindingStatus,
+    Report,
+    finding_sort_key,
+)
 from preflight.errors import InputError, Location, VersionError
 from preflight.istio.control_plane import ControlPlane, read_control_plane
 from preflight.istio.discovery import is_mesh_config_object
 from preflight.istio.scoping import Scope
 from preflight.kb.interface import KBEntry, KnowledgeBase, Severity
-from preflight.platform import assess_platform, platform_to_json
+from preflight.platform import assess_platform
 from preflight.platform.entries import platform_entry
 from preflight.simulate.interface import EdgeOutcome, SimulationResult
-from preflight.simulate.simulator import edges_to_json, findings_for_changed_edges, simulate
+from preflight.simulate.simulator import findings_for_changed_edges, simulate
 from preflight.snapshot.interface import WORKLOAD_KINDS, ServiceRef
 from preflight.snapshot.model import Snapshot
 from preflight.traffic.declared import declared_traffic
@@ -108,7 +114,7 @@ def run_check(
     )
     findings = _folded(findings, _client_side(edge_findings, snapshot))
     findings, outcomes = _with_calls_at_stake(findings, outcomes, simulation)
-    findings.sort(key=lambda f: (-f.severity.rank, f.change, f.resource, f.message))
+    findings.sort(key=finding_sort_key)
     notes = [*gaps, *options.notes, *control_plane.notes, *readiness.notes, *traffic.notes, *simulation.notes]
     if empty:
         notes.append(
@@ -137,7 +143,6 @@ def run_check(
         fail_on_field_reports=options.fail_on_field_reports,
         platform=readiness,
         platform_entries={f.change: platform_entry(f.change, path.target) for f in readiness.findings},
-        extra={"platform": platform_to_json(readiness), "edges": Deferred(lambda: _edge_items(simulation))},
         simulation=simulation,
         meshed_services=scope.meshed_services,
     )
@@ -331,13 +336,6 @@ _DECIDED = {"allow": "allowed", "deny": "denied", "unknown": "undecided"}
 def _decided(outcome: EdgeOutcome) -> str:
     before, after = outcome.before.decision.value, outcome.after.decision.value
     return f"{before} before and after" if before == after else f"{before} before, {after} after"
-
-
-def _edge_items(simulation: SimulationResult, batch: int = 1000) -> Iterator[dict[str, Any]]:
-    """The JSON ``edges`` section, built a batch of edges at a time (a large mesh has hundreds of thousands)."""
-    outcomes = simulation.outcomes
-    for start in range(0, len(outcomes), batch):
-        yield from edges_to_json(replace(simulation, outcomes=outcomes[start : start + batch]))
 
 
 def _introduced_on_path(findings: Iterable[Finding], outcomes: Iterable[ChangeOutcome]) -> list[Finding]:

@@ -1,16 +1,20 @@
-"""The report: what the engine found, in the shape every formatter renders."""
+"""The report: what the engine found, in the shape every formatter renders.
+
+A plain frozen value of typed sections; turning it into JSON (or anything else) is a formatter's job.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from preflight.engine.finding import Finding, FindingStatus, finding_sort_key
 from preflight.kb.interface import GATE_FAIL, KBEntry, Severity
-from preflight.snapshot.interface import ObjectRef, ServiceRef, SnapshotInfo, SourceRef
+from preflight.snapshot.interface import ServiceRef, SnapshotInfo
 from preflight.versions import CrossedLine, IstioVersion
 
 if TYPE_CHECKING:  # these stages build on the report; imported for types only
@@ -21,16 +25,19 @@ if TYPE_CHECKING:  # these stages build on the report; imported for types only
     from preflight.simulate.interface import SimulationResult
     from preflight.waivers.interface import WaiverReview
 
-
-class FindingStatus(StrEnum):
-    AFFECTED = "affected"
-    MITIGATED = "mitigated"
-    # An unconfirmed field report: nothing documented changes, so it informs (services, calls at
-    # stake) and counts towards the gate only when asked.
-    FIELD_REPORT = "field-report"
-
-    def __str__(self) -> str:
-        return self.value
+__all__ = [
+    "FINDINGS_LABEL",
+    "SERVICE_FINDINGS_LABEL",
+    "ChangeOutcome",
+    "ChangeStatus",
+    "ClusterReport",
+    "Finding",
+    "FindingStatus",
+    "Report",
+    "ReportCounts",
+    "ServiceImpact",
+    "finding_sort_key",
+]
 
 
 class ChangeStatus(StrEnum):
@@ -44,21 +51,6 @@ class ChangeStatus(StrEnum):
 
     def __str__(self) -> str:
         return self.value
-
-
-@dataclass(frozen=True, slots=True)  # a large mesh has hundreds of thousands: no per-instance dict
-class Finding:
-    change: str  # KB entry id
-    introduced_in: str
-    severity: Severity
-    status: FindingStatus
-    resource: ObjectRef
-    services: tuple[ServiceRef, ...]
-    message: str
-    source: SourceRef | None = None
-    mitigation_reason: str | None = None  # why it counts as mitigated
-    details: Mapping[str, str] = field(default_factory=dict)
-    cluster: str | None = None  # set when one report covers several clusters
 
 
 @dataclass(frozen=True)
@@ -90,17 +82,17 @@ class ServiceImpact:
         return any(f.status is FindingStatus.AFFECTED for f in self.findings)
 
 
-class Deferred:
-    """A list section of the JSON report too large to hold as dicts for the whole run (one item per edge).
+@dataclass(frozen=True)
+class ClusterReport:
+    """One cluster of a multi-cluster report, as it was checked on its own snapshot."""
 
-    Its items are built when the report is written, a few at a time; iterating again builds them again.
-    """
-
-    def __init__(self, items: Callable[[], Iterable[Any]]) -> None:
-        self._items = items
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self._items())
+    name: str
+    source_version: str
+    version_note: str
+    kubernetes_version: str | None
+    sources: tuple[str, ...]
+    platform: PlatformReadiness | None
+    simulation: SimulationResult | None  # its edges, which the merged report lists with the cluster's name
 
 
 @dataclass(frozen=True)
@@ -117,7 +109,6 @@ class Report:
     tool_version: str = ""
     fail_on: Severity = Severity.HIGH
     fail_on_field_reports: bool = False  # field-report findings count towards --fail-on too
-    extra: Mapping[str, Any] = field(default_factory=dict)  # sections added by later stages (lists may be Deferred)
     teams: Mapping[str, str] = field(default_factory=dict)  # namespace → owning team
     waivers: WaiverReview | None = None  # --waivers applied to the findings
     canary_plan: CanaryPlan | None = None
@@ -127,6 +118,7 @@ class Report:
     simulation: SimulationResult | None = None  # every caller → service edge, before and after
     meshed_services: tuple[ServiceRef, ...] = ()  # services with a workload in the mesh (sidecar or ambient)
     crossed: tuple[CrossedLine, ...] = ()  # every release line passed, with its patch releases
+    clusters: tuple[ClusterReport, ...] = ()  # each cluster of a multi-cluster report; empty for one cluster
 
     @property
     def lines_crossed(self) -> tuple[CrossedLine, ...]:
@@ -149,9 +141,9 @@ class Report:
     @cached_property
     def mesh_wide(self) -> tuple[MeshWideChange, ...]:
         """Changes that touch (nearly) every meshed service; see ``preflight.engine.mesh_wide``."""
-        from preflight.engine.mesh_wide import mesh_wide_changes  # that module builds on this one
+        from preflight.engine.mesh_wide import mesh_wide_changes  # a rule of the engine, not of the report type
 
-        return mesh_wide_changes(self)
+        return mesh_wide_changes(self.findings, self.meshed_services)
 
     @cached_property
     def entries(self) -> Mapping[str, KBEntry]:

@@ -10,9 +10,10 @@ once instead of on every service; the JSON report keeps every finding.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from preflight.engine.interface import Finding, FindingStatus, Report
+from preflight.engine.finding import Finding, FindingStatus
 from preflight.kb.interface import Severity
 from preflight.snapshot.interface import WORKLOAD_KINDS, ObjectRef, ServiceRef
 
@@ -43,32 +44,34 @@ class MeshWideChange:
         return f"{self.workloads} workload(s)" + (f" and {others} other resource(s)" if others else "")
 
 
-def mesh_wide_changes(report: Report) -> tuple[MeshWideChange, ...]:
-    """The report's mesh-wide changes, worst first, then by id."""
-    meshed = frozenset(report.meshed_services)
+def mesh_wide_changes(
+    findings: Iterable[Finding], meshed_services: Iterable[ServiceRef]
+) -> tuple[MeshWideChange, ...]:
+    """A report's mesh-wide changes, worst first, then by id."""
+    meshed = frozenset(meshed_services)
     if len(meshed) < MESH_WIDE_MIN_SERVICES:
         return ()
     by_change: dict[str, list[Finding]] = {}
-    for finding in report.findings:
+    for finding in findings:
         if finding.status is FindingStatus.AFFECTED:
             by_change.setdefault(finding.change, []).append(finding)
     found = []
-    for change, findings in by_change.items():
+    for change, affected in by_change.items():
         services: set[ServiceRef] = set()
-        for finding in findings:
+        for finding in affected:
             services.update(finding.services)
         if len(services & meshed) < MESH_WIDE_SHARE * len(meshed):
             continue
-        resources: set[ObjectRef] = {f.resource for f in findings}
+        resources: set[ObjectRef] = {f.resource for f in affected}
         found.append(
             MeshWideChange(
                 change=change,
-                severity=max((f.severity for f in findings), key=lambda s: s.rank),
+                severity=max((f.severity for f in affected), key=lambda s: s.rank),
                 services=len(services),
                 meshed_services=len(meshed),
                 workloads=sum(1 for r in resources if r.kind in WORKLOAD_KINDS),
                 resources=len(resources),
-                findings=tuple(findings),
+                findings=tuple(affected),
             )
         )
     return tuple(sorted(found, key=lambda m: (-m.severity.rank, m.change)))

@@ -17,8 +17,7 @@ import jinja2
 
 from preflight.engine.interface import Finding, FindingStatus, Report
 from preflight.footprint.interface import format_bytes, format_cores
-from preflight.formats.interface import collector_paused
-from preflight.formats.json_format import finding_id, verdict
+from preflight.formats.json_format import verdict
 from preflight.kb.interface import Severity
 from preflight.plan.owners import team_of
 from preflight.resources import bundled_dir
@@ -81,8 +80,7 @@ def _environment() -> jinja2.Environment:
 
 
 def render(report: Report) -> str:
-    with collector_paused():
-        return "".join(_environment().get_template("report.html.j2").generate(**_context(report)))
+    return "".join(_environment().get_template("report.html.j2").generate(**_context(report)))
 
 
 def _context(report: Report) -> dict[str, Any]:
@@ -161,7 +159,6 @@ def _context(report: Report) -> dict[str, Any]:
         "footprint_rows": sorted(footprint.workloads, key=lambda w: (-w.pods, w.workload))[:MAX_ROWS]
         if footprint is not None
         else [],
-        "finding_id": finding_id,
         "team_of": lambda namespace: team_of(report.teams, namespace),
         "stylesheet": (reports / "report.css").read_text(encoding="utf-8"),
         "script": (reports / "report.js").read_text(encoding="utf-8"),
@@ -201,7 +198,7 @@ def _rows(report: Report, excluded: set[str], waived: Mapping[int, Any]) -> list
                     team=team_of(report.teams, impact.service.namespace),
                     finding=first,
                     waiver=waiver,
-                    anchor=_slug(f"{impact.service}-{finding_id(first)}"),
+                    anchor=_slug(f"{impact.service}-{first.id}"),
                     more=tuple(findings[1:]),
                 )
             )

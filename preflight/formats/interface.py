@@ -9,11 +9,10 @@ from pathlib import Path
 from preflight.engine.interface import Report
 from preflight.errors import UsageError
 from preflight.formats.safety import safe_pieces, safe_text
-from preflight.gc_pause import collector_paused
 
 Renderer = Callable[[Report], str]
 
-__all__ = ["FORMATS", "Renderer", "collector_paused", "format_for_path", "piecewise_renderer", "renderer"]
+__all__ = ["FORMATS", "Renderer", "format_for_path", "piecewise_renderer", "renderer"]
 
 
 FORMATS = ("text", "json", "markdown", "html", "sarif", "junit")

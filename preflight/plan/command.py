@@ -8,11 +8,12 @@ import click
 
 from preflight.engine.engine import CheckOptions, run_check
 from preflight.errors import UsageError
+from preflight.formats.json_format import plan_to_json
 from preflight.kb.interface import Severity
 from preflight.kb.loader import load_knowledge_base
 from preflight.output import write_atomic
 from preflight.plan.owners import DEFAULT_OWNER_LABEL
-from preflight.plan.render import plan_to_json, render_text
+from preflight.plan.render import render_text
 from preflight.plan.sections import with_sections
 from preflight.snapshot.loader import load_snapshot
 from preflight.versions import parse_version

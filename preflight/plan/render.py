@@ -26,33 +26,3 @@ def render_text(plan: CanaryPlan) -> str:
         lines += [""] + [f"Note: {n}" for n in plan.notes]
     return "\n".join(lines) + "\n"
 
-
-def plan_to_json(plan: CanaryPlan) -> dict[str, object]:
-    return {
-        "old_revisions": list(plan.old_revisions),
-        "new_revision": plan.new_revision,
-        "move_label": plan.move_label,
-        "tags": list(plan.tags),
-        "preparation": list(plan.preparation),
-        "waves": [
-            {
-                "number": wave.number,
-                "title": wave.title,
-                "namespaces": [
-                    {
-                        "namespace": m.namespace,
-                        "team": m.team,
-                        "risk": m.risk.value,
-                        "worst_severity": m.worst.value if m.worst else None,
-                        "changes": list(m.blocking),
-                        "current_label": m.current_label,
-                        "commands": list(m.commands),
-                    }
-                    for m in wave.moves
-                ],
-            }
-            for wave in plan.waves
-        ],
-        "finish": list(plan.finish),
-        "notes": list(plan.notes),
-    }

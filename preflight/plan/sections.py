@@ -11,7 +11,6 @@ from preflight.istio.control_plane import read_control_plane
 from preflight.plan.canary import canary_plan
 from preflight.plan.owners import DEFAULT_OWNER_LABEL, owning_teams
 from preflight.snapshot.model import Snapshot
-from preflight.waivers.interface import waivers_to_json
 from preflight.waivers.loader import load_waivers, review
 
 
@@ -38,4 +37,4 @@ def with_waivers(report: Report, waivers_file: str, today: date | None = None) -
     """The report with ``--waivers`` reviewed against its findings (waived ones no longer fail the gate)."""
     waivers = load_waivers(waivers_file)
     reviewed = review(waivers, report.findings, today or date.today(), waivers_file)
-    return replace(report, waivers=reviewed, extra={**report.extra, "waivers": waivers_to_json(reviewed)})
+    return replace(report, waivers=reviewed)

@@ -36,7 +36,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from preflight.engine.interface import Finding
+from preflight.engine.finding import Finding
 from preflight.istio.control_plane import ControlPlane
 from preflight.istio.injection import mesh_membership
 from preflight.istio.revisions import InjectedProxy, RevisionTag, injected_proxy, resolve_revision

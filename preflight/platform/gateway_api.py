@@ -25,7 +25,7 @@ Gateway API objects, when the verdict is ``unknown``.
 
 from __future__ import annotations
 
-from preflight.engine.interface import Finding
+from preflight.engine.finding import Finding
 from preflight.istio.gateway_api import (
     GatewayApiCrd,
     gateway_api_crds,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
-from preflight.engine.interface import Finding, FindingStatus
+from preflight.engine.finding import Finding, FindingStatus
 from preflight.kb.interface import Severity
 from preflight.snapshot.interface import ObjectRef, ServiceRef, SourceRef
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import semver
 
-from preflight.engine.interface import Finding
+from preflight.engine.finding import Finding
 from preflight.errors import UsageError
 from preflight.platform.facts import PlatformFacts
 from preflight.platform.interface import KubernetesReadiness, Verdict, platform_finding

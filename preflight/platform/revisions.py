@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from preflight.engine.interface import Finding
+from preflight.engine.finding import Finding
 from preflight.istio.control_plane import ControlPlane, is_istiod
 from preflight.istio.injection import has_conflicting_labels, namespace_revision
 from preflight.istio.revisions import (

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from preflight.engine.interface import Finding
+from preflight.engine.finding import Finding
 from preflight.kb.interface import Severity
 from preflight.platform.facts import PlatformFacts
 from preflight.platform.interface import ReleaseSupport, SupportReadiness, Verdict, platform_finding

@@ -1108,67 +1108,6 @@ def _combine(sides: Sequence[EdgeDecision]) -> EdgeDecision:
     return EdgeDecision(Decision.UNKNOWN, reasons=reasons, destination=destination, allow_policies=allow_policies)
 
 
-# Output for the report ------------------------------------------------------------
-
-
-def _side_json(side: EdgeDecision) -> dict[str, Any]:
-    policy = {"name": side.policy, "rule": side.rule} if side.policy else None
-    data: dict[str, Any] = {"decision": side.decision.value, "policy": policy, "why": list(side.reasons)}
-    if side.dry_run:
-        data["dry_run"] = list(side.dry_run)
-    if side.destination:
-        data["routed_to"] = side.destination
-    if side.allow_policies:
-        data["allow_policies"] = list(side.allow_policies)
-    return data
-
-
-def edges_to_json(result: SimulationResult) -> list[dict[str, Any]]:
-    """The ``edges`` section of the JSON report.
-
-    Edges with the same decision share its JSON form: the items are for serialising, not for changing.
-    """
-    sides: dict[int, dict[str, Any]] = {}  # by decision; the result holds every decision, so ids stay unique
-
-    def side_json(side: EdgeDecision) -> dict[str, Any]:
-        found = sides.get(id(side))
-        if found is None:
-            found = sides[id(side)] = _side_json(side)
-        return found
-
-    items = []
-    for outcome in result.outcomes:
-        edge = outcome.edge
-        src, dst = edge.source, edge.destination
-        item: dict[str, Any] = {
-            "id": outcome.id,
-            "source": {"namespace": src.namespace, "workload": src.workload, "principal": src.principal},
-            "destination": {
-                "namespace": dst.namespace,
-                "service": dst.service,
-                "workload": dst.workload,
-                "port": dst.service_port if dst.service_port is not None else dst.target_port,
-            },
-            "protocol": edge.protocol,
-            "mtls": edge.mtls.value,
-            "requests": edge.requests,
-            "origin": edge.origin.value,
-            "before": side_json(outcome.before),
-            "after": side_json(outcome.after),
-        }
-        if dst.host and not dst.service:
-            item["destination"]["host"] = dst.host
-        if edge.method or edge.path:
-            item["request"] = {"method": edge.method, "path": edge.path}
-        if outcome.changed:
-            item["change"] = outcome.change
-            item["kind"] = outcome.kind.value if outcome.kind else None
-        if outcome.watch:
-            item["watch"] = list(outcome.watch)
-        items.append(item)
-    return items
-
-
 def _raised(severity: Severity, steps: int = 1) -> Severity:
     index = min(_SEVERITY_ORDER.index(severity) + steps, len(_SEVERITY_ORDER) - 1)
     return _SEVERITY_ORDER[index]

@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from fnmatch import fnmatchcase
 
-from preflight.engine.interface import Finding
-from preflight.formats.json_format import finding_id
+from preflight.engine.finding import Finding
 from preflight.snapshot.interface import SourceRef
 
 
@@ -60,24 +59,8 @@ class WaiverReview:
     unused: tuple[Waiver, ...] = ()  # still valid, but matched no finding
 
     def waiver_for(self, finding: Finding) -> Waiver | None:
-        return self.waived.get(finding_id(finding))
+        return self.waived.get(finding.id)
 
     def waives(self, finding: Finding) -> bool:
-        return finding_id(finding) in self.waived
+        return finding.id in self.waived
 
-
-def waivers_to_json(review: WaiverReview) -> dict[str, object]:
-    """The ``waivers`` section of the JSON report: which finding each waiver accepts, and which lapsed."""
-
-    def waiver(w: Waiver) -> dict[str, object]:
-        return {"change": w.change, "resource": w.resource, "reason": w.reason, "ticket": w.ticket,
-                "expires": w.expires.isoformat(), "location": {"file": w.source.file, "line": w.source.line}}
-
-    return {
-        "file": review.file,
-        "date": review.today.isoformat(),
-        "waived": [{"finding": key, **waiver(w)} for key, w in sorted(review.waived.items())],
-        "expired": [waiver(w) for w in review.expired],
-        "expired_matches": sorted(review.expired_matches),
-        "unused": [waiver(w) for w in review.unused],
-    }

@@ -9,9 +9,8 @@ from pathlib import Path
 import yaml
 
 from preflight import safe_yaml
-from preflight.engine.interface import Finding
+from preflight.engine.finding import Finding
 from preflight.errors import InputError, Location
-from preflight.formats.json_format import finding_id
 from preflight.redaction import redact_credentials_in_text
 from preflight.snapshot.interface import SourceRef
 from preflight.waivers.interface import Waiver, WaiverReview
@@ -62,7 +61,7 @@ def review(waivers: Iterable[Waiver], findings: Iterable[Finding], today: date, 
     expired_matches: dict[str, Waiver] = {}
     used: set[int] = set()
     for finding in findings:
-        key = finding_id(finding)
+        key = finding.id
         for index, waiver in enumerate(live):
             if waiver.matches(finding):
                 waived.setdefault(key, waiver)

@@ -13,7 +13,6 @@ from pathlib import Path
 
 from preflight.engine.engine import CheckOptions, run_check
 from preflight.engine.interface import Report
-from preflight.formats.json_format import finding_id
 from preflight.kb.loader import load_knowledge_base
 from preflight.traffic.loader import load_traffic
 from preflight.versions import parse_version
@@ -95,7 +94,7 @@ def test_rule_on_istiods_host_is_one_finding_naming_istiods_callers(tmp_path: Pa
 
 def test_no_finding_is_a_pseudo_edge(tmp_path: Path) -> None:
     report = check(tmp_path)
-    ids = [finding_id(f) for f in report.findings]
+    ids = [f.id for f in report.findings]
     assert not [i for i in ids if ":Edge/" in i or "//" in i], ids
     partner = next(f for f in report.findings if f.change == VERIFY and f.resource.name == "partner-tls")
     assert "shop/web → api.partner.example:443" in partner.message

@@ -234,12 +234,14 @@ def test_every_format_labels_the_field_report_with_its_services_and_calls(tmp_pa
     report = check(tmp_path, "1.18.3", "1.19.0")
     document = json.loads(renderer("json")(report))
     (finding,) = [f for f in document["findings"] if f["change"] == FIELD_REPORT]
+    entries = {e["id"]: e for e in [*document["changes"], *document["platform_checks"]]}  # entry text, once
     assert finding["status"] == "field-report" and finding["provenance"] == "field-report"
-    assert finding["caveats"] and all(isinstance(c, str) for c in finding["caveats"])
+    caveats = entries[finding["change"]]["caveats"]
+    assert caveats and all(isinstance(c, str) for c in caveats)
     assert finding["services"] == ["payments/api"] and len(finding["watch_calls"]) == 2
     assert finding["calls_at_stake"].startswith("2 call(s)")
-    assert all(f["provenance"] == "upstream" and f["caveats"] is not None for f in document["findings"]
-               if f["change"] != FIELD_REPORT and not f["change"].startswith("platform-"))
+    assert all(f["provenance"] == "upstream" and entries[f["change"]]["caveats"] is not None
+               for f in document["findings"] if f["change"] != FIELD_REPORT and not f["change"].startswith("platform-"))
     assert [e["watch"] for e in document["edges"] if "watch" in e] == [[FIELD_REPORT], [FIELD_REPORT]]
     assert document["verdict"] != "blocked"
 

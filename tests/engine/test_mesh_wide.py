@@ -3,7 +3,8 @@
 from dataclasses import replace
 
 from preflight.engine.interface import Finding, FindingStatus, Report
-from preflight.engine.mesh_wide import MESH_WIDE_MIN_SERVICES, mesh_wide_changes
+from preflight.engine.mesh_wide import MESH_WIDE_MIN_SERVICES, MeshWideChange
+from preflight.engine.mesh_wide import mesh_wide_changes as changes_of
 from preflight.kb.interface import Severity
 from preflight.snapshot.interface import ObjectRef, ServiceRef, SnapshotInfo
 
@@ -20,6 +21,10 @@ def finding(change: str, service: ServiceRef, severity: Severity = Severity.MEDI
         services=(service,),
         message=f"{change} on {service}",
     )
+
+
+def mesh_wide_changes(report: Report) -> tuple[MeshWideChange, ...]:
+    return changes_of(report.findings, report.meshed_services)
 
 
 def mesh_wide_ids(report: Report) -> set[str]:

@@ -212,7 +212,9 @@ def test_a_flag_the_target_removed_does_not_mitigate_and_the_report_says_so() ->
     assert alias.entry.mitigation.env == {} and alias.entry.mitigation.compatibility_version is None
     assert alias.entry.mitigation.text.startswith("Nothing keeps the old behaviour at 1.24.0")
     assert "stop at 1.23, the last version that still keeps it" in alias.entry.mitigation.text
-    item = next(f for f in json.loads(render_json(report))["findings"] if f["change"] == "1.21-externalname-alias")
+    document = json.loads(render_json(report))
+    found = next(f for f in document["findings"] if f["change"] == "1.21-externalname-alias")
+    item = next(c for c in document["changes"] if c["id"] == found["change"])  # the entry's advice, once
     assert item["mitigation"]["env"] == {} and item["mitigation"]["compatibility_version"] is None
     assert item["mitigation"]["how"] == alias.entry.mitigation.text
     assert "Set ENABLE_EXTERNAL_NAME_ALIAS=false" not in render_text(report)

@@ -63,11 +63,10 @@ def test_same_input_renders_byte_identical_reports() -> None:
 
 
 def test_finding_ids_are_unique_on_the_bundled_example() -> None:
-    from preflight.formats.json_format import finding_id
     from preflight.resources import demo_cluster_dir
 
     kb = load_knowledge_base()
     snapshot = load_snapshot([str(demo_cluster_dir())])
     report = run_check(snapshot, kb, CheckOptions(target=parse_version("1.31"), timestamp=False))
-    ids = [finding_id(f) for f in report.findings]
+    ids = [f.id for f in report.findings]
     assert len(ids) == len(set(ids))

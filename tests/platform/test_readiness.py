@@ -3,8 +3,9 @@ from __future__ import annotations
 import json
 from datetime import date
 
+from preflight.formats.json_format import platform_to_json
 from preflight.istio.control_plane import read_control_plane
-from preflight.platform import assess_platform, platform_to_json
+from preflight.platform import assess_platform
 from preflight.platform.interface import CHECKS, Verdict
 from preflight.versions import parse_version, upgrade_path
 from tests.platform.fixtures import ISTIOD, injected_pod

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from preflight.formats.json_format import edges_to_json
 from preflight.istio.authz import Decision
 from preflight.istio.control_plane import read_control_plane
 from preflight.kb.interface import KBEntry, Mitigation, Severity, Upstream
 from preflight.simulate.interface import ChangeKind, SimulationResult
 from preflight.simulate.semantics import check_simulation
-from preflight.simulate.simulator import _World, edges_to_json, findings_for_changed_edges, simulate
+from preflight.simulate.simulator import _World, findings_for_changed_edges, simulate
 from preflight.traffic.interface import Destination, Edge, Mtls, Origin, Source
 from preflight.versions import parse_version
 from tests.support import snapshot_from_yaml
