@@ -33,3 +33,22 @@ def test_diff_rejects_a_file_that_is_not_a_report(tmp_path: Path) -> None:
     bad.write_text("{\n  \"schema\": \"other\"\n}\n")
     result = run("diff", str(bad), str(bad))
     assert result.returncode == 2 and "Traceback" not in result.stderr and str(bad) in result.stderr
+
+
+def test_a_report_of_the_previous_version_still_diffs_against_a_new_one(tmp_path: Path) -> None:
+    """Before entry text was written once under ``changes``, every finding repeated it; diff reads both shapes."""
+    from preflight.diff.diff import diff_reports, read_report
+    from preflight.formats.json_format import render
+    from tests.formats.test_golden import fixture_report
+
+    old = Path(__file__).parent / "fixtures" / "report-v1-entry-text-per-finding.json"
+    assert all("title" in f and "remediation" in f for f in read_report(str(old))["findings"])  # the old shape
+    new = tmp_path / "new.json"
+    new.write_text(render(fixture_report()))
+    assert not any("title" in f for f in read_report(str(new))["findings"])
+    difference = diff_reports(read_report(str(old)), read_report(str(new)))
+    assert (difference.new, difference.fixed, difference.changed) == ((), (), ())
+    assert len(difference.still_open) == len(read_report(str(old))["findings"]) > 0
+    result = run("diff", str(old), str(new), "--format", "json", "--fail-on-new")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["new"] == []
