@@ -3,6 +3,10 @@
 Findings are matched by their ``id`` (change, kind, namespace, name). A finding only in
 the new report is *new*, only in the old one *fixed*, in both *still open*; for those,
 deepdiff says which fields moved (status, severity, services, message).
+
+Only those fields of a finding are read, and both shapes of the report have them: the current
+one, where a finding names its KB entry by ``change``, and the earlier one, where every finding
+repeated its entry's text. A report of either shape diffs against one of the other.
 """
 
 from __future__ import annotations
