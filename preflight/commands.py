@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -14,8 +15,8 @@ from preflight.detectors import registry
 from preflight.engine.clusters import cluster_names, merge_cluster_reports
 from preflight.engine.engine import CheckOptions, run_check
 from preflight.engine.interface import Report
-from preflight.errors import ExitCode, UsageError
-from preflight.formats.interface import FORMATS, format_for_path, piecewise_renderer, renderer
+from preflight.errors import ExitCode, UsageError, VersionError
+from preflight.formats.interface import FORMATS, output_format, piecewise_renderer, renderer
 from preflight.kb.interface import GATE_FAIL, Severity
 from preflight.kb.istio_source import IstioRepo
 from preflight.kb.loader import load_knowledge_base
@@ -26,7 +27,7 @@ from preflight.plan.sections import with_sections, with_waivers
 from preflight.resources import demo_cluster_dir, demo_traffic_file
 from preflight.snapshot.loader import LoadOptions, load_snapshot
 from preflight.traffic.loader import load_traffic
-from preflight.versions import parse_version
+from preflight.versions import parse_requested_version
 
 SEVERITIES = [s.value for s in Severity]
 # The bundled cluster runs 1.18; 1.22 crosses the changes it was built to show (1.19 to 1.22).
@@ -39,8 +40,7 @@ def _render_outputs(
     """Every (path, its text piece by piece) to write: all written, or none (``write_all_atomic``)."""
     rendered: list[tuple[str, Callable[[], Iterable[str]]]] = []
     for path in outputs:
-        name = format_name if (format_name and len(outputs) == 1) else format_for_path(path)
-        rendered.append((path, partial(piecewise_renderer(name), report)))
+        rendered.append((path, partial(piecewise_renderer(output_format(path, format_name)), report)))
     return rendered
 
 
@@ -185,10 +185,12 @@ def check_command(
     inputs = [*paths, *snapshots]
     if not inputs:
         raise UsageError("give at least one snapshot file or directory (or - for stdin)")
+    for path in outputs:
+        output_format(path, format_name)  # a mismatch is refused before any work is done
     kb = load_knowledge_base(kb_dirs)
     options = CheckOptions(
-        target=parse_version(target),
-        source=parse_version(source) if source else None,
+        target=parse_requested_version(target, "--to"),
+        source=parse_requested_version(source, "--from") if source else None,
         fail_on=Severity(fail_on),
         fail_on_field_reports=fail_on_field_reports,
         timestamp=not no_timestamp,
@@ -229,9 +231,10 @@ def check_command(
 @click.option("--output", default="preflight-report.html", show_default=True, help="Where to write the HTML report.")
 def demo_command(target: str, output: str) -> int:
     """Run a check on the bundled example cluster, with its observed traffic, and write an HTML report."""
+    output_format(output, "html")
     kb = load_knowledge_base()
     snapshot = load_snapshot([str(demo_cluster_dir())])
-    options = CheckOptions(target=parse_version(target))
+    options = CheckOptions(target=parse_requested_version(target, "--to"))
     traffic = load_traffic([str(demo_traffic_file())])
     report = with_sections(run_check(snapshot, kb, options, traffic), snapshot)
     write_atomic(output, renderer("html")(report))
@@ -257,10 +260,11 @@ def kb_validate(directories: tuple[str, ...]) -> int:
 
 @kb_group.command("list")
 @click.option("--kb", "kb_dirs", multiple=True, type=click.Path())
-@click.option("--version", "minor", default=None, help="Only this minor.")
-def kb_list(kb_dirs: tuple[str, ...], minor: str | None) -> int:
+@click.option("--version", "version", metavar="VERSION", default=None, help="Only this minor (1.21, v1.21 or 1.21.3).")
+def kb_list(kb_dirs: tuple[str, ...], version: str | None) -> int:
     """Entries per Istio minor: how many have detectors and how many are advisory."""
     kb = load_knowledge_base(kb_dirs)
+    minor = _known_minor(version, kb.minors) if version else None
     click.echo(f"{'minor':<7}{'entries':>8}{'detector':>10}{'advisory':>10}")
     for each in kb.minors:
         if minor and each != minor:
@@ -277,6 +281,16 @@ def kb_list(kb_dirs: tuple[str, ...], minor: str | None) -> int:
     return 0
 
 
+def _known_minor(text: str, minors: Sequence[str]) -> str:
+    """The knowledge-base minor ``--version`` names, parsed as ``check`` parses versions; unknown is an error."""
+    minor = parse_requested_version(text, "--version").minor_text
+    if minor not in minors:
+        raise VersionError(
+            f"--version {text}: the knowledge base has no minor {minor} (it covers {minors[0]} to {minors[-1]})"
+        )
+    return minor
+
+
 @kb_group.command("show")
 @click.argument("entry_id")
 @click.option("--kb", "kb_dirs", multiple=True, type=click.Path())
@@ -285,7 +299,9 @@ def kb_show(entry_id: str, kb_dirs: tuple[str, ...]) -> int:
     kb = load_knowledge_base(kb_dirs)
     entry = kb.get(entry_id)
     if entry is None:
-        raise UsageError(f"no knowledge-base entry '{entry_id}' (see 'preflight kb list')")
+        closest = difflib.get_close_matches(entry_id, [e.id for e in kb.entries], n=3, cutoff=0.5)
+        hint = f"; did you mean {', '.join(closest)}?" if closest else ""
+        raise UsageError(f"no knowledge-base entry '{entry_id}'{hint} (see 'preflight kb list')")
     lines = [
         f"{entry.id} — {entry.title}",
         f"introduced in {entry.release_lines}"

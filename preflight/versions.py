@@ -87,6 +87,24 @@ def parse_version(text: str) -> IstioVersion:
     return IstioVersion(parsed.major, parsed.minor, patch, prerelease)
 
 
+def parse_requested_version(text: str, option: str) -> IstioVersion:
+    """A version the user asks for (``--from``, ``--to``, ``kb list --version``): a release, never a pre-release.
+
+    The knowledge base records the release that ships each change (``1.22.0``); a pre-release such as
+    ``1.22.0-beta.1`` or ``1.22-rc.1`` carries an unknown subset of them, so no verdict for it would be
+    trustworthy. It is refused with the release to check against instead. (A pre-release *detected*
+    from an istiod image is read as it is: it is what runs.)
+    """
+    version = parse_version(text)
+    if version.prerelease:
+        release = f"{version.minor_text}.{version.patch if version.patch is not None else 0}"
+        raise VersionError(
+            f"{option} {text} is a pre-release; the knowledge base describes releases only, so check against "
+            f"{release} (every change that release ships)"
+        )
+    return version
+
+
 def version_from_image(image: str) -> IstioVersion | None:
     """The Istio version in an image reference such as ``docker.io/istio/pilot:1.20.3-distroless``."""
     reference = image.split("@", 1)[0]

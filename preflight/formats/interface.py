@@ -12,7 +12,15 @@ from preflight.formats.safety import safe_pieces, safe_text
 
 Renderer = Callable[[Report], str]
 
-__all__ = ["FORMATS", "Renderer", "format_for_path", "piecewise_renderer", "renderer"]
+__all__ = [
+    "FORMATS",
+    "Renderer",
+    "format_for_path",
+    "format_named_by_path",
+    "output_format",
+    "piecewise_renderer",
+    "renderer",
+]
 
 
 FORMATS = ("text", "json", "markdown", "html", "sarif", "junit")
@@ -49,12 +57,38 @@ def piecewise_renderer(name: str) -> Callable[[Report], Iterable[str]]:
 
 
 def format_for_path(path: str) -> str:
+    named = format_named_by_path(path)
+    if named is None:
+        raise UsageError(f"cannot tell the format of '{path}' from its extension; pass --format")
+    return named
+
+
+def format_named_by_path(path: str) -> str | None:
+    """The format a file name announces (``report.html`` → html), or ``None`` for an extension of no format."""
     name = Path(path).name.lower()
     if name.endswith(".sarif.json"):
         return "sarif"
     if name.endswith(".junit.xml"):
         return "junit"
-    suffix = Path(name).suffix
-    if suffix not in _EXTENSIONS:
-        raise UsageError(f"cannot tell the format of '{path}' from its extension; pass --format")
-    return _EXTENSIONS[suffix]
+    return _EXTENSIONS.get(Path(name).suffix)
+
+
+# SARIF is JSON: code-scanning uploads commonly name it ``results.json``.
+_ALSO_WRITTEN_AS = {"sarif": {"json"}}
+
+
+def output_format(path: str, format_name: str | None) -> str:
+    """The format to write ``path`` in: ``--format`` when given, else the extension's.
+
+    A ``--format`` the file name contradicts (``--format html --output y.json``) is refused: the
+    file would lie about its content to whatever reads it next (a CI upload, a browser, a parser).
+    """
+    named = format_named_by_path(path)
+    if format_name is None:
+        return format_for_path(path)
+    if named is not None and named != format_name and named not in _ALSO_WRITTEN_AS.get(format_name, set()):
+        raise UsageError(
+            f"--format {format_name} does not match --output '{path}', whose extension means {named}: "
+            f"change the extension or drop --format"
+        )
+    return format_name
