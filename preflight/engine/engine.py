@@ -115,7 +115,10 @@ def run_check(
     findings = _folded(findings, _client_side(edge_findings, snapshot))
     findings, outcomes = _with_calls_at_stake(findings, outcomes, simulation)
     findings.sort(key=finding_sort_key)
-    notes = [*gaps, *options.notes, *control_plane.notes, *readiness.notes, *traffic.notes, *simulation.notes]
+    notes = [
+        *snapshot.info.notes, *gaps, *options.notes, *control_plane.notes, *readiness.notes, *traffic.notes,
+        *simulation.notes,
+    ]
     if empty:
         notes.append(
             f"The snapshot holds no workloads, Services or Istio resources ({_what_was_read(snapshot)}); "

@@ -145,6 +145,7 @@ class SnapshotInfo:
     cluster_name: str | None = None
     manifest: Mapping[str, Any] = field(default_factory=dict)
     dropped_secrets: int = 0
+    notes: tuple[str, ...] = ()  # inputs recognised and left unread (Kustomize, Helm chart sources)
 
 
 def mapping_at(body: Mapping[str, Any] | None, key: str) -> Mapping[str, Any]:

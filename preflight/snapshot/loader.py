@@ -20,6 +20,13 @@ import yaml
 from preflight import progress
 from preflight.errors import InputError, Location
 from preflight.safe_yaml import BoundedLoader
+from preflight.snapshot.build_files import (
+    chart_directories,
+    chart_note,
+    in_chart,
+    is_kustomization_file,
+    kustomization_note,
+)
 from preflight.snapshot.interface import (
     CLUSTER_SCOPED_KINDS,
     K8sObject,
@@ -63,6 +70,7 @@ class _LoadState:
     kubernetes_version: str | None = None
     manifest: dict[str, Any] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
+    build_files: list[str] = field(default_factory=list)  # notes on Kustomize/Helm inputs left unread
 
 
 def load_snapshot(paths: Iterable[str], options: LoadOptions | None = None) -> Snapshot:
@@ -71,9 +79,12 @@ def load_snapshot(paths: Iterable[str], options: LoadOptions | None = None) -> S
     state = _LoadState()
     with progress.task("loading snapshot:", count=lambda: len(state.objects), unit="objects"):
         for path in paths:
-            for name, data in _read_inputs(path):
+            for name, data in _read_inputs(path, state):
                 state.sources.append(name)
                 _load_bytes(name, data, options, state)
+    if state.build_files and not state.objects and not options.values_files:
+        # Build instructions alone are no snapshot: say what to render rather than "no objects".
+        raise InputError(state.build_files[0] if len(state.build_files) == 1 else "; ".join(state.build_files))
     for values in load_helm_values(options.values_files):
         state.sources.append(values.source.file)
         state.objects.append(values)
@@ -83,6 +94,7 @@ def load_snapshot(paths: Iterable[str], options: LoadOptions | None = None) -> S
         cluster_name=options.cluster_name or _manifest_text(state.manifest, "cluster"),
         manifest=state.manifest,
         dropped_secrets=state.dropped_secrets,
+        notes=tuple(state.build_files),
     )
     return Snapshot(state.objects, info)
 
@@ -98,7 +110,7 @@ def load_documents(name: str, data: bytes) -> list[tuple[Any, int | None, list[i
 # Reading ------------------------------------------------------------------------------
 
 
-def _read_inputs(path: str) -> Iterator[tuple[str, bytes]]:
+def _read_inputs(path: str, state: _LoadState) -> Iterator[tuple[str, bytes]]:
     if path == "-":
         yield "<stdin>", sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
         return
@@ -107,12 +119,29 @@ def _read_inputs(path: str) -> Iterator[tuple[str, bytes]]:
         files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in SNAPSHOT_SUFFIXES)
         if not files:
             raise InputError("directory has no .yaml, .yml or .json files", Location(path))
+        charts = chart_directories(root)
+        state.build_files.extend(chart_note(chart) for chart in charts)
         for file in files:
+            if in_chart(file, charts):
+                continue  # Go templates, not manifests
+            if is_kustomization_file(file):
+                state.build_files.append(_kustomization(file, root))
+                continue
             yield str(file), _read_file(file)
         return
     if not root.exists():
         raise InputError("no such file or directory", Location(path))
+    if root.name in ("Chart.yaml", "values.yaml") and (root.parent / "templates").is_dir():
+        raise InputError(chart_note(root.parent))
+    if is_kustomization_file(root):
+        state.build_files.append(_kustomization(root, root.parent))
+        return
     yield str(root), _read_file(root)
+
+
+def _kustomization(file: Path, root: Path) -> str:
+    documents = load_documents(str(file), _read_file(file))
+    return kustomization_note(file, documents[0][0] if documents else None, root)
 
 
 def _read_file(path: Path) -> bytes:
