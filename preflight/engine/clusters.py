@@ -69,6 +69,7 @@ def merge_cluster_reports(reports: Sequence[tuple[str, Report]]) -> Report:
         changes=_merge_changes(outcomes),
         snapshot=SnapshotInfo(
             sources=tuple(s for r in labelled for s in r.snapshot.sources),
+            inputs=tuple(i for r in labelled for i in r.snapshot.inputs),
             cluster_name=",".join(name for name, _ in reports),
             dropped_secrets=sum(r.snapshot.dropped_secrets for r in labelled),
         ),

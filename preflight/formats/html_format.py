@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 import jinja2
@@ -22,6 +22,7 @@ from preflight.kb.interface import Severity
 from preflight.plan.owners import team_of
 from preflight.resources import bundled_dir
 from preflight.simulate.calls import Call, CallView, ServiceCalls, call_view
+from preflight.snapshot.interface import SnapshotInfo, SourceRef
 
 SEVERITIES = tuple(sorted(Severity, key=lambda s: -s.rank))
 # A page a person reads, also at 20,000 services: longer tables end with how many more the JSON report has.
@@ -115,6 +116,7 @@ def _context(report: Report) -> dict[str, Any]:
         "denied_today": calls.denied_today[:MAX_ITEMS] if calls else (),
         "hidden_denied_today": max(0, len(calls.denied_today) - MAX_ITEMS) if calls else 0,
         "report": report,
+        "source_label": partial(_source_label, report.snapshot),
         "verdict": verdict(report),
         "tally": report.tally,
         "entries": report.entries,
@@ -223,6 +225,11 @@ def _requests_by_service(report: Report) -> Counter[str]:
         service = destination.service_ref or outcome.before.destination or destination.host
         traffic[str(service)] += outcome.edge.requests
     return traffic
+
+
+def _source_label(snapshot: SnapshotInfo, source: SourceRef) -> str:
+    shown = snapshot.shown_path(source.file)
+    return f"{shown}:{source.line}" if source.line else shown
 
 
 def _open_counts(report: Report, waived: Mapping[int, Any]) -> Counter[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 # Kinds that live outside namespaces. Anything not listed is treated as namespaced,
@@ -146,6 +147,23 @@ class SnapshotInfo:
     manifest: Mapping[str, Any] = field(default_factory=dict)
     dropped_secrets: int = 0
     notes: tuple[str, ...] = ()  # inputs recognised and left unread (Kustomize, Helm chart sources)
+    inputs: tuple[str, ...] = ()  # the files and directories as the user passed them
+
+    def shown_path(self, file: str) -> str:
+        """``file`` as a report shows it: relative to the input the user passed, starting with its name.
+
+        An input given relative (``gitops/``) already yields paths as the user typed them; one given
+        absolute, such as the bundled demo inside site-packages, is shown from its own name on
+        (``cluster/workloads.json``), so a report does not expose where things sit on the machine.
+        """
+        path = Path(file)
+        if not path.is_absolute():
+            return file
+        for given in sorted(self.inputs, key=len, reverse=True):
+            root = Path(given)
+            if root.is_absolute() and path.is_relative_to(root):
+                return str(path.relative_to(root.parent))
+        return file
 
 
 def mapping_at(body: Mapping[str, Any] | None, key: str) -> Mapping[str, Any]:

@@ -76,6 +76,7 @@ class _LoadState:
 def load_snapshot(paths: Iterable[str], options: LoadOptions | None = None) -> Snapshot:
     """Load every input into one ``Snapshot``; raises ``InputError`` on the first bad input."""
     options = options or LoadOptions()
+    paths = list(paths)
     state = _LoadState()
     with progress.task("loading snapshot:", count=lambda: len(state.objects), unit="objects"):
         for path in paths:
@@ -95,6 +96,7 @@ def load_snapshot(paths: Iterable[str], options: LoadOptions | None = None) -> S
         manifest=state.manifest,
         dropped_secrets=state.dropped_secrets,
         notes=tuple(state.build_files),
+        inputs=tuple(paths),
     )
     return Snapshot(state.objects, info)
 
