@@ -12,6 +12,7 @@ repeated its entry's text. A report of either shape diffs against one of the oth
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from typing import Any
 from deepdiff import DeepDiff
 
 from preflight.errors import InputError, Location
+from preflight.formats.markdown_format import cell_text, code_span
 
 SCHEMA = "preflight/v1"
 _COMPARED = ("severity", "status", "services", "message", "waiver")
@@ -92,30 +94,81 @@ def _by_id(document: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
     return found
 
 
-def render_markdown(diff: ReportDiff) -> str:
-    lines = [
-        f"### Preflight: {diff.old_verdict} → {diff.new_verdict}",
+# GitHub refuses a comment over 65,536 characters; the rest is room for the notice of what was cut.
+MAX_COMMENT_CHARS = 60_000
+_SEVERITIES = ("critical", "high", "medium", "low", "info")
+
+
+def render_markdown(diff: ReportDiff, max_chars: int = MAX_COMMENT_CHARS) -> str:
+    """The diff as a pull-request comment: new and fixed findings in full, then what changed among the
+    still-open ones; those still open otherwise only as counts per severity (they were reviewed already).
+
+    Should the lists not fit in ``max_chars``, the worst findings are kept and the comment says how
+    many of each list it left out, and where the full lists are.
+    """
+    head = [
+        f"### Preflight: {cell_text(diff.old_verdict)} → {cell_text(diff.new_verdict)}",
         "",
         f"{len(diff.new)} new · {len(diff.fixed)} fixed · {len(diff.still_open)} still open"
         + (f" ({len(diff.changed)} changed)" if diff.changed else ""),
     ]
     if diff.old_path != diff.new_path:
-        lines += ["", f"Upgrade path changed: was {diff.old_path}, now {diff.new_path}"]
-    for title, items in (("New", diff.new), ("Fixed", diff.fixed)):
-        if items:
-            lines += ["", f"#### {title}", ""]
-            lines += [f"- `{f.get('id')}` ({f.get('severity')}, {f.get('status')}): {f.get('message')}" for f in items]
-    if diff.changed:
-        lines += ["", "#### Changed", ""]
-        for item in diff.changed:
-            moves = ", ".join(
-                f"{name}: {item.before.get(name)!s} → {item.after.get(name)!s}" for name in item.fields
-            )
-            lines.append(f"- `{item.id}`: {moves}")
+        head += ["", f"Upgrade path changed: was {cell_text(diff.old_path)}, now {cell_text(diff.new_path)}"]
     if diff.still_open:
-        lines += ["", "#### Still open", ""]
-        lines += [f"- `{f.get('id')}` ({f.get('severity')}, {f.get('status')})" for f in diff.still_open]
-    return "\n".join(lines) + "\n"
+        head += ["", f"Still open, by severity: {_per_severity(diff.still_open)}"]
+    size = sum(len(line) + 1 for line in head)
+    body: list[str] = []
+    left_out: list[str] = []
+    sections = (
+        ("New", [_finding_line(f) for f in _worst_first(diff.new)]),
+        ("Fixed", [_finding_line(f) for f in _worst_first(diff.fixed)]),
+        ("Changed among the still open", [_changed_line(c) for c in diff.changed]),
+    )
+    for title, items in sections:
+        if not items:
+            continue
+        heading = ["", f"#### {title}", ""]
+        size += sum(len(line) + 1 for line in heading)
+        body += heading
+        shown = 0
+        for line in items:
+            if size + len(line) + 1 > max_chars:
+                break
+            body.append(line)
+            size += len(line) + 1
+            shown += 1
+        if shown < len(items):
+            left_out.append(f"{len(items) - shown} of {len(items)} {title.lower()}")
+    if left_out:
+        body += ["", f"_Cut to fit a comment: {'; '.join(left_out)} not listed. "
+                 "`preflight diff --format json` lists every id; the JSON reports hold each finding._"]
+    return "\n".join(head + body) + "\n"
+
+
+def _worst_first(findings: tuple[Mapping[str, Any], ...]) -> list[Mapping[str, Any]]:
+    rank = {name: index for index, name in enumerate(_SEVERITIES)}
+    return sorted(findings, key=lambda f: rank.get(str(f.get("severity")), len(rank)))
+
+
+def _per_severity(findings: tuple[Mapping[str, Any], ...]) -> str:
+    counts = Counter(str(f.get("severity")) for f in findings)
+    known = [f"{name} {counts.pop(name)}" for name in _SEVERITIES if name in counts]
+    return ", ".join(known + [f"{cell_text(name)} {count}" for name, count in sorted(counts.items())])
+
+
+def _finding_line(finding: Mapping[str, Any]) -> str:
+    return (
+        f"- {code_span(str(finding.get('id')))} ({cell_text(str(finding.get('severity')))}, "
+        f"{cell_text(str(finding.get('status')))}): {cell_text(str(finding.get('message')))}"
+    )
+
+
+def _changed_line(item: ChangedFinding) -> str:
+    moves = ", ".join(
+        f"{name}: {cell_text(str(item.before.get(name)))} → {cell_text(str(item.after.get(name)))}"
+        for name in item.fields
+    )
+    return f"- {code_span(item.id)}: {moves}"
 
 
 def diff_to_json(diff: ReportDiff) -> dict[str, Any]:

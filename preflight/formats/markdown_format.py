@@ -236,3 +236,8 @@ def _code(text: str) -> str:
     fence = "`" * (longest + 1)
     padding = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
     return f"{fence}{padding}{text}{padding}{fence}"
+
+
+# For other Markdown (``preflight diff``): the same escaping under public names.
+cell_text = _cell
+code_span = _code
