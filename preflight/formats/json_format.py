@@ -438,6 +438,7 @@ def plan_to_json(plan: CanaryPlan) -> dict[str, object]:
                         "worst_severity": m.worst.value if m.worst else None,
                         "changes": list(m.blocking),
                         "current_label": m.current_label,
+                        "injected_revisions": list(m.injected_revisions),
                         "commands": list(m.commands),
                     }
                     for m in wave.moves
@@ -446,6 +447,24 @@ def plan_to_json(plan: CanaryPlan) -> dict[str, object]:
             for wave in plan.waves
         ],
         "finish": list(plan.finish),
+        "stops": [
+            {
+                "number": s.number,
+                "from": s.source,
+                "to": s.target,
+                "revision": s.revision,
+                "findings_by_severity": dict(s.findings),
+                "gate_changes": list(s.gate_changes),
+                "changes": list(s.changes),
+                "preparation": list(s.preparation),
+                "finish": list(s.finish),
+            }
+            for s in plan.stops
+        ],
+        "mesh_wide": [
+            {"change": s.change, "severity": s.severity.value, "reach": s.reach, "action": s.action, "stop": s.stop}
+            for s in plan.mesh_wide
+        ],
         "notes": list(plan.notes),
     }
 

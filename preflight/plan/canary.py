@@ -15,6 +15,14 @@ relabelling them (``istio.io/rev``) and restarting their workloads. The plan:
   back until their fix is in — those with findings at or above the gate threshold.
   Waived and mitigated findings do not raise a namespace's risk. A finding with no
   namespace (a mesh-wide one) is in the notes: it moves with the control plane.
+* a change the report calls mesh-wide (``Report.mesh_wide``: it reaches nearly every meshed
+  service) is one step before the first wave, fixed or flagged once; it raises no namespace's
+  risk, since holding one namespace back would not avoid it;
+* a path longer than one canary upgrade may jump (two minors, see ``preflight.plan.stops``) is
+  cut into stops; every stop is a canary of its own (install, waves, finish), and namespaces
+  move with the ``canary`` tag so that the wave commands are the same at every stop;
+* the revision each namespace's proxies were injected by is read from its Pods, or, when the
+  snapshot has no Pods (a GitOps tree), from the workloads' pod templates; the plan says which.
 * the control-plane namespace is not in a wave: its gateways are upgraded with the install.
 """
 
@@ -22,15 +30,26 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 
 from preflight.engine.interface import Finding, FindingStatus, Report
+from preflight.engine.mesh_wide import MeshWideChange
 from preflight.istio.control_plane import ControlPlane
 from preflight.istio.injection import mesh_membership
-from preflight.istio.revisions import REVISION_LABEL, RevisionTag, read_revision_tags, resolve_revision
+from preflight.istio.revisions import (
+    REVISION_LABEL,
+    RevisionTag,
+    injected_revision,
+    read_revision_tags,
+    resolve_revision,
+)
 from preflight.kb.interface import Severity
-from preflight.plan.interface import CanaryPlan, NamespaceMove, Risk, Wave
+from preflight.plan.interface import CanaryPlan, MeshWideStep, NamespaceMove, Risk, Wave
 from preflight.plan.owners import team_of
+from preflight.plan.stops import upgrade_stops
+from preflight.platform.facts import bundled_facts
 from preflight.snapshot.model import Snapshot
+from preflight.versions import parse_version
 
 CANARY_TAG = "canary"
 _WAVES = (
@@ -49,9 +68,12 @@ def revision_name(version: str) -> str:
 def canary_plan(snapshot: Snapshot, report: Report, control_plane: ControlPlane) -> CanaryPlan:
     tags = read_revision_tags(snapshot)
     new_revision = revision_name(report.target_version)
-    move_label = CANARY_TAG if tags else new_revision
-    risks = _namespace_risk(_open_findings(report), report.fail_on)
+    stops = upgrade_stops(report, revision_name)
+    move_label = CANARY_TAG if tags or len(stops) > 1 else new_revision
+    mesh_wide = {change.change for change in report.mesh_wide}
+    risks = _namespace_risk((f for f in _open_findings(report) if f.change not in mesh_wide), report.fail_on)
     meshed = _meshed_workloads(snapshot, control_plane)
+    injected, injected_from_pods = _injected_revisions(snapshot, control_plane, tags)
     moves_by_risk: dict[Risk, list[NamespaceMove]] = defaultdict(list)
     old_revisions: set[str] = set()
     for namespace, workloads in sorted(meshed.items()):
@@ -75,24 +97,109 @@ def canary_plan(snapshot: Snapshot, report: Report, control_plane: ControlPlane)
                 blocking=blocking,
                 commands=_move_commands(namespace, labels, move_label, restart),
                 pinned_pods=pinned,
+                injected_revisions=tuple(sorted(injected.get(namespace, set()))),
             )
         )
     waves: list[Wave] = []
     for risk, title, why in _WAVES:
         if moves_by_risk.get(risk):
             waves.append(Wave(len(waves) + 1, title, why, tuple(moves_by_risk[risk])))
-    notes = _notes(report, snapshot, control_plane, moves_by_risk)
+    notes = list(_notes(report, snapshot, control_plane, moves_by_risk))
+    notes += _data_plane_notes(injected, injected_from_pods, control_plane, stops[0].target, snapshot)
     old = tuple(sorted(old_revisions)) or tuple(r.name for r in control_plane.revisions)
+    use_tags = bool(tags) or len(stops) > 1
+    # The tags to point at each new revision: those that pointed at an old revision, else "default".
+    moved_tags = [t.name for t in tags if t.name != CANARY_TAG and t.revision in old]
+    if not tags and (control_plane.revision("default") is not None or "default" in old):
+        moved_tags = ["default"]
+    planned = []
+    previous_revisions = old
+    for stop in stops:
+        planned.append(replace(
+            stop,
+            preparation=_preparation(stop.target, stop.revision, use_tags, control_plane),
+            finish=_finish(stop.revision, moved_tags, previous_revisions, control_plane),
+        ))
+        previous_revisions = (stop.revision,)
     return CanaryPlan(
         old_revisions=old,
         new_revision=new_revision,
         move_label=move_label,
         tags=tuple(f"{t.name} → {t.revision}" for t in tags),
-        preparation=_preparation(report, new_revision, tags, control_plane),
+        preparation=planned[0].preparation,
         waves=tuple(waves),
-        finish=_finish(new_revision, tags, old, control_plane, bool(tags)),
-        notes=notes,
+        finish=planned[0].finish,
+        notes=tuple(notes),
+        stops=tuple(planned),
+        mesh_wide=tuple(_mesh_wide_step(report, change) for change in report.mesh_wide),
     )
+
+
+def _mesh_wide_step(report: Report, change: MeshWideChange) -> MeshWideStep:
+    entry = report.entries.get(change.change)
+    if entry is None:
+        action = change.example.message
+    elif entry.mitigation.text:
+        action = f"fix: {entry.remediation.rstrip('.')}; or keep the old behaviour: {entry.mitigation.text}"
+    else:
+        action = f"fix: {entry.remediation.rstrip('.')}"
+    return MeshWideStep(change.change, change.severity, f"{change.services} of {change.meshed_services} meshed "
+                        "services", action)
+
+
+def _injected_revisions(
+    snapshot: Snapshot, control_plane: ControlPlane, tags: tuple[RevisionTag, ...]
+) -> tuple[Mapping[str, set[str]], bool]:
+    """Namespace → the revisions its sidecars were injected by, and whether Pods (not templates) said so.
+
+    Without Pods, a workload's pod template is the only record: a label or annotation the manifest
+    carries (``istio.io/rev``, a ``sidecar.istio.io/status`` copied from a live object), else nothing.
+    """
+    control_namespaces = {r.namespace for r in control_plane.revisions} | {control_plane.root_namespace}
+    from_pods = bool(snapshot.of_kind("Pod"))
+    found: dict[str, set[str]] = defaultdict(set)
+    for workload in snapshot.workloads:
+        if workload.namespace in control_namespaces or (workload.ref.kind == "Pod") != from_pods:
+            continue
+        if mesh_membership(snapshot, workload).mode != "sidecar":
+            continue
+        revision = injected_revision(workload)
+        found[workload.namespace].add(resolve_revision(revision, tags) if revision else "")
+    return found, from_pods
+
+
+def _data_plane_notes(
+    injected: Mapping[str, set[str]],
+    from_pods: bool,
+    control_plane: ControlPlane,
+    first_stop: str,
+    snapshot: Snapshot,
+) -> list[str]:
+    notes = []
+    if not from_pods and any(w.pod_spec for w in snapshot.workloads):
+        notes.append(
+            "The snapshot has no Pods, so the proxy versions that run are unknown and proxy skew is not checked "
+            "from running pods: the revisions below are read from the workloads' pod templates (istio.io/rev, "
+            "sidecar.istio.io/status) where they record one. Export Pods (preflight snapshot) to check the skew."
+        )
+    skew = bundled_facts().control_plane_ahead_max
+    stop = parse_version(first_stop)
+    revisions = sorted({r for found in injected.values() for r in found if r})
+    for name in revisions:
+        revision = control_plane.revision(name)
+        if revision is None:
+            notes.append(f"Proxies injected by revision {name} have no istiod of that revision in the snapshot.")
+        elif revision.version is not None and stop.minor - revision.version.minor > skew:
+            notes.append(
+                f"Proxies injected by revision {name} (istiod {revision.version}) are "
+                f"{stop.minor - revision.version.minor} minors behind {first_stop}, past the supported skew of "
+                f"{skew}: restart every one of them in a wave before revision {name} is removed."
+            )
+    unrecorded = sorted(ns for ns, found in injected.items() if "" in found)
+    if unrecorded and not from_pods:
+        notes.append("No injected revision is recorded in the pod templates of: " + ", ".join(unrecorded)
+                     + " (they follow their namespace's label).")
+    return notes
 
 
 def _open_findings(report: Report) -> list[Finding]:
@@ -175,29 +282,23 @@ def _move_commands(
 
 
 def _preparation(
-    report: Report, new_revision: str, tags: tuple[RevisionTag, ...], control_plane: ControlPlane
+    version: str, new_revision: str, use_tags: bool, control_plane: ControlPlane
 ) -> tuple[str, ...]:
     commands = [
         f"istioctl x precheck --revision {new_revision}",
-        f"istioctl install --set revision={new_revision}  # istioctl {report.target_version}; or: helm install "
+        f"istioctl install --set revision={new_revision}  # istioctl {version}; or: helm install "
         f"istiod-{new_revision} istio/istiod -n {control_plane.root_namespace} --set revision={new_revision}",
         f"kubectl get pods -n {control_plane.root_namespace} -l {REVISION_LABEL}={new_revision}",
     ]
-    if tags:
+    if use_tags:
         commands.append(f"istioctl tag set {CANARY_TAG} --revision {new_revision} --overwrite")
     return tuple(commands)
 
 
 def _finish(
-    new_revision: str, tags: tuple[RevisionTag, ...], old: tuple[str, ...], control_plane: ControlPlane, use_tags: bool
+    new_revision: str, moved_tags: list[str], old: tuple[str, ...], control_plane: ControlPlane
 ) -> tuple[str, ...]:
-    commands = []
-    if use_tags:
-        for tag in tags:
-            if tag.name != CANARY_TAG and tag.revision in old:
-                commands.append(f"istioctl tag set {tag.name} --revision {new_revision} --overwrite")
-    elif control_plane.revision("default") is not None or "default" in old:
-        commands.append(f"istioctl tag set default --revision {new_revision} --overwrite")
+    commands = [f"istioctl tag set {tag} --revision {new_revision} --overwrite" for tag in moved_tags]
     for revision in old:
         if revision == new_revision:
             continue

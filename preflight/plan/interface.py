@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -30,6 +31,33 @@ class NamespaceMove:
     blocking: tuple[str, ...]  # change ids that hold the namespace back (or raise its risk)
     commands: tuple[str, ...]
     pinned_pods: tuple[str, ...] = ()  # workloads whose own istio.io/rev label the namespace label does not move
+    # Revisions the namespace's proxies were injected by: from its Pods, or when the snapshot has
+    # none, from the workloads' pod templates (istio.io/rev, sidecar.istio.io/status); "" = unrecorded.
+    injected_revisions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Stop:
+    """One control-plane upgrade of the path: ``source`` → ``target``, installed as ``revision``."""
+
+    number: int
+    source: str
+    target: str
+    revision: str
+    findings: Mapping[str, int]  # open findings arriving with this stop, by severity (worst first)
+    gate_changes: tuple[str, ...]  # changes among them at or above --fail-on
+    preparation: tuple[str, ...] = ()  # this stop's install (the plan's own for the first stop)
+    finish: tuple[str, ...] = ()  # this stop's switch and removal of the previous revision
+
+
+@dataclass(frozen=True)
+class MeshWideStep:
+    """A change the report calls mesh-wide: fixed (or its flag set) once, before the first wave."""
+
+    change: str
+    severity: Severity
+    reach: str  # "12 of 14 meshed services"
+    action: str  # the fix, or the setting that keeps the old behaviour
 
 
 @dataclass(frozen=True)
@@ -50,6 +78,8 @@ class CanaryPlan:
     waves: tuple[Wave, ...]  # the last one, when present, is the held-back wave
     finish: tuple[str, ...]
     notes: tuple[str, ...] = ()
+    stops: tuple[Stop, ...] = ()  # more than one when the path is longer than one canary step allows
+    mesh_wide: tuple[MeshWideStep, ...] = ()  # before the waves, not a reason to hold a namespace
 
     @property
     def held(self) -> tuple[NamespaceMove, ...]:
