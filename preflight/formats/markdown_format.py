@@ -9,6 +9,7 @@ from preflight.engine.interface import Finding, FindingStatus, Report
 from preflight.formats.json_format import verdict
 from preflight.formats.safety import escape_control
 from preflight.formats.text_format import headline, named_services
+from preflight.plan.render import STOPS_WHY, stop_summary
 from preflight.redaction import redact_credentials_in_text
 from preflight.simulate.calls import Call, CallView, call_view
 
@@ -106,10 +107,16 @@ def render(report: Report) -> str:
         body.add(*[f"> Unused waiver: {_code(w.change)} on {_code(w.resource)} ({_cell(w.ticket)}) matched no finding"
                    for w in report.waivers.unused])
         body.add("")
-    if report.canary_plan is not None and report.canary_plan.waves:
+    plan = report.canary_plan
+    if plan is not None and len(plan.stops) > 1:
+        body.add("### Upgrade stops", "", _cell(STOPS_WHY.format(count=len(plan.stops))), "",
+                 *[f"{s.number}. {_cell(stop_summary(s))}" for s in plan.stops], "")
+    if plan is not None and plan.waves:
         waves = [f"{w.number}. {_cell(w.title)}: " + ", ".join(_code(m.namespace) for m in w.moves)
-                 for w in report.canary_plan.waves]
-        body.add("### Canary waves", "", *waves, "")
+                 for w in plan.waves]
+        before = ["0. Once, before the first wave: " + ", ".join(_code(s.change) for s in plan.mesh_wide)
+                  ] if plan.mesh_wide else []
+        body.add("### Canary waves", "", *before, *waves, "")
     if report.simulation is not None and report.simulation.outcomes:
         body.add(*_calls(call_view(report.simulation)))
     body.add("### Changes on this path", "", "| Change | Severity | Status | Title |", "| --- | --- | --- | --- |")

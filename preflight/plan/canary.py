@@ -39,6 +39,7 @@ from preflight.istio.injection import mesh_membership
 from preflight.istio.revisions import (
     REVISION_LABEL,
     RevisionTag,
+    injected_proxy,
     injected_revision,
     read_revision_tags,
     resolve_revision,
@@ -156,12 +157,15 @@ def _injected_revisions(
     carries (``istio.io/rev``, a ``sidecar.istio.io/status`` copied from a live object), else nothing.
     """
     control_namespaces = {r.namespace for r in control_plane.revisions} | {control_plane.root_namespace}
-    from_pods = bool(snapshot.of_kind("Pod"))
+    pods = snapshot.pods
+    from_pods = bool(pods)
     found: dict[str, set[str]] = defaultdict(set)
-    for workload in snapshot.workloads:
-        if workload.namespace in control_namespaces or (workload.ref.kind == "Pod") != from_pods:
+    for workload in pods or snapshot.workloads:
+        if workload.namespace in control_namespaces:
             continue
-        if mesh_membership(snapshot, workload).mode != "sidecar":
+        injected = injected_proxy(workload) is not None if from_pods else (
+            mesh_membership(snapshot, workload).mode == "sidecar")
+        if not injected:
             continue
         revision = injected_revision(workload)
         found[workload.namespace].add(resolve_revision(revision, tags) if revision else "")

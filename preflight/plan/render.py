@@ -17,7 +17,7 @@ STOPS_WHY = (
 def stop_summary(stop: Stop) -> str:
     counts = ", ".join(f"{severity} {count}" for severity, count in stop.findings.items()) or "no open finding"
     gate = f"; at or above the gate: {', '.join(stop.gate_changes)}" if stop.gate_changes else ""
-    return f"{stop.source} -> {stop.target} (revision {stop.revision}): {counts}{gate}"
+    return f"{stop.source} → {stop.target} (revision {stop.revision}): {counts}{gate}"
 
 
 def render_text(plan: CanaryPlan) -> str:
