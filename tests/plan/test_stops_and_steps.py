@@ -99,7 +99,7 @@ def test_a_mesh_wide_change_is_a_step_before_the_waves_and_holds_no_namespace() 
     not_held = {n["namespace"] for n in namespaces if n["risk"] != "held"}
     assert {"checkout", "frontend"} <= not_held
     result = CliRunner().invoke(main, ["plan", DEMO, "--to", "1.22", "--fail-on", "medium"])
-    before, _, waves = result.output.partition("Wave 1:")
+    before = result.output.partition("Wave 1:")[0]
     assert "Before the first wave, once for the whole mesh" in before
     assert "1.22-default-zipkin-tracing-removed (medium, 13 of 13 meshed services): fix:" in before
 
