@@ -20,6 +20,7 @@ from preflight.footprint.interface import format_bytes, format_cores
 from preflight.formats.json_format import verdict
 from preflight.kb.interface import Severity
 from preflight.plan.owners import team_of
+from preflight.plan.render import STOPS_WHY
 from preflight.resources import bundled_dir
 from preflight.simulate.calls import Call, CallView, ServiceCalls, call_view
 from preflight.snapshot.interface import SnapshotInfo, SourceRef
@@ -156,6 +157,7 @@ def _context(report: Report) -> dict[str, Any]:
         "edge_chart": _edge_bars(breaking)[:MAX_BARS],
         "waivers": report.waivers,
         "plan": report.canary_plan,
+        "stops_why": STOPS_WHY.format(count=len(report.canary_plan.stops)) if report.canary_plan else "",
         "max_moves": MAX_MOVES,
         "footprint": footprint,
         "footprint_rows": sorted(footprint.workloads, key=lambda w: (-w.pods, w.workload))[:MAX_ROWS]

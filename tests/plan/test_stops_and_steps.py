@@ -128,3 +128,15 @@ def test_without_pods_the_plan_says_so_and_reads_the_pod_templates(tmp_path: Pat
 def test_with_pods_the_plan_makes_no_template_note() -> None:
     plan = plan_json(DEMO, "--to", "1.22")
     assert not any(n.startswith("The snapshot has no Pods") for n in plan["notes"])
+
+
+def test_the_html_and_markdown_reports_show_the_stops_and_the_mesh_wide_step(tmp_path: Path) -> None:
+    html, markdown = tmp_path / "r.html", tmp_path / "r.md"
+    result = CliRunner().invoke(main, ["check", DEMO, "--to", "1.22", "--output", str(html), "--output", str(markdown)])
+    assert result.exit_code == 1, result.output
+    page = html.read_text(encoding="utf-8")
+    assert "<h3>Stops</h3>" in page and "Stop 2: prepare 1.22" in page and "Stop 2: finish at 1.22" in page
+    assert "Before the first wave: once for the whole mesh" in page
+    comment = markdown.read_text(encoding="utf-8")
+    assert "### Upgrade stops" in comment and "2. 1.20 → 1.22 (revision 1-22)" in comment
+    assert "0. Once, before the first wave: `1.22-default-zipkin-tracing-removed`" in comment
