@@ -46,6 +46,15 @@ def is_kustomization_file(path: Path) -> bool:
     return path.name in KUSTOMIZATION_FILE_NAMES
 
 
+def is_kustomize_document(document: Mapping[str, Any]) -> bool:
+    """A Kustomization or Component under another file name: kustomize's own API group says so.
+
+    (Flux's ``kustomize.toolkit.fluxcd.io`` Kustomization is a real cluster object and is read.)
+    """
+    api_version = document.get("apiVersion")
+    return isinstance(api_version, str) and api_version.startswith("kustomize.config.k8s.io/")
+
+
 def chart_directories(root: Path) -> list[Path]:
     """Every unrendered Helm chart under ``root`` (``root`` itself included): a ``templates/`` folder
     beside ``Chart.yaml`` or ``values.yaml``."""

@@ -25,6 +25,7 @@ from preflight.snapshot.build_files import (
     chart_note,
     in_chart,
     is_kustomization_file,
+    is_kustomize_document,
     kustomization_note,
 )
 from preflight.snapshot.interface import (
@@ -379,6 +380,9 @@ def _load_bytes(name: str, data: bytes, options: LoadOptions, state: _LoadState)
         if not isinstance(document, Mapping):
             raise InputError(f"expected a Kubernetes object (a mapping), found {_type_name(document)}", location)
         if _take_snapshot_facts(document, state):
+            continue
+        if is_kustomize_document(document):
+            state.build_files.append(kustomization_note(Path(name), document, Path(name).parent))
             continue
         if is_list(document):
             _add_list_items(document, item_lines, location, options, state)

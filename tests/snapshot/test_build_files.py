@@ -95,3 +95,22 @@ def test_a_chart_alone_exits_2_saying_to_run_helm_template(tmp_path: Path) -> No
             assert result.exit_code == 2, result.output
             assert "run `helm template` and pass its output instead" in result.output
             assert "{{" not in result.output and "Traceback" not in result.output
+
+
+def test_a_kustomization_under_another_name_is_known_by_its_api_group(tmp_path: Path) -> None:
+    tree = gitops_tree(tmp_path)
+    (tree / "base" / "overlay.yaml").write_text(
+        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nnamePrefix: prod-\n"
+    )
+    [note] = [n for n in notes(check(str(tree))) if "overlay.yaml" in n]
+    assert "sets namePrefix" in note
+
+
+def test_a_flux_kustomization_is_a_cluster_object_and_is_read(tmp_path: Path) -> None:
+    tree = gitops_tree(tmp_path)
+    (tree / "base" / "flux.yaml").write_text(
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\n"
+        "metadata:\n  name: apps\n  namespace: flux-system\nspec:\n  path: ./apps\n"
+    )
+    result = check(str(tree))
+    assert not any("flux.yaml" in n for n in notes(result))
