@@ -140,7 +140,7 @@ def _mesh_wide_step(report: Report, change: MeshWideChange) -> MeshWideStep:
     entry = report.entries.get(change.change)
     if entry is None:
         action = change.example.message
-    elif entry.mitigation.text:
+    elif entry.mitigation.text and change.change not in report.platform_entries:  # a platform has no old behaviour
         action = f"fix: {entry.remediation.rstrip('.')}; or keep the old behaviour: {entry.mitigation.text}"
     else:
         action = f"fix: {entry.remediation.rstrip('.')}"

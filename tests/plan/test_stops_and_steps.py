@@ -102,6 +102,9 @@ def test_a_mesh_wide_change_is_a_step_before_the_waves_and_holds_no_namespace() 
     before = result.output.partition("Wave 1:")[0]
     assert "Before the first wave, once for the whole mesh" in before
     assert "1.22-default-zipkin-tracing-removed (medium, 13 of 13 meshed services): fix:" in before
+    assert "or keep the old behaviour: Set meshConfig.defaultConfig.tracing.zipkin.address" in before
+    platform = [s for s in plan["mesh_wide"] if s["change"].startswith("platform-")]
+    assert platform and not any("keep the old behaviour" in s["action"] for s in platform)  # a platform has none
 
 
 def test_without_pods_the_plan_says_so_and_reads_the_pod_templates(tmp_path: Path) -> None:
