@@ -45,7 +45,7 @@ from preflight.istio.revisions import (
     resolve_revision,
 )
 from preflight.kb.interface import Severity
-from preflight.plan.interface import CanaryPlan, MeshWideStep, NamespaceMove, Risk, Wave
+from preflight.plan.interface import CanaryPlan, MeshWideStep, NamespaceMove, Risk, Stop, Wave
 from preflight.plan.owners import team_of
 from preflight.plan.stops import upgrade_stops
 from preflight.platform.facts import bundled_facts
@@ -132,11 +132,11 @@ def canary_plan(snapshot: Snapshot, report: Report, control_plane: ControlPlane)
         finish=planned[0].finish,
         notes=tuple(notes),
         stops=tuple(planned),
-        mesh_wide=tuple(_mesh_wide_step(report, change) for change in report.mesh_wide),
+        mesh_wide=tuple(_mesh_wide_step(report, change, planned) for change in report.mesh_wide),
     )
 
 
-def _mesh_wide_step(report: Report, change: MeshWideChange) -> MeshWideStep:
+def _mesh_wide_step(report: Report, change: MeshWideChange, stops: Iterable[Stop]) -> MeshWideStep:
     entry = report.entries.get(change.change)
     if entry is None:
         action = change.example.message
@@ -144,8 +144,10 @@ def _mesh_wide_step(report: Report, change: MeshWideChange) -> MeshWideStep:
         action = f"fix: {entry.remediation.rstrip('.')}; or keep the old behaviour: {entry.mitigation.text}"
     else:
         action = f"fix: {entry.remediation.rstrip('.')}"
+    # Not earlier than the stop that brings it: a fix may need an API the versions before it lack.
+    stop = next((s.number for s in stops if change.change in s.changes), 1)
     return MeshWideStep(change.change, change.severity, f"{change.services} of {change.meshed_services} meshed "
-                        "services", action)
+                        "services", action, stop)
 
 
 def _injected_revisions(

@@ -46,6 +46,7 @@ class Stop:
     revision: str
     findings: Mapping[str, int]  # open findings arriving with this stop, by severity (worst first)
     gate_changes: tuple[str, ...]  # changes among them at or above --fail-on
+    changes: tuple[str, ...] = ()  # every change the arriving findings are of
     preparation: tuple[str, ...] = ()  # this stop's install (the plan's own for the first stop)
     finish: tuple[str, ...] = ()  # this stop's switch and removal of the previous revision
 
@@ -58,6 +59,7 @@ class MeshWideStep:
     severity: Severity
     reach: str  # "12 of 14 meshed services"
     action: str  # the fix, or the setting that keeps the old behaviour
+    stop: int = 1  # the stop that brings it: the step comes before that stop's first wave
 
 
 @dataclass(frozen=True)

@@ -37,9 +37,11 @@ def render_text(plan: CanaryPlan) -> str:
     else:
         lines += ["", "Prepare:"] + [f"  $ {c}" for c in plan.preparation]
     if plan.mesh_wide:
-        lines += ["", "Before the first wave, once for the whole mesh (these reach nearly every service, so "
-                  "holding a namespace back would not avoid them):"]
-        lines += [f"  - {s.change} ({s.severity.value}, {s.reach}): {s.action}" for s in plan.mesh_wide]
+        lines += ["", "Before the first wave" + (" of the stop that brings it" if several else "")
+                  + ", once for the whole mesh (these reach nearly every service, so holding a namespace back "
+                  "would not avoid them):"]
+        lines += [f"  - {s.change} ({s.severity.value}, {s.reach}"
+                  + (f"; at stop {s.stop}" if several else "") + f"): {s.action}" for s in plan.mesh_wide]
     for wave in plan.waves:
         lines += ["", f"Wave {wave.number}: {wave.title} — {wave.why}"]
         for move in wave.moves:

@@ -66,6 +66,7 @@ def upgrade_stops(report: Report, revision_name: Callable[[str], str]) -> tuple[
                 revision=revision_name(str(version)),
                 findings=_by_severity(findings),
                 gate_changes=tuple(sorted({f.change for f in findings if f.severity.rank >= report.fail_on.rank})),
+                changes=tuple(sorted({f.change for f in findings})),
             )
         )
         previous = version

@@ -100,8 +100,10 @@ def test_a_mesh_wide_change_is_a_step_before_the_waves_and_holds_no_namespace() 
     assert {"checkout", "frontend"} <= not_held
     result = CliRunner().invoke(main, ["plan", DEMO, "--to", "1.22", "--fail-on", "medium"])
     before = result.output.partition("Wave 1:")[0]
-    assert "Before the first wave, once for the whole mesh" in before
-    assert "1.22-default-zipkin-tracing-removed (medium, 13 of 13 meshed services): fix:" in before
+    assert "Before the first wave of the stop that brings it, once for the whole mesh" in before
+    # The 1.22 change arrives at the second stop (1.20 → 1.22): its fix comes before that stop's waves.
+    assert "1.22-default-zipkin-tracing-removed (medium, 13 of 13 meshed services; at stop 2): fix:" in before
+    assert {s["change"]: s["stop"] for s in plan["mesh_wide"]}["1.22-default-zipkin-tracing-removed"] == 2
     assert "or keep the old behaviour: Set meshConfig.defaultConfig.tracing.zipkin.address" in before
     platform = [s for s in plan["mesh_wide"] if s["change"].startswith("platform-")]
     assert platform and not any("keep the old behaviour" in s["action"] for s in platform)  # a platform has none
