@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -17,17 +18,18 @@ from preflight.engine.engine import CheckOptions, run_check
 from preflight.engine.interface import Report
 from preflight.errors import ExitCode, UsageError, VersionError
 from preflight.formats.interface import FORMATS, output_format, piecewise_renderer, renderer
+from preflight.kb.audit import audit, to_json, to_table
 from preflight.kb.interface import GATE_FAIL, Severity
 from preflight.kb.istio_source import IstioRepo
 from preflight.kb.loader import load_knowledge_base
-from preflight.kb.settings import build_lifetimes, dump_lifetimes, named_by_mitigations
+from preflight.kb.settings import build_lifetimes, bundled_lifetimes, dump_lifetimes, named_by_mitigations
 from preflight.output import write_all_atomic, write_atomic
 from preflight.plan.owners import DEFAULT_OWNER_LABEL
 from preflight.plan.sections import with_sections, with_waivers
 from preflight.resources import demo_cluster_dir, demo_traffic_file
 from preflight.snapshot.loader import LoadOptions, load_snapshot
 from preflight.traffic.loader import load_traffic
-from preflight.versions import parse_requested_version
+from preflight.versions import parse_requested_version, parse_version
 
 SEVERITIES = [s.value for s in Severity]
 # The bundled cluster runs 1.18; 1.22 crosses the changes it was built to show (1.19 to 1.22).
@@ -385,6 +387,29 @@ def kb_lifetimes(
     else:
         click.echo(text, nl=False)
     return 0
+
+
+@kb_group.command("audit")
+@click.option("--istio-repo", required=True, type=click.Path(), help="istio/istio clone, bare or not.")
+@click.option("--since", default="1.10", show_default=True, help="First minor to read.")
+@click.option("--until", default=None, help="Last version to read (default: the newest tag).")
+@click.option("--kb", "kb_dirs", multiple=True, type=click.Path(), help="Extra knowledge-base directory (repeatable).")
+@click.option("--format", "audit_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def kb_audit(istio_repo: str, since: str, until: str | None, kb_dirs: tuple[str, ...], audit_format: str) -> int:
+    """What an istio/istio checkout ships that the knowledge base does not cite.
+
+    Exit 1 when an upgrade note added at some tag in range is cited by no entry for its release line.
+    """
+    for version in (since, until):
+        if version is not None:
+            parse_version(version)
+    kb = load_knowledge_base(kb_dirs, check_settings=False)
+    report = audit(IstioRepo(istio_repo), kb, since=since, until=until, lifetimes=bundled_lifetimes())
+    if audit_format == "json":
+        click.echo(json.dumps(to_json(report), indent=2, ensure_ascii=False))
+    else:
+        click.echo(to_table(report), nl=False)
+    return 0 if report.passed else int(ExitCode.GATE_FAILED)
 
 
 @kb_group.command("detectors")

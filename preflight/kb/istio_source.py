@@ -237,6 +237,16 @@ class IstioRepo:
         """Release-note path → its text, at ``tag``."""
         return dict(self._files(tag, _NOTES_DIR, suffix=".yaml"))
 
+    def release_notes_added(self, tag: str, previous: str | None) -> dict[str, str]:
+        """Release-note path → its text, for the note files ``tag`` has and ``previous`` has not.
+
+        Only the new files' contents are read, so walking every tag stays cheap.
+        """
+        before = {path for path, _ in self._tree(previous, _NOTES_DIR)} if previous else set()
+        added = [(p, b) for p, b in self._tree(tag, _NOTES_DIR) if p.endswith(".yaml") and p not in before]
+        self._read_blobs(b for _, b in added)
+        return {path: self._blobs[blob] for path, blob in added}
+
 
 def flatten(data: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
     """``{"a": {"b": 1}}`` → ``("a.b", 1)``; lists and scalars are leaves."""
