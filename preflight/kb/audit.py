@@ -142,7 +142,9 @@ def audit(
     profile_citations = {s for e in kb.entries for s in e.upstream.settings}
     uncited_profiles = tuple(
         ProfileSetting(profile, key, profile_citation(key), tag)
-        for (profile, key), tag in sorted(profile_first.items(), key=lambda item: (parse_version(item[0][0]), item[0][1]))
+        for (profile, key), tag in sorted(
+            profile_first.items(), key=lambda item: (parse_version(item[0][0]), item[0][1])
+        )
         if profile_citation(key) not in profile_citations
     )
     return AuditReport(
@@ -297,12 +299,24 @@ def to_json(report: AuditReport) -> dict[str, Any]:
         "summary": summary(report),
         "passed": report.passed,
         "notes": [
-            {"tag": n.tag, "path": n.path, "title": n.title, "upgrade_note": n.upgrade_note, "cited_by": list(n.cited_by)}
+            {
+                "tag": n.tag,
+                "path": n.path,
+                "title": n.title,
+                "upgrade_note": n.upgrade_note,
+                "cited_by": list(n.cited_by),
+            }
             for n in report.notes
         ],
         "flag_default_changes": [
-            {"tag": c.tag, "previous_tag": c.previous_tag, "flag": c.flag, "before": c.before, "after": c.after,
-             "file": c.file}
+            {
+                "tag": c.tag,
+                "previous_tag": c.previous_tag,
+                "flag": c.flag,
+                "before": c.before,
+                "after": c.after,
+                "file": c.file,
+            }
             for c in report.default_changes
         ],
         "missing_mitigation_flags": [
@@ -313,8 +327,7 @@ def to_json(report: AuditReport) -> dict[str, Any]:
             for p in report.profile_settings
         ],
         "lifetime_mismatches": [
-            {"flag": m.flag, "tag": m.tag, "recorded": m.recorded, "found": m.found}
-            for m in report.lifetime_mismatches
+            {"flag": m.flag, "tag": m.tag, "recorded": m.recorded, "found": m.found} for m in report.lifetime_mismatches
         ],
     }
 
@@ -384,12 +397,14 @@ def to_table(report: AuditReport) -> str:
 
 def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[str]:
     widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=True)]
-    return ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-            for row in (header, *rows)]
+    return [
+        "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in (header, *rows)
+    ]
 
 
 def _tag_runs(tags: Sequence[str], order: Sequence[str]) -> str:
-    """``1.26.0, 1.26.1, 1.26.2`` → ``1.26.0–1.26.2`` over the audit's tag order."""
+    """``1.26.0, 1.26.1, 1.26.2`` → ``1.26.0..1.26.2`` over the audit's tag order."""
     index = {t: i for i, t in enumerate(order)}
     runs: list[list[str]] = []
     for tag in tags:
@@ -397,4 +412,4 @@ def _tag_runs(tags: Sequence[str], order: Sequence[str]) -> str:
             runs[-1].append(tag)
         else:
             runs.append([tag])
-    return ", ".join(run[0] if len(run) == 1 else f"{run[0]}–{run[-1]}" for run in runs)
+    return ", ".join(run[0] if len(run) == 1 else f"{run[0]}..{run[-1]}" for run in runs)

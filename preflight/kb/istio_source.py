@@ -201,6 +201,8 @@ class IstioRepo:
 
     def go_module_version(self, tag: str, module: str) -> str | None:
         """The version of a Go module that ``go.mod`` requires at ``tag``."""
+        if not self._tree(tag, "go.mod"):
+            return None  # no Go module at this tag, so it requires none
         pattern = re.compile(rf"^\s*(?:require\s+)?{re.escape(module)}\s+(v\S+)", re.M)
         match = pattern.search(self._git("show", f"{tag}:go.mod"))
         return match.group(1) if match else None
