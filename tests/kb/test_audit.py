@@ -259,3 +259,19 @@ def test_each_tag_is_compared_with_the_one_before_it_on_its_line() -> None:
 def test_a_note_that_is_not_yaml_still_counts_when_it_has_an_upgrade_note_key() -> None:
     assert read_note("releaseNotes: [\nupgradeNotes:\n  - title: x\n") == ("(not valid YAML)", True)
     assert read_note("releaseNotes: [\n") == ("(not valid YAML)", False)
+
+
+MIRROR = Path("/work/.mirror/istio+istio/repo")
+
+
+@pytest.mark.skipif(not MIRROR.is_dir(), reason="no istio/istio clone")
+def test_the_newest_release_lines_of_the_real_repository_have_every_upgrade_note_cited() -> None:
+    # The whole 1.10-1.31 range takes about a minute; maintainers run it (README), the suite checks the newest lines.
+    result = CliRunner().invoke(
+        main, ["kb", "audit", "--istio-repo", str(MIRROR), "--since", "1.30", "--format", "json"]
+    )
+    data = json.loads(result.output)
+    assert [n["path"] for n in data["notes"] if n["upgrade_note"] and not n["cited_by"]] == []
+    assert result.exit_code == 0
+    assert data["summary"]["upgrade_notes"] > 0
+    assert data["lifetime_mismatches"] == []
