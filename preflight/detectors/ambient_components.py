@@ -18,12 +18,6 @@ it was off unless set.
 
 Node-agent hits (ztunnel, cni) are scoped to the services of ambient workloads, since
 those are the pods whose traffic they carry.
-
-Parameters:
-  parts: any of namespaces, workloads, ztunnel, cni, waypoints (required).
-  cni_only_with_ambient: report istio-cni only when ambient is in use (default false).
-  only_with_dns_capture: report only when ambient DNS capture is on (default false).
-  note: a sentence appended to every message, saying what changes for the part.
 """
 
 from __future__ import annotations
@@ -32,6 +26,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters, boolean, text, text_list
 from preflight.istio.ambient import (
     ambient_in_use,
     ambient_namespaces,
@@ -44,11 +39,15 @@ from preflight.istio.ambient import (
 )
 from preflight.snapshot.interface import ServiceRef
 
-PARAMETERS: Mapping[str, str] = {
-    "parts": "namespaces, workloads, ztunnel, cni and/or waypoints",
-    "cni_only_with_ambient": "report istio-cni only when ambient is in use",
-    "only_with_dns_capture": "report only when ambient DNS capture is switched on",
-    "note": "sentence appended to every message",
+PARAMETERS: Parameters = {
+    "parts": text_list(
+        "the parts of the ambient data plane to report",
+        required=True,
+        choices=("namespaces", "workloads", "ztunnel", "cni", "waypoints"),
+    ),
+    "cni_only_with_ambient": boolean("report istio-cni only when the snapshot shows ambient in use"),
+    "only_with_dns_capture": boolean("report nothing unless ambient DNS capture is switched on"),
+    "note": text("a sentence appended to every message, saying what changes"),
 }
 
 

@@ -6,8 +6,6 @@ field; ztunnels older than 1.29 ignore that field and enforce the policy for rea
 Reports dry-run policies that apply to ambient workloads (or, in the root namespace,
 to any) when some istiod revision or install input sets the flag to true; nothing is
 reported otherwise, since without the flag istiod keeps dry-run policies from ztunnel.
-
-Parameters: none.
 """
 
 from __future__ import annotations
@@ -16,10 +14,11 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters
 from preflight.istio.ambient import ambient_workloads
 from preflight.istio.scoping import Scope
 
-PARAMETERS: Mapping[str, str] = {}
+PARAMETERS: Parameters = {}
 
 FLAG = "AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY"
 DRY_RUN_ANNOTATION = "istio.io/dry-run"

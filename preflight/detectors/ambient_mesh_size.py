@@ -6,9 +6,6 @@ receive limit ``ISTIO_GPRC_MAXRECVMSGSIZE`` (4 MiB unless set). Counts the snaps
 pods (workloads when no Pods were exported), Services and ServiceEntry hosts; when ambient
 is in use and the estimate reaches ``headroom`` of the smallest limit among istiod
 revisions, reports each ztunnel DaemonSet (scoped to the ambient services).
-
-Parameters:
-  headroom: share of the limit at which to report (default 0.75).
 """
 
 from __future__ import annotations
@@ -17,10 +14,15 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters, number
 from preflight.istio.ambient import ambient_workloads, ztunnel_daemonsets
 from preflight.istio.scoping import host_list
 
-PARAMETERS: Mapping[str, str] = {"headroom": "share of the gRPC limit at which to report (default 0.75)"}
+PARAMETERS: Parameters = {
+    "headroom": number(
+        "share of istiod's gRPC receive limit at which to report", default="0.75", minimum=0.01, maximum=1
+    ),
+}
 
 LIMIT_FLAG = "ISTIO_GPRC_MAXRECVMSGSIZE"  # upstream's spelling
 DEFAULT_LIMIT = 4 * 1024 * 1024

@@ -6,8 +6,6 @@ than istiod reject the update (NACK) until they are upgraded: an existing entry 
 its old configuration, a new one is unknown to ztunnel (traffic passes through without
 the waypoint it may need). Reports such ServiceEntries when the snapshot shows ambient
 in use (ztunnel, ambient namespaces or ambient workloads).
-
-Parameters: none.
 """
 
 from __future__ import annotations
@@ -16,9 +14,10 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters
 from preflight.istio.ambient import ambient_in_use
 
-PARAMETERS: Mapping[str, str] = {}
+PARAMETERS: Parameters = {}
 
 
 def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]:

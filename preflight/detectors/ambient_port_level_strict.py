@@ -9,8 +9,6 @@ workload does not already inherit or set STRICT as its own mode change (with STR
 above, istiod skips the port rules). Reports each such policy (decided with
 ``preflight.istio.peer_authentication``) with its STRICT ports and the ambient workloads
 it selects, scoped to their services; sidecars were never affected.
-
-Parameters: none.
 """
 
 from __future__ import annotations
@@ -20,11 +18,12 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters
 from preflight.istio.ambient import ambient_workloads
 from preflight.istio.peer_authentication import MtlsMode, PeerAuthentications
 from preflight.snapshot.interface import K8sObject, ObjectRef, ServiceRef, Workload, mapping_at
 
-PARAMETERS: Mapping[str, str] = {}
+PARAMETERS: Parameters = {}
 
 
 def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]:

@@ -3,10 +3,6 @@
 Looks at the pod-template annotations of every workload (Deployment, StatefulSet,
 DaemonSet, Job, CronJob, bare Pod) and at the metadata annotations of every other
 object. Use it for an annotation that is removed, renamed or changes meaning.
-
-Parameters:
-  annotations: annotation keys to look for (required).
-  values: only count an annotation set to one of these values; omit for any value.
 """
 
 from __future__ import annotations
@@ -15,11 +11,12 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters, text_list
 from preflight.snapshot.interface import WORKLOAD_KINDS
 
-PARAMETERS: Mapping[str, str] = {
-    "annotations": "annotation keys to look for",
-    "values": "only count these values (any value when omitted)",
+PARAMETERS: Parameters = {
+    "annotations": text_list("annotation keys to look for", required=True),
+    "values": text_list("only count an annotation set to one of these values; omit for any value"),
 }
 
 
@@ -29,11 +26,7 @@ def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]
     snapshot = context.snapshot
 
     def matching(annotations: Mapping[str, str]) -> list[str]:
-        return [
-            f"{k}={annotations[k]}"
-            for k in keys
-            if k in annotations and (not wanted or annotations[k] in wanted)
-        ]
+        return [f"{k}={annotations[k]}" for k in keys if k in annotations and (not wanted or annotations[k] in wanted)]
 
     for workload in snapshot.workloads:
         found = matching(workload.pod_annotations)

@@ -14,8 +14,6 @@ rule admits only some of their requests, which ones (``any caller to ports 8081`
 operations and ``when`` conditions). A policy without rules admits nobody. Policies
 annotated ``istio.io/dry-run: "true"`` do not decide requests: they never make a hit and
 are named in the details of the hits covering the same services.
-
-Parameters: none.
 """
 
 from __future__ import annotations
@@ -24,12 +22,13 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters
 from preflight.istio.authorization import allowed_callers, is_dry_run, is_enforced_allow, policy_action
 from preflight.istio.injection import mesh_membership
 from preflight.istio.scoping import Scope
 from preflight.snapshot.interface import K8sObject, ServiceRef
 
-PARAMETERS: Mapping[str, str] = {}
+PARAMETERS: Parameters = {}
 MAX_NAMED = 10  # in the message; the hit's services list them all
 
 
@@ -66,9 +65,5 @@ def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]
 
 
 def _meshed_services(scope: Scope, policy: K8sObject) -> tuple[ServiceRef, ...]:
-    enforcing = [
-        w
-        for w in scope.workloads_for(policy)
-        if mesh_membership(scope.snapshot, w).in_mesh
-    ]
+    enforcing = [w for w in scope.workloads_for(policy) if mesh_membership(scope.snapshot, w).in_mesh]
     return scope.services_for_workloads(enforcing)

@@ -4,8 +4,6 @@ istiod labels a WorkloadEntry ``networking.istio.io/tunnel=http`` (reach it over
 only when it auto-creates the entry. Entries auto-registered before the upgrade
 (annotation ``istio.io/autoRegistrationGroup``) keep being reached in plaintext until
 the workload re-registers or the label is added. Reports such entries.
-
-Parameters: none.
 """
 
 from __future__ import annotations
@@ -14,8 +12,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters
 
-PARAMETERS: Mapping[str, str] = {}
+PARAMETERS: Parameters = {}
 
 AUTO_REGISTRATION_ANNOTATION = "istio.io/autoRegistrationGroup"
 TUNNEL_LABEL = "networking.istio.io/tunnel"

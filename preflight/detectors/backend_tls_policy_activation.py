@@ -6,8 +6,6 @@ Reports every ``v1alpha3`` policy (its TLS settings stop applying), and every ``
 policy while some istiod revision does not set the alpha flag (its TLS settings start
 applying: traffic to the target services is now TLS-originated). Scoped to the
 Services the policy's ``targetRefs`` name.
-
-Parameters: none.
 """
 
 from __future__ import annotations
@@ -16,9 +14,10 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters
 from preflight.snapshot.interface import ServiceRef, list_at
 
-PARAMETERS: Mapping[str, str] = {}
+PARAMETERS: Parameters = {}
 
 ALPHA_FLAG = "PILOT_ENABLE_ALPHA_GATEWAY_API"
 

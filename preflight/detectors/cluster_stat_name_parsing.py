@@ -10,8 +10,6 @@ for:
   truncated before), reported per ServiceEntry;
 * a mesh config that sets ``inboundClusterStatName`` or ``outboundClusterStatName``
   (the ``;`` is appended to the custom pattern), reported on the mesh ConfigMap.
-
-Parameters: none.
 """
 
 from __future__ import annotations
@@ -20,9 +18,10 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters
 from preflight.istio.scoping import host_list
 
-PARAMETERS: Mapping[str, str] = {}
+PARAMETERS: Parameters = {}
 
 _CUSTOM_STAT_KEYS = ("inboundClusterStatName", "outboundClusterStatName")
 

@@ -5,8 +5,6 @@ ambient pods in an excluded namespace are removed from the mesh and new ones are
 enrolled. Reads the excluded namespaces from install values (``excludeNamespaces`` of the
 istio-cni chart, ``cni.excludeNamespaces`` of an IstioOperator); without any, the chart
 default ``kube-system`` applies. Reports every ambient-captured workload in such a namespace.
-
-Parameters: none.
 """
 
 from __future__ import annotations
@@ -15,10 +13,11 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters
 from preflight.istio.ambient import ambient_workloads
 from preflight.istio.install_values import install_values
 
-PARAMETERS: Mapping[str, str] = {}
+PARAMETERS: Parameters = {}
 
 CHART_DEFAULT = ("kube-system",)
 

@@ -3,9 +3,6 @@
 Reads ``compatibilityVersion`` from the install inputs the snapshot holds (IstioOperator
 ``spec.values``, Helm values). Use it when a profile is removed or stops restoring
 behaviour it used to restore.
-
-Parameters:
-  versions: compatibilityVersion values to look for, e.g. ["1.20"] (required).
 """
 
 from __future__ import annotations
@@ -14,8 +11,11 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters, text_list
 
-PARAMETERS: Mapping[str, str] = {"versions": "compatibilityVersion values to look for"}
+PARAMETERS: Parameters = {
+    "versions": text_list('compatibilityVersion values to look for, e.g. ["1.20"]', required=True),
+}
 
 
 def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]:

@@ -4,9 +4,6 @@ Reports Deployments of known debug-endpoint consumers (matched by name or by the
 ``app`` / ``app.kubernetes.io/name`` label) that run outside the namespaces of istiod.
 Once istiod authorises debug endpoints, callers from other namespaces may only read
 ``config_dump``, ``ndsz`` and ``edsz`` of proxies in their own namespace.
-
-Parameters:
-  apps: names of the consumers to look for (required), e.g. kiali.
 """
 
 from __future__ import annotations
@@ -15,8 +12,11 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters, text_list
 
-PARAMETERS: Mapping[str, str] = {"apps": "names of the debug-endpoint consumers, e.g. kiali"}
+PARAMETERS: Parameters = {
+    "apps": text_list("names of the debug-endpoint consumers to look for, e.g. kiali", required=True),
+}
 
 
 def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]:

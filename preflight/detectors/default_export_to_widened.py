@@ -7,8 +7,6 @@ entries, istiod honoured only ``.``: the objects stayed private to their namespa
 with ``*`` in the list. Once fixed, the other entries count too, so those objects become
 visible in the namespaces listed (or everywhere, with ``*``). Reports, once per istiod
 revision, each default of that shape; the engine scopes it to every meshed service.
-
-Parameters: none.
 """
 
 from __future__ import annotations
@@ -17,8 +15,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters
 
-PARAMETERS: Mapping[str, str] = {}
+PARAMETERS: Parameters = {}
 
 KEYS = ("defaultServiceExportTo", "defaultVirtualServiceExportTo")
 OWN_NAMESPACE = "."

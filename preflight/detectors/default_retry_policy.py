@@ -16,9 +16,6 @@ revision's meshConfig sets a ``defaultHttpRetryPolicy`` that leaves the built-in
 (with only some revisions setting one, the services are still reported: their callers may
 belong to the others). Ingress gateways' and waypoints' routes, and ServiceEntry hosts, are
 not considered.
-
-Parameters:
-  note: a sentence appended to every message, saying what changes for the service.
 """
 
 from __future__ import annotations
@@ -27,6 +24,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters, text
 from preflight.istio.hosts import service_fqdn
 from preflight.istio.injection import mesh_membership
 from preflight.istio.routing import (
@@ -38,7 +36,7 @@ from preflight.istio.routing import (
 )
 from preflight.snapshot.interface import list_at
 
-PARAMETERS: Mapping[str, str] = {"note": "sentence appended to every message"}
+PARAMETERS: Parameters = {"note": text("a sentence appended to every message, saying what changes")}
 
 MESH_DEFAULT_KEY = "defaultHttpRetryPolicy"
 
@@ -76,6 +74,4 @@ def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]
 
 
 def _has_sidecar_callers(context: DetectorContext) -> bool:
-    return any(
-        mesh_membership(context.snapshot, w).mode == "sidecar" for w in context.snapshot.workloads
-    )
+    return any(mesh_membership(context.snapshot, w).mode == "sidecar" for w in context.snapshot.workloads)

@@ -8,8 +8,6 @@ mesh config chooses no tracer itself: no ``defaultConfig.tracing``, no
 ``defaultProviders.tracing``, ``enableTracing`` not ``false``, and no ``Telemetry``
 resource naming tracing providers. Each hit is the zipkin Service, scoped to every
 service with a meshed workload (their spans stop arriving).
-
-Parameters: none.
 """
 
 from __future__ import annotations
@@ -18,10 +16,11 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters
 from preflight.istio.scoping import Scope
 from preflight.snapshot.interface import dig, list_at
 
-PARAMETERS: Mapping[str, str] = {}
+PARAMETERS: Parameters = {}
 
 
 def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]:

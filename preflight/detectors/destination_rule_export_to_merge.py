@@ -6,8 +6,6 @@ resolved in each rule's namespace) used to be merged into one for a client. From
 namespace are kept apart, so a client sees only the rule exported to it. Only groups
 with at least two rules and disjoint ``exportTo`` are reported (a missing ``exportTo``
 is ``*``, which overlaps everything).
-
-Parameters: none.
 """
 
 from __future__ import annotations
@@ -18,10 +16,11 @@ from itertools import combinations
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters
 from preflight.istio.hosts import resolve_short_name
 from preflight.snapshot.interface import K8sObject, list_at
 
-PARAMETERS: Mapping[str, str] = {}
+PARAMETERS: Parameters = {}
 
 
 def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]:

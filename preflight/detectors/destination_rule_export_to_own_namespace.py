@@ -6,8 +6,6 @@ that namespace, whatever else it listed; once fixed, only a list holding nothing
 private, so the rule now reaches the clients of the other namespaces listed too. Reports
 every such rule, naming the namespaces it starts to reach, scoped to the services its
 host names.
-
-Parameters: none.
 """
 
 from __future__ import annotations
@@ -16,9 +14,10 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters
 from preflight.snapshot.interface import list_at
 
-PARAMETERS: Mapping[str, str] = {}
+PARAMETERS: Parameters = {}
 
 
 def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]:

@@ -4,11 +4,6 @@ Looks at every traffic policy of a DestinationRule: ``trafficPolicy``, its
 ``portLevelSettings``, and each subset's ``trafficPolicy`` with its port-level settings.
 Reports the rule once when some policy has every field of ``fields`` set and none of
 ``missing`` (dotted paths inside the policy). Scoped to the services the rule's host names.
-
-Parameters:
-  fields: dotted paths that must be set, e.g. connectionPool, outlierDetection (required).
-  missing: dotted paths that must be absent (or zero) for the policy to count.
-  note: a sentence appended to the message.
 """
 
 from __future__ import annotations
@@ -17,12 +12,13 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters, text, text_list
 from preflight.snapshot.interface import dig, list_at, mapping_at
 
-PARAMETERS: Mapping[str, str] = {
-    "fields": "dotted policy paths that must be set",
-    "missing": "dotted policy paths that must be absent or zero",
-    "note": "sentence appended to the message",
+PARAMETERS: Parameters = {
+    "fields": text_list("dotted policy paths that must be set, e.g. connectionPool, outlierDetection", required=True),
+    "missing": text_list("dotted policy paths that must be absent (or zero) for the policy to count"),
+    "note": text("a sentence appended to every message, saying what changes"),
 }
 
 

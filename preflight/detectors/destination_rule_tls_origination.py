@@ -20,8 +20,6 @@ the *callers'* proxies originate, so a hit names the destination only in its mes
 ("calls to istio-system/istiod"), never as the service that changes: a DestinationRule on
 istiod's host makes istiod's callers fail, not istiod. The engine adds the calling
 services the simulated edges show (``--traffic``, or the callers the snapshot declares).
-
-Parameters: ``missing`` (``trust_anchor`` or ``sni``; required).
 """
 
 from __future__ import annotations
@@ -30,12 +28,18 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters, text
 from preflight.istio.destination_rules import TLSBlock, tls_blocks
 from preflight.istio.scoping import Scope
 
-PARAMETERS: Mapping[str, str] = {
-    "missing": "what an affected TLS block lacks: 'trust_anchor' (CA or credential) or 'sni'",
+PARAMETERS: Parameters = {
+    "missing": text(
+        "what an affected TLS block lacks: a trust anchor (CA or credential) or an SNI",
+        required=True,
+        choices=("trust_anchor", "sni"),
+    ),
 }
+
 
 def _lacks_trust_anchor(block: TLSBlock) -> bool:
     return not block.has_trust_anchor and not block.skips_verification

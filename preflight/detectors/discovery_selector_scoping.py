@@ -14,8 +14,6 @@ Reports, per revision with selectors:
 
 istiod's own namespace and the root namespace always count as selected. Revisions
 without selectors change nothing and are not reported.
-
-Parameters: none.
 """
 
 from __future__ import annotations
@@ -24,10 +22,11 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters
 from preflight.istio.discovery import discovery_selectors, is_mesh_config_object, namespace_selected
 from preflight.istio.injection import mesh_membership
 
-PARAMETERS: Mapping[str, str] = {}
+PARAMETERS: Parameters = {}
 
 
 def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]:
@@ -40,9 +39,7 @@ def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]
             continue
         always = frozenset({revision.namespace, context.control_plane.root_namespace})
         unselected = {
-            ns
-            for ns in snapshot.namespaces
-            if not namespace_selected(ns, labels.get(ns, {}), selectors, always)
+            ns for ns in snapshot.namespaces if not namespace_selected(ns, labels.get(ns, {}), selectors, always)
         }
         if not unselected:
             continue

@@ -7,8 +7,6 @@ one preferred a Kubernetes Service over a ServiceEntry. From 1.24
 Kubernetes Service. Reports every service definition of a host defined more than once
 across namespaces or kinds (a ServiceEntry with ``exportTo: ["."]`` only counts for
 its own namespace and never clashes elsewhere).
-
-Parameters: none.
 """
 
 from __future__ import annotations
@@ -18,11 +16,12 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters
 from preflight.istio.hosts import resolve_short_name, service_fqdn
 from preflight.istio.scoping import host_list
 from preflight.snapshot.interface import K8sObject, ServiceRef, list_at
 
-PARAMETERS: Mapping[str, str] = {}
+PARAMETERS: Parameters = {}
 
 
 def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]:

@@ -3,9 +3,6 @@
 Reports every EnvoyFilter with a ``configPatches[].applyTo`` among ``targets`` (for
 example ``BOOTSTRAP``), scoped like the EnvoyFilter itself (workload selector, namespace,
 or the whole mesh from the root namespace).
-
-Parameters:
-  targets: ``applyTo`` values to look for (required).
 """
 
 from __future__ import annotations
@@ -14,9 +11,12 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters, text_list
 from preflight.snapshot.interface import list_at
 
-PARAMETERS: Mapping[str, str] = {"targets": "configPatches applyTo values to look for"}
+PARAMETERS: Parameters = {
+    "targets": text_list("configPatches applyTo values to look for", required=True),
+}
 
 
 def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]:

@@ -25,11 +25,6 @@ EnvoyFilter and reports the filter once, naming the patches concerned:
 
 Workload scoping of the EnvoyFilter (selector, namespace, root namespace, targetRefs) is
 left to the engine.
-
-Parameters:
-  checks: any of the check names above (required).
-  deprecated_names: legacy filter names for ``deprecated_filter_names``.
-  names_containing: name fragments for ``removed_filters``.
 """
 
 from __future__ import annotations
@@ -39,13 +34,24 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters, text_list
 from preflight.snapshot.interface import dig, list_at, mapping_at
 
-PARAMETERS: Mapping[str, str] = {
-    "checks": "vhost_name_match, deprecated_filter_names, name_without_typed_config, xds_v2_types, "
-    "network_filter_ordering and/or removed_filters",
-    "deprecated_names": "legacy Envoy filter names no longer matched (deprecated_filter_names)",
-    "names_containing": "fragments of removed filter names or type URLs (removed_filters)",
+PARAMETERS: Parameters = {
+    "checks": text_list(
+        "the checks described above",
+        required=True,
+        choices=(
+            "vhost_name_match",
+            "deprecated_filter_names",
+            "name_without_typed_config",
+            "xds_v2_types",
+            "network_filter_ordering",
+            "removed_filters",
+        ),
+    ),
+    "deprecated_names": text_list("legacy Envoy filter names no longer matched (deprecated_filter_names)"),
+    "names_containing": text_list("fragments of removed filter names or type URLs (removed_filters)"),
 }
 
 _V2_TYPE = re.compile(r"envoy\.api\.v2\.|envoy\.config\.filter\.|\.v2(alpha\d*)?\.|\.v2(alpha\d*)?$")

@@ -6,8 +6,6 @@ certificates (``clientCertificate``, ``privateKey``, ``caCertificates`` or
 ``credentialName``) had them overridden by certificates from the proxy's metadata.
 From 1.24 (``PREFER_DESTINATIONRULE_TLS_FOR_EXTERNAL_SERVICES``) the DestinationRule's
 certificates are used. Each hit is such a DestinationRule.
-
-Parameters: none.
 """
 
 from __future__ import annotations
@@ -16,11 +14,12 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters
 from preflight.istio.destination_rules import tls_blocks
 from preflight.istio.hosts import matches, resolve_short_name
 from preflight.istio.scoping import host_list
 
-PARAMETERS: Mapping[str, str] = {}
+PARAMETERS: Parameters = {}
 
 _CERTIFICATE_FIELDS = ("clientCertificate", "privateKey", "caCertificates", "credentialName")
 

@@ -17,8 +17,6 @@ route whose destination is such a service while the name it points to is neither
 Service nor a ServiceEntry host in the snapshot (the route stops working once
 ExternalName becomes an alias), and every DestinationRule whose ``host`` is such a
 service (it no longer applies). Each hit names the ExternalName service as affected.
-
-Parameters: none.
 """
 
 from __future__ import annotations
@@ -27,6 +25,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters
 from preflight.istio.external_name import (
     AliasKind,
     AliasTarget,
@@ -41,7 +40,7 @@ from preflight.istio.sidecar_scope import ALLOW_ANY, REGISTRY_ONLY, outbound_pol
 from preflight.kb.interface import Severity
 from preflight.snapshot.interface import K8sObject, ServiceRef
 
-PARAMETERS: Mapping[str, str] = {}
+PARAMETERS: Parameters = {}
 
 
 def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]:

@@ -8,8 +8,6 @@ deployed by hand (``spec.addresses`` naming a hostname, or several addresses:
 ``preflight.istio.gateways.is_managed_gateway``) are reported, with the Secrets their
 listeners name. Secrets in another namespace already needed a ReferenceGrant and are not
 reported.
-
-Parameters: none.
 """
 
 from __future__ import annotations
@@ -18,10 +16,11 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters
 from preflight.istio.gateways import is_managed_gateway
 from preflight.snapshot.interface import list_at, mapping_at
 
-PARAMETERS: Mapping[str, str] = {}
+PARAMETERS: Parameters = {}
 
 
 def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]:

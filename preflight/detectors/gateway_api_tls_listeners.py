@@ -4,8 +4,6 @@ Before 1.30 istiod accepted ``protocol: TLS`` listeners (TLS passthrough with TL
 only with ``PILOT_ENABLE_ALPHA_GATEWAY_API=true``. Reports Gateway API Gateways with such
 a listener while some istiod revision does not set that flag: from 1.30 the listener
 is programmed and its TLSRoutes start receiving traffic.
-
-Parameters: none.
 """
 
 from __future__ import annotations
@@ -14,9 +12,10 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters
 from preflight.snapshot.interface import list_at
 
-PARAMETERS: Mapping[str, str] = {}
+PARAMETERS: Parameters = {}
 
 ALPHA_FLAG = "PILOT_ENABLE_ALPHA_GATEWAY_API"
 

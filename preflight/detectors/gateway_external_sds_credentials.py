@@ -10,8 +10,6 @@ Kubernetes Secret ``<name>`` through istiod. Reports each server with such a cre
 saying which of the two cases the mesh config shows.
 Gateways with a local SDS socket (credential socket metadata on the proxy) keep the full
 name, which a snapshot cannot show, so they are reported too.
-
-Parameters: none.
 """
 
 from __future__ import annotations
@@ -20,9 +18,10 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters
 from preflight.snapshot.interface import list_at
 
-PARAMETERS: Mapping[str, str] = {}
+PARAMETERS: Parameters = {}
 
 EXTERNAL_PREFIX = "sds://"
 

@@ -4,8 +4,6 @@ Reports Gateway API ``Gateway`` listeners whose ``tls.certificateRefs`` names mo
 one certificate, and Istio ``Gateway`` servers with more than one ``tls.credentialNames``
 entry. From 1.27 Istio serves all of them at once (e.g. an RSA and an ECDSA
 certificate) and lets the client's handshake choose; earlier it served one.
-
-Parameters: none.
 """
 
 from __future__ import annotations
@@ -14,9 +12,10 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters
 from preflight.snapshot.interface import list_at, mapping_at
 
-PARAMETERS: Mapping[str, str] = {}
+PARAMETERS: Parameters = {}
 
 
 def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]:

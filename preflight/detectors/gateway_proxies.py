@@ -5,10 +5,6 @@ Reports every gateway workload (``preflight.istio.gateways``: gateway labels, th
 workloads are reported only when tracing is configured through the Telemetry API
 (a Telemetry resource with a ``tracing`` section, or ``defaultProviders.tracing`` in the
 mesh config), which is when istiod builds the gateway's tracing from a provider.
-
-Parameters:
-  only_when_tracing: report nothing unless Telemetry API tracing is configured (default false).
-  note: a sentence appended to every message.
 """
 
 from __future__ import annotations
@@ -17,12 +13,13 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters, boolean, text
 from preflight.istio.gateways import gateway_workloads
 from preflight.snapshot.interface import dig, list_at
 
-PARAMETERS: Mapping[str, str] = {
-    "only_when_tracing": "report only when Telemetry API tracing is configured",
-    "note": "sentence appended to every message",
+PARAMETERS: Parameters = {
+    "only_when_tracing": boolean("report nothing unless Telemetry API tracing is configured"),
+    "note": text("a sentence appended to every message, saying what changes"),
 }
 
 

@@ -4,9 +4,6 @@ A workload is a gateway when its pods carry ``istio: ingressgateway`` /
 ``istio: egressgateway``, the Gateway API label ``gateway.networking.k8s.io/gateway-name``
 (waypoints excluded), or the injection template annotation ``inject.istio.io/templates:
 gateway``. Each hit is scoped to the services selecting the gateway pods.
-
-Parameters:
-  reason: what changes for each gateway (optional).
 """
 
 from __future__ import annotations
@@ -15,8 +12,11 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters, text
 
-PARAMETERS: Mapping[str, str] = {"reason": "what changes for each gateway"}
+PARAMETERS: Parameters = {
+    "reason": text("what changes for each gateway", default="its gateway proxy takes the new default"),
+}
 
 _GATEWAY_NAME = "gateway.networking.k8s.io/gateway-name"
 

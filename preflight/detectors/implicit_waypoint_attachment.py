@@ -7,9 +7,6 @@ only when the namespace, the service or the pods are labelled ``istio.io/use-way
 with its name. Reports each waypoint that served a service in the old way which no such
 label binds to it now (``preflight.istio.ambient.implicitly_served_services``), scoped to
 those services; a waypoint whose services are all labelled already is left out.
-
-Parameters:
-  note: a sentence appended to every message.
 """
 
 from __future__ import annotations
@@ -18,9 +15,10 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters, text
 from preflight.istio.ambient import FOR_SERVICE_ACCOUNT_ANNOTATION, implicitly_served_services, waypoints
 
-PARAMETERS: Mapping[str, str] = {"note": "sentence appended to every message"}
+PARAMETERS: Parameters = {"note": text("a sentence appended to every message, saying what changes")}
 
 
 def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]:

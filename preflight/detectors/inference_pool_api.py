@@ -5,8 +5,6 @@ Reports InferencePools of the experimental group ``inference.networking.x-k8s.io
 shape: an ``endpointPickerRef.portNumber`` field, or an ``endpointPickerRef`` of kind
 Service (or no kind) without ``port`` (port 9002 is no longer assumed). HTTPRoutes whose
 backend is such a pool stop routing to it; the hit is scoped to the pool's routes' services.
-
-Parameters: none.
 """
 
 from __future__ import annotations
@@ -15,9 +13,10 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters
 from preflight.snapshot.interface import mapping_at
 
-PARAMETERS: Mapping[str, str] = {}
+PARAMETERS: Parameters = {}
 
 EXPERIMENTAL_GROUP = "inference.networking.x-k8s.io/"
 

@@ -7,8 +7,6 @@ container yet (workloads whose Namespace object is not in the snapshot are
 skipped: its labels are unknown). The injector's webhooks used to select only labelled namespaces, so
 such pods were left alone; once the webhooks also select on the pod label, they are
 injected on their next restart. Each hit is scoped to the services selecting the workload.
-
-Parameters: none.
 """
 
 from __future__ import annotations
@@ -17,9 +15,10 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters
 from preflight.istio.injection import proxy_container
 
-PARAMETERS: Mapping[str, str] = {}
+PARAMETERS: Parameters = {}
 
 POD_INJECT_LABEL = "sidecar.istio.io/inject"
 

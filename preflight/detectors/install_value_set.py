@@ -10,13 +10,6 @@ is touched. Pass every spelling the installers use: the istio-cni chart reads
 The document is the reported resource. An install setting reaches what the chart
 deploys, so the hit is scoped with ``scope``: ``mesh`` (every service with a meshed
 workload), ``ambient`` (services of workloads ztunnel captures) or ``none``.
-
-Parameters:
-  keys: dotted value paths to look for, every spelling (required).
-  values: only count a key set to one of these values (compared as lowercase text);
-    omit to count any value.
-  scope: mesh (default), ambient or none.
-  note: a sentence appended to every message.
 """
 
 from __future__ import annotations
@@ -25,16 +18,17 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters, text, text_list, value_list
 from preflight.istio.ambient import ambient_workloads
 from preflight.istio.install_values import InstallValue, install_values
 from preflight.istio.scoping import Scope
 from preflight.snapshot.interface import ObjectRef, ServiceRef
 
-PARAMETERS: Mapping[str, str] = {
-    "keys": "dotted value paths, every spelling",
-    "values": "only count these values (any value when omitted)",
-    "scope": "services a hit is scoped to: mesh (default), ambient or none",
-    "note": "sentence appended to every message",
+PARAMETERS: Parameters = {
+    "keys": text_list("dotted value paths to look for, every spelling the installers use", required=True),
+    "values": value_list("only count a key set to one of these values (compared as lowercase text); omit for any"),
+    "scope": text("the services a hit is scoped to", choices=("mesh", "ambient", "none"), default="mesh"),
+    "note": text("a sentence appended to every message, saying what changes"),
 }
 
 

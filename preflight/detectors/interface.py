@@ -1,8 +1,9 @@
 """What a detector is given and what it returns.
 
 A detector is a plain module in ``preflight/detectors/`` with a docstring (its user
-documentation, shown by ``preflight kb detectors``), a ``PARAMETERS`` mapping of the
-parameters it accepts to their meaning, and ``detect(context, params)`` yielding ``Hit``s.
+documentation, shown by ``preflight kb detectors``), a ``PARAMETERS`` declaration of the
+parameters it accepts (``preflight.detectors.parameters``: their types, checked when the KB
+loads, and their documentation), and ``detect(context, params)`` yielding ``Hit``s.
 Detectors read the snapshot through the Istio semantics modules and never decide
 mitigation: the engine does that once for every entry.
 """
@@ -13,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from preflight.detectors.parameters import Parameters
 from preflight.istio.control_plane import ControlPlane
 from preflight.kb.interface import Severity
 from preflight.snapshot.interface import ObjectRef, ServiceRef, SourceRef
@@ -48,6 +50,6 @@ class Hit:
 class DetectorModule(Protocol):
     __name__: str
     __doc__: str | None
-    PARAMETERS: Mapping[str, str]
+    PARAMETERS: Parameters
 
     def detect(self, context: DetectorContext, params: Mapping[str, Any]) -> Iterable[Hit]: ...

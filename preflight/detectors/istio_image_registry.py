@@ -3,9 +3,6 @@
 Reports every workload with a container or init container whose image starts with one
 of ``registries`` (Istio components, gateways and injected proxies alike), and every
 HelmValues or IstioOperator whose ``hub`` (``global.hub``, ``hub``, ``spec.hub``) names one.
-
-Parameters:
-  registries: image prefixes, e.g. gcr.io/istio-release (required).
 """
 
 from __future__ import annotations
@@ -14,10 +11,13 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters, text_list
 from preflight.istio.install_values import install_values
 from preflight.snapshot.interface import list_at
 
-PARAMETERS: Mapping[str, str] = {"registries": "image prefixes to look for"}
+PARAMETERS: Parameters = {
+    "registries": text_list("image prefixes, e.g. gcr.io/istio-release", required=True),
+}
 
 
 def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]:

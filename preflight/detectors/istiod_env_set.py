@@ -7,11 +7,6 @@ having any effect) or whose meaning flips.
 
 The istiod Deployment is the reported resource when the snapshot has it, else the
 install input; the engine scopes it to every meshed service.
-
-Parameters:
-  flags: flag names to look for (required).
-  values: only count a flag set to one of these values (compared case-insensitively);
-    omit to count any value.
 """
 
 from __future__ import annotations
@@ -20,10 +15,11 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters, text_list, value_list
 
-PARAMETERS: Mapping[str, str] = {
-    "flags": "flag names to look for",
-    "values": "only count these values (any value when omitted)",
+PARAMETERS: Parameters = {
+    "flags": text_list("istiod environment flags to look for", required=True),
+    "values": value_list("only count a flag set to one of these values (case-insensitive); omit for any"),
 }
 
 

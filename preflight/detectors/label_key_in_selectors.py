@@ -5,9 +5,6 @@ Istio policies whose ``selector.matchLabels`` (AuthorizationPolicy, PeerAuthenti
 RequestAuthentication, Sidecar, EnvoyFilter, Telemetry, WasmPlugin, Gateway) and
 NetworkPolicies / PodDisruptionBudgets whose ``podSelector`` / ``selector.matchLabels`` use
 one of ``labels``. Use it when Istio stops putting a label on the pods it manages.
-
-Parameters:
-  labels: label keys to look for (required).
 """
 
 from __future__ import annotations
@@ -16,9 +13,12 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters, text_list
 from preflight.snapshot.interface import K8sObject, mapping_at
 
-PARAMETERS: Mapping[str, str] = {"labels": "label keys to look for in selectors"}
+PARAMETERS: Parameters = {
+    "labels": text_list("label keys to look for", required=True),
+}
 
 
 def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]:

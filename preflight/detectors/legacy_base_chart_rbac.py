@@ -8,8 +8,6 @@ Reports those objects when the snapshot has them (only when labelled as base-cha
 output: ``helm.sh/chart`` ``base-*`` or ``app.kubernetes.io/name: base``), and every
 other RoleBinding or ClusterRoleBinding that references one of them: that binding
 stops granting anything.
-
-Parameters: none.
 """
 
 from __future__ import annotations
@@ -18,9 +16,10 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters
 from preflight.snapshot.interface import K8sObject, list_at, mapping_at
 
-PARAMETERS: Mapping[str, str] = {}
+PARAMETERS: Parameters = {}
 
 LEGACY_SERVICE_ACCOUNT = "istiod-service-account"
 

@@ -10,10 +10,6 @@ addresses, point the Gateway at a deployment the user runs, which Istio leaves a
 Each Gateway is scoped to the services of its own pods and the backends of the routes
 attached to it. With ``opt_out_annotations``, a Gateway carrying every one of them keeps
 the old behaviour for itself and is left out.
-
-Parameters:
-  opt_out_annotations: annotations that, all present on a Gateway, keep its old behaviour.
-  note: a sentence appended to every message.
 """
 
 from __future__ import annotations
@@ -22,14 +18,15 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters, text, text_list
 from preflight.istio.gateway_api import gateway_api_objects, services_of_gateway_api_object
 from preflight.istio.gateways import istio_managed_gateways
 from preflight.snapshot.interface import K8sObject, ServiceRef, list_at
 from preflight.snapshot.model import Snapshot
 
-PARAMETERS: Mapping[str, str] = {
-    "opt_out_annotations": "annotations that, all present, keep a Gateway's old behaviour",
-    "note": "sentence appended to every message",
+PARAMETERS: Parameters = {
+    "opt_out_annotations": text_list("annotations that, all present on a Gateway, keep its old behaviour"),
+    "note": text("a sentence appended to every message, saying what changes"),
 }
 
 

@@ -5,11 +5,6 @@ Reads each istiod revision's mesh config (the ``istio``/``istio-<rev>`` ConfigMa
 keys it sets. Use it for a change that only touches meshes which opted into a setting,
 such as JSON access-log encoding. The ConfigMap (or the istiod Deployment, or the install
 input) is the reported resource; the engine scopes it to every meshed service.
-
-Parameters:
-  keys: dotted meshConfig keys to look for (required), e.g. ``accessLogEncoding``.
-  values: only count a key set to one of these values (compared case-insensitively);
-    omit to count any value.
 """
 
 from __future__ import annotations
@@ -18,10 +13,11 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters, text_list, value_list
 
-PARAMETERS: Mapping[str, str] = {
-    "keys": "dotted meshConfig keys to look for",
-    "values": "only count these values (any value when omitted)",
+PARAMETERS: Parameters = {
+    "keys": text_list("dotted meshConfig keys to look for, e.g. accessLogEncoding", required=True),
+    "values": value_list("only count a key set to one of these values (case-insensitive); omit for any"),
 }
 
 
@@ -32,8 +28,7 @@ def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]
         found = [
             f"{key}={revision.mesh_value(key)}"
             for key in keys
-            if revision.has_mesh_key(key)
-            and (not wanted or str(revision.mesh_value(key)).strip().lower() in wanted)
+            if revision.has_mesh_key(key) and (not wanted or str(revision.mesh_value(key)).strip().lower() in wanted)
         ]
         if not found:
             continue

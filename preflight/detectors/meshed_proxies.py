@@ -13,10 +13,6 @@ out workloads that already keep the old behaviour for themselves:
   (any value, unless ``opt_out_value`` is given).
 
 Membership (sidecar, ambient) is decided by ``preflight.istio.injection``.
-
-Parameters: ``modes`` (list of ``sidecar``/``ambient``; default ``[sidecar]``),
-``proxy_flag``, ``old_value`` (default ``"false"``), ``opt_out_annotation``,
-``opt_out_value``, ``reason`` (the sentence each hit carries).
 """
 
 from __future__ import annotations
@@ -25,16 +21,19 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters, text, text_list
 from preflight.istio.injection import mesh_membership
 from preflight.istio.proxy_config import workload_proxy_env
 
-PARAMETERS: Mapping[str, str] = {
-    "modes": "data-plane modes affected: 'sidecar', 'ambient' (default: sidecar)",
-    "proxy_flag": "agent flag a workload may set itself to keep the old behaviour",
-    "old_value": "the value of proxy_flag that keeps the old behaviour (default 'false')",
-    "opt_out_annotation": "pod annotation that opts a workload out of the change",
-    "opt_out_value": "value opt_out_annotation must have (default: any)",
-    "reason": "what changes for each reported workload",
+PARAMETERS: Parameters = {
+    "modes": text_list(
+        "the data-plane modes whose proxies take the change", choices=("sidecar", "ambient"), default="[sidecar]"
+    ),
+    "proxy_flag": text("an agent flag that, set to old_value in a workload's proxy config, keeps its old behaviour"),
+    "old_value": text("the proxy_flag value that keeps the old behaviour", default='"false"'),
+    "opt_out_annotation": text("a pod annotation that opts a workload out of the change"),
+    "opt_out_value": text("the opt_out_annotation value that opts out; omit for any value"),
+    "reason": text("the sentence each hit carries", default="its proxy takes the new default"),
 }
 
 

@@ -3,8 +3,6 @@
 Reports every VirtualService with an HTTP route that sets ``mirror`` or ``mirrors``,
 scoped to the services the mirrored copies go to (resolved like any destination host).
 Use it for changes to how mirrored requests look, such as their Host header.
-
-Parameters: none.
 """
 
 from __future__ import annotations
@@ -13,10 +11,11 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters
 from preflight.istio.scoping import Scope
 from preflight.snapshot.interface import list_at
 
-PARAMETERS: Mapping[str, str] = {}
+PARAMETERS: Parameters = {}
 
 
 def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]:

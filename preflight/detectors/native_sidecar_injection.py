@@ -22,8 +22,6 @@ mutating webhooks that act on this pod may expect istio-proxy among the containe
 ``quitquitquit`` call or a container-name lookup). When the snapshot shows a Kubernetes
 version below 1.33 (the Nodes' kubelet versions, else the cluster version) the hit says
 the change does not take effect there yet (``details.takes_effect``).
-
-Parameters: none.
 """
 
 from __future__ import annotations
@@ -32,6 +30,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters
 from preflight.errors import VersionError
 from preflight.istio.gateways import is_gateway_workload
 from preflight.istio.injection import PROXY_CONTAINER, mesh_membership
@@ -40,7 +39,7 @@ from preflight.snapshot.interface import K8sObject, Workload, dig, list_at
 from preflight.snapshot.model import Snapshot
 from preflight.versions import parse_version
 
-PARAMETERS: Mapping[str, str] = {}
+PARAMETERS: Parameters = {}
 
 NATIVE_SIDECAR_ANNOTATION = "sidecar.istio.io/nativeSidecar"
 # pkg/kube/inject/webhook.go DetectNativeSidecar: native sidecars are stable from Kubernetes 1.33.
@@ -66,9 +65,7 @@ def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]
         reasons = []
         if workload.ref.kind in _JOB_KINDS or _owned_by_job(workload.obj):
             reasons.append("job")
-        touching = [
-            name for name, webhook in webhooks if _webhook_applies(webhook, workload, namespace_labels)
-        ]
+        touching = [name for name, webhook in webhooks if _webhook_applies(webhook, workload, namespace_labels)]
         if touching:
             reasons.append("other-webhooks")
         if _mentions_proxy(workload):
@@ -82,9 +79,7 @@ def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]
             message += "; its containers reference istio-proxy"
         takes_effect = "yes"
         if kubernetes_minor is not None and kubernetes_minor < MIN_KUBERNETES_MINOR:
-            takes_effect = (
-                f"not yet: {version_source} is 1.{kubernetes_minor}, below 1.{MIN_KUBERNETES_MINOR}"
-            )
+            takes_effect = f"not yet: {version_source} is 1.{kubernetes_minor}, below 1.{MIN_KUBERNETES_MINOR}"
             message += (
                 f" — not before the cluster runs Kubernetes 1.{MIN_KUBERNETES_MINOR}"
                 f" ({version_source} is 1.{kubernetes_minor})"
@@ -105,9 +100,7 @@ def _runs_proxy_as_init_container(workload: Workload) -> bool:
 
 def _owned_by_job(obj: K8sObject) -> bool:
     owners = obj.metadata.get("ownerReferences")
-    return isinstance(owners, list) and any(
-        isinstance(o, Mapping) and str(o.get("kind")) in _JOB_KINDS for o in owners
-    )
+    return isinstance(owners, list) and any(isinstance(o, Mapping) and str(o.get("kind")) in _JOB_KINDS for o in owners)
 
 
 def _mentions_proxy(workload: Workload) -> bool:
@@ -115,9 +108,7 @@ def _mentions_proxy(workload: Workload) -> bool:
         for container in list_at(workload.pod_spec, key):
             if not isinstance(container, Mapping) or str(container.get("name")) in _ISTIO_INIT_CONTAINERS:
                 continue
-            text = " ".join(
-                str(part) for part in [*list_at(container, "command"), *list_at(container, "args")]
-            )
+            text = " ".join(str(part) for part in [*list_at(container, "command"), *list_at(container, "args")])
             if PROXY_CONTAINER in text or "quitquitquit" in text:
                 return True
     return False
@@ -167,13 +158,9 @@ def _mutates_pods(webhook: Mapping[str, Any]) -> bool:
     return False
 
 
-def _webhook_applies(
-    webhook: Mapping[str, Any], workload: Workload, namespace_labels: Mapping[str, str]
-) -> bool:
+def _webhook_applies(webhook: Mapping[str, Any], workload: Workload, namespace_labels: Mapping[str, str]) -> bool:
     namespace_selector = webhook.get("namespaceSelector")
     object_selector = webhook.get("objectSelector")
     return matches_label_selector(
         namespace_selector if isinstance(namespace_selector, Mapping) else None, namespace_labels
-    ) and matches_label_selector(
-        object_selector if isinstance(object_selector, Mapping) else None, workload.pod_labels
-    )
+    ) and matches_label_selector(object_selector if isinstance(object_selector, Mapping) else None, workload.pod_labels)

@@ -9,9 +9,10 @@ from functools import cache
 from typing import Any, cast
 
 import preflight.detectors as package
+from preflight.detectors import parameters
 from preflight.detectors.interface import DetectorModule
 
-_NOT_DETECTORS = frozenset({"interface", "registry"})
+_NOT_DETECTORS = frozenset({"interface", "registry", "parameters"})
 
 
 @cache
@@ -23,6 +24,8 @@ def detectors() -> Mapping[str, DetectorModule]:
         module = importlib.import_module(f"{package.__name__}.{info.name}")
         if not hasattr(module, "detect") or not hasattr(module, "PARAMETERS"):
             raise TypeError(f"detector module {info.name} lacks detect() or PARAMETERS")
+        if not all(isinstance(p, parameters.Parameter) for p in module.PARAMETERS.values()):
+            raise TypeError(f"detector module {info.name} declares PARAMETERS without preflight.detectors.parameters")
         found[info.name] = cast(DetectorModule, module)
     return found
 
@@ -36,11 +39,11 @@ def check_call(name: str, params: Mapping[str, Any]) -> str | None:
     module = detectors().get(name)
     if module is None:
         return f"unknown detector '{name}' (known: {', '.join(detectors())})"
-    unknown = sorted(set(params) - set(module.PARAMETERS))
-    if unknown:
-        return f"detector '{name}' takes no parameter(s) {', '.join(unknown)}"
-    return None
+    problem = parameters.check(module.PARAMETERS, params)
+    return f"detector '{name}' {problem}" if problem else None
 
 
 def documentation(name: str) -> str:
-    return (get(name).__doc__ or "").strip()
+    """The detector's docstring, then its parameters as declared (the one place they are documented)."""
+    module = get(name)
+    return f"{(module.__doc__ or '').strip()}\n\n{parameters.documentation(module.PARAMETERS)}"

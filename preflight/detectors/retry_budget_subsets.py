@@ -7,8 +7,6 @@ was ignored, so their retries were limited only by ``connectionPool.http.maxRetr
 Once fixed, those subsets get the budget. Reports each DestinationRule with such
 subsets, naming them and where their budget comes from. Subsets without a traffic policy
 of their own always inherited the top-level policy whole and are not reported.
-
-Parameters: none.
 """
 
 from __future__ import annotations
@@ -17,9 +15,10 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters
 from preflight.snapshot.interface import list_at, mapping_at
 
-PARAMETERS: Mapping[str, str] = {}
+PARAMETERS: Parameters = {}
 
 
 def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]:

@@ -8,11 +8,6 @@ application container, unless the pod opts out of the rewrite with the annotatio
 ``sidecar.istio.io/rewriteAppHTTPProbers: "false"``. Each hit is scoped to the services
 that select the workload and names the containers and probes. With ``http_schemes``, an
 ``httpGet`` probe counts only when its ``scheme`` (``HTTP`` when unset) is one of them.
-
-Parameters:
-  probe_kinds: probe handler kinds to look for (required).
-  reason: the sentence each hit carries (what changes for these probes).
-  http_schemes: only count httpGet probes with one of these schemes, e.g. [HTTPS] (default: any).
 """
 
 from __future__ import annotations
@@ -21,13 +16,14 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters, text, text_list
 from preflight.istio.injection import PROXY_CONTAINER, mesh_membership
 from preflight.snapshot.interface import list_at
 
-PARAMETERS: Mapping[str, str] = {
-    "probe_kinds": "probe handler kinds: httpGet, tcpSocket, grpc",
-    "reason": "what changes for these probes",
-    "http_schemes": "only count httpGet probes with one of these schemes (default: any)",
+PARAMETERS: Parameters = {
+    "probe_kinds": text_list("probe handler kinds to look for, e.g. httpGet, tcpSocket", required=True),
+    "reason": text("the sentence each hit carries (what changes for these probes)"),
+    "http_schemes": text_list("only count httpGet probes with one of these schemes, e.g. [HTTPS]; omit for any"),
 }
 
 REWRITE_ANNOTATION = "sidecar.istio.io/rewriteAppHTTPProbers"

@@ -5,8 +5,6 @@ Up to 1.21 istiod ignored ``targetPort`` on a ServiceEntry resolved with ``NONE`
 dialled. From 1.22 the sidecar forwards to ``targetPort``. Only ports whose
 ``targetPort`` is set and differs from ``number`` change destination; each hit lists
 them.
-
-Parameters: none.
 """
 
 from __future__ import annotations
@@ -15,9 +13,10 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters
 from preflight.snapshot.interface import list_at
 
-PARAMETERS: Mapping[str, str] = {}
+PARAMETERS: Parameters = {}
 
 
 def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]:

@@ -4,8 +4,6 @@ With IP auto-allocation on (``PILOT_ENABLE_IP_AUTOALLOCATE``, default from 1.25)
 ServiceEntry without ``spec.addresses`` whose hosts are not wildcards and whose
 resolution is not ``NONE`` receives addresses in ``status.addresses``. Proxies that do
 DNS proxying with auto allocation answer DNS for those hosts with the allocated address.
-
-Parameters: none.
 """
 
 from __future__ import annotations
@@ -14,11 +12,12 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters
 from preflight.istio.hosts import is_wildcard
 from preflight.istio.scoping import host_list
 from preflight.snapshot.interface import list_at
 
-PARAMETERS: Mapping[str, str] = {}
+PARAMETERS: Parameters = {}
 
 
 def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]:

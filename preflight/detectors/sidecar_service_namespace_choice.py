@@ -8,8 +8,6 @@ the new one prefers a Kubernetes Service, else the oldest ServiceEntry
 (``preflight.istio.service_registry``). Reports the VirtualService when the two picks
 differ, scoped to the services defined under that host; when ServiceEntry creation times
 are missing the hit says the new pick cannot be told.
-
-Parameters: none.
 """
 
 from __future__ import annotations
@@ -18,6 +16,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters
 from preflight.istio.hosts import resolve_short_name
 from preflight.istio.routing import route_destinations
 from preflight.istio.service_registry import (
@@ -28,7 +27,7 @@ from preflight.istio.service_registry import (
 )
 from preflight.snapshot.interface import K8sObject, list_at
 
-PARAMETERS: Mapping[str, str] = {}
+PARAMETERS: Parameters = {}
 
 
 def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]:

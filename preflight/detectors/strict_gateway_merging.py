@@ -8,8 +8,6 @@ in the managed gateway's own namespace are merged. Reports each Istio Gateway fr
 another namespace that selects such pods, scoped to the gateway's services. Nothing is
 reported when every istiod revision sets ``PILOT_SCOPE_GATEWAY_TO_NAMESPACE=true``
 (cross-namespace selection is then already off).
-
-Parameters: none.
 """
 
 from __future__ import annotations
@@ -18,11 +16,12 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters
 from preflight.istio.gateways import GATEWAY_NAME_LABEL
 from preflight.istio.selectors import matches_labels
 from preflight.snapshot.interface import string_map
 
-PARAMETERS: Mapping[str, str] = {}
+PARAMETERS: Parameters = {}
 
 
 def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]:

@@ -6,8 +6,6 @@ metadata is ``filter_state.downstream_peer`` / ``filter_state.upstream_peer`` (n
 and Wasm attributes must be fully qualified (``filter_state["wasm.istio_responseClass"]``).
 Reports every Telemetry resource with an expression (metric ``tagOverrides`` values,
 access-log ``filter.expression``) that uses one of the old forms.
-
-Parameters: none.
 """
 
 from __future__ import annotations
@@ -17,9 +15,10 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters
 from preflight.snapshot.interface import list_at, mapping_at
 
-PARAMETERS: Mapping[str, str] = {}
+PARAMETERS: Parameters = {}
 
 _LEGACY = re.compile(
     r"""filter_state\[\s*["']wasm\.(?:downstream|upstream)_peer["']\s*\]"""

@@ -12,8 +12,6 @@ so neither is reported. Before 1.30 istiod served ``protocol: TLS`` listeners on
 ``PILOT_ENABLE_ALPHA_GATEWAY_API=true``: when the source version is older and not every
 istiod revision sets it, the listeners served nothing before, which
 ``gateway_api_tls_listeners`` reports, and nothing is reported here.
-
-Parameters: none.
 """
 
 from __future__ import annotations
@@ -22,12 +20,13 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters
 from preflight.istio.gateway_api import GATEWAY_API_GROUP, services_of_gateway_api_object
 from preflight.istio.hosts import matches, subset_of
 from preflight.snapshot.interface import K8sObject, list_at
 from preflight.snapshot.model import Snapshot
 
-PARAMETERS: Mapping[str, str] = {}
+PARAMETERS: Parameters = {}
 
 ALPHA_FLAG = "PILOT_ENABLE_ALPHA_GATEWAY_API"
 TLS_LISTENERS_GA = (1, 30)

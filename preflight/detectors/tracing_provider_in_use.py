@@ -6,9 +6,6 @@ else IstioOperator/Helm ``meshConfig``) and reports each provider whose type is 
 resource whose ``tracing``, ``accessLogging`` or ``metrics`` section names such a
 provider. The provider itself is scoped to every meshed service; a Telemetry resource
 to the workloads it selects.
-
-Parameters:
-  types: provider types (keys of an extensionProviders item) to look for (required).
 """
 
 from __future__ import annotations
@@ -17,9 +14,12 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters, text_list
 from preflight.snapshot.interface import list_at
 
-PARAMETERS: Mapping[str, str] = {"types": "extension provider types, e.g. lightstep, opencensus"}
+PARAMETERS: Parameters = {
+    "types": text_list("provider types (keys of an extensionProviders item) to look for", required=True),
+}
 
 _TELEMETRY_SECTIONS = ("tracing", "accessLogging", "metrics")
 

@@ -5,11 +5,6 @@ Kubernetes Service, else from the ``networking.istio.io/traffic-distribution``
 annotation (Services and ServiceEntries, case-insensitive). Reports the objects whose
 value is one of ``values``: for them, proxies start preferring endpoints in the same
 zone or node (and receive unhealthy endpoints to know when to spill over).
-
-Parameters:
-  values: the distribution values that change behaviour (required), e.g.
-    PreferSameZone, PreferSameNode.
-  service_entries: also look at ServiceEntry annotations (default false).
 """
 
 from __future__ import annotations
@@ -18,10 +13,11 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters, boolean, text_list
 
-PARAMETERS: Mapping[str, str] = {
-    "values": "traffic distribution values that change behaviour",
-    "service_entries": "also look at ServiceEntry annotations",
+PARAMETERS: Parameters = {
+    "values": text_list("the distribution values that change behaviour, e.g. PreferSameZone", required=True),
+    "service_entries": boolean("also look at ServiceEntry annotations"),
 }
 
 ANNOTATION = "networking.istio.io/traffic-distribution"

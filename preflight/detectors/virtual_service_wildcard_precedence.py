@@ -11,8 +11,6 @@ one that loses its traffic and the one that gains it.
 
 Concrete (non-wildcard) service hosts are not affected and not reported. Precedence is
 computed by ``preflight.istio.routing``.
-
-Parameters: none.
 """
 
 from __future__ import annotations
@@ -21,11 +19,12 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters
 from preflight.istio.hosts import is_wildcard, resolve_short_name
 from preflight.istio.routing import SidecarVirtualServices, most_specific_winner, oldest_first_winner
 from preflight.istio.scoping import host_list
 
-PARAMETERS: Mapping[str, str] = {}
+PARAMETERS: Parameters = {}
 
 
 def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]:

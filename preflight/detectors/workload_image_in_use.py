@@ -5,10 +5,6 @@ path ends with one of ``images`` (e.g. ``grafana/grafana`` matches
 ``docker.io/grafana/grafana:9.1.0``). With ``below``, only images whose tag parses as a
 version older than it are reported; a tag that is no version (``latest``, a digest) is
 reported too, since it cannot be shown to be recent enough.
-
-Parameters:
-  images: repository paths to look for (required).
-  below: report only tags older than this version (optional).
 """
 
 from __future__ import annotations
@@ -19,11 +15,12 @@ from typing import Any
 from packaging.version import InvalidVersion, Version
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters, text_list, version
 from preflight.snapshot.interface import list_at
 
-PARAMETERS: Mapping[str, str] = {
-    "images": "image repository paths to look for",
-    "below": "only tags older than this version",
+PARAMETERS: Parameters = {
+    "images": text_list("image repository paths to look for", required=True),
+    "below": version("report only tags older than this version; omit for any tag"),
 }
 
 

@@ -6,8 +6,6 @@ is set. A ztunnel DaemonSet with another name is therefore replaced by a second 
 named ``ztunnel`` on upgrade, and istiod (which expects the ``ztunnel`` identity) must
 agree on the name. Reports such DaemonSets, unless the snapshot's Helm values or
 IstioOperator set ``resourceName`` (``ztunnel.resourceName``) to their current name.
-
-Parameters: none.
 """
 
 from __future__ import annotations
@@ -16,10 +14,11 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
+from preflight.detectors.parameters import Parameters
 from preflight.istio.ambient import ambient_workloads, ztunnel_daemonsets
 from preflight.istio.install_values import install_values
 
-PARAMETERS: Mapping[str, str] = {}
+PARAMETERS: Parameters = {}
 
 
 def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]:
