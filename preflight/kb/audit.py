@@ -41,6 +41,7 @@ UPGRADE_NOTE_KEYS = ("upgradeNotes", "upgradeNote", "upgradeNodes")
 # Read when a note file is not valid YAML: an upgrade-note key at the start of a line still counts (fail closed).
 _UPGRADE_NOTE_LINE = re.compile(r"^(?:upgradeNotes|upgradeNote|upgradeNodes)\s*:", re.M)
 _TITLE_LENGTH = 100
+_GO_KEYWORDS = frozenset({"true", "false", "nil"})
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,12 @@ def audit(
             earlier = flags_at.get(before) or istio.env_flags(before)
             for name, flag in sorted(flags.items()):
                 old = earlier.get(name)
-                if old is not None and old.default != flag.default and name not in flag_citations:
+                if (
+                    old is not None
+                    and old.default != flag.default
+                    and name not in flag_citations
+                    and effective_default(istio, before, old.default) != effective_default(istio, tag, flag.default)
+                ):
                     changes.append(DefaultChange(tag, before, name, old.default, flag.default, flag.file))
         for profile, settings in istio.compatibility_profiles(tag).items():
             for key in settings:
@@ -172,6 +178,14 @@ def previous_on_line(tags: Sequence[str]) -> dict[str, str]:
         previous.update(zip(line[1:], line[:-1], strict=True))
         first_of_previous_minor = line[0]
     return previous
+
+
+def effective_default(istio: IstioRepo, tag: str, expression: str) -> str:
+    """A flag default as the environment would spell it, so that writing it differently is no change:
+    ``"false"`` and ``false`` are one value, and a Go constant stands for the literal it is defined as."""
+    if expression not in _GO_KEYWORDS:
+        expression = istio.go_constant(tag, expression) or expression
+    return expression[1:-1] if len(expression) >= 2 and expression[0] == expression[-1] == '"' else expression
 
 
 def read_note(text: str) -> tuple[str, bool]:

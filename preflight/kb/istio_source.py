@@ -49,6 +49,7 @@ _FLAG_CONSTANT = re.compile(r'^\s*(?:const\s+)?(\w+)\s*(?:string\s*)?=\s*"([A-Z]
 _CNI_PARAMETER = re.compile(r"\bregister(?:String|Integer|Boolean)Parameter\(\s*constants\.(\w+)\s*,\s*")
 _GO_STRING_CONSTANT = re.compile(r'^\s*(\w+)\s*=\s*"([^"]+)"', re.M)
 _CNI_CONSTANTS = "cni/pkg/constants"
+_GO_IDENTIFIER = re.compile(r"^(?:[a-z]\w*\.)?([A-Za-z_]\w*)$")
 
 
 @dataclass(frozen=True)
@@ -198,6 +199,22 @@ class IstioRepo:
                     name = constants[match.group(1)].upper().replace("-", "_")
                     found.append(EnvFlag(name, _go_argument(text, match.end()), path))
         return found
+
+    def go_constant(self, tag: str, expression: str) -> str | None:
+        """The literal a Go identifier (``constants.IstioSystemNamespace`` or a bare name) is defined as at
+        ``tag``, when non-test, non-vendored code defines it exactly one way; ``None`` otherwise."""
+        match = _GO_IDENTIFIER.match(expression)
+        if match is None:
+            return None
+        name = match.group(1)
+        pattern = rf"^\s*(const\s+)?{name}\s*(\w+\s*)?=\s*(\"[^\"]*\"|[0-9][0-9.]*|true|false)\s*(//.*)?$"
+        hits = self._git("grep", "-E", pattern, tag, "--", "*.go", ":!vendor", ":!*_test.go")
+        values = {
+            found.group(1)
+            for line in hits.splitlines()
+            if (found := re.search(r"=\s*(\"[^\"]*\"|[0-9][0-9.]*|true|false)", line.split(":", 2)[-1]))
+        }
+        return values.pop() if len(values) == 1 else None
 
     def go_module_version(self, tag: str, module: str) -> str | None:
         """The version of a Go module that ``go.mod`` requires at ``tag``."""

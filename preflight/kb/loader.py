@@ -130,6 +130,8 @@ def _with_gates(entries: list[KBEntry], gates: Mapping[str, tuple[str, str]]) ->
                 Location(file, 1),
             )
     return [replace(e, gate=gates[e.id][0]) if e.id in gates else e for e in entries]
+
+
 def unknown_setting(entry: KBEntry, lifetimes: SettingLifetimes) -> str | None:
     """Why the entry's mitigation names a setting the lifetimes do not show at ``introduced_in``, if it does."""
     mitigation = entry.mitigation

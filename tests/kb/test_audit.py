@@ -56,7 +56,11 @@ def build_repo(root: Path) -> Path:
         "1.39.0",
         {
             "pilot/pkg/features/pilot.go": features(
-                ("AUDIT_CITED_DEFAULT", "false"), ("AUDIT_UNCITED_DEFAULT", '"old"'), ("AUDIT_MITIGATION", "false")
+                ("AUDIT_CITED_DEFAULT", "false"),
+                ("AUDIT_UNCITED_DEFAULT", '"old"'),
+                ("AUDIT_MITIGATION", "false"),
+                ("AUDIT_RESPELLED", '"istio-system"'),
+                ("AUDIT_QUOTED", "false"),
             ),
             f"{NOTES}/zz-audit-before.yaml": note("Before the range"),
         },
@@ -64,9 +68,15 @@ def build_repo(root: Path) -> Path:
     istio.release(
         "1.40.0",
         {
+            # Written differently, the same value: a Go constant for the literal, a string for the boolean.
             "pilot/pkg/features/pilot.go": features(
-                ("AUDIT_CITED_DEFAULT", "true"), ("AUDIT_UNCITED_DEFAULT", '"new"'), ("AUDIT_MITIGATION", "false")
+                ("AUDIT_CITED_DEFAULT", "true"),
+                ("AUDIT_UNCITED_DEFAULT", '"new"'),
+                ("AUDIT_MITIGATION", "false"),
+                ("AUDIT_RESPELLED", "constants.AuditNamespace"),
+                ("AUDIT_QUOTED", '"false"'),
             ),
+            "pkg/config/constants/constants.go": 'package constants\n\nconst (\n\tAuditNamespace = "istio-system"\n)\n',
             f"{NOTES}/zz-audit-cited.yaml": note("A cited upgrade note"),
             f"{NOTES}/zz-audit-uncited.yaml": note("An uncited upgrade note", "upgradeNote"),
             f"{NOTES}/zz-audit-plain.yaml": PLAIN_NOTE,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 import subprocess
 import sys
@@ -74,7 +75,7 @@ def test_values_are_checked_against_their_declared_type(given: dict[str, Any], p
 def test_every_detector_declares_exactly_the_parameters_it_reads(name: str) -> None:
     module = registry.get(name)
     assert all(isinstance(p, Parameter) for p in module.PARAMETERS.values())
-    source = Path(module.__file__ or "").read_text(encoding="utf-8")
+    source = inspect.getsource(sys.modules[module.__name__])
     read = set(re.findall(r"""params(?:\.get\(|\[)\s*["'](\w+)["']""", source))
     assert read == set(module.PARAMETERS), f"{name} reads {sorted(read)} but declares {sorted(module.PARAMETERS)}"
 
