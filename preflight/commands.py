@@ -18,6 +18,7 @@ from preflight.engine.engine import CheckOptions, run_check
 from preflight.engine.interface import Report
 from preflight.errors import ExitCode, UsageError, VersionError
 from preflight.formats.interface import FORMATS, output_format, piecewise_renderer, renderer
+from preflight.formats.safety import safe_terminal_text
 from preflight.kb.audit import audit, to_json, to_table
 from preflight.kb.interface import GATE_FAIL, Severity
 from preflight.kb.istio_source import IstioRepo
@@ -405,10 +406,11 @@ def kb_audit(istio_repo: str, since: str, until: str | None, kb_dirs: tuple[str,
             parse_version(version)
     kb = load_knowledge_base(kb_dirs, check_settings=False)
     report = audit(IstioRepo(istio_repo), kb, since=since, until=until, lifetimes=bundled_lifetimes())
+    # Titles and defaults are upstream text: shown as every other output is, credentials redacted and controls visible.
     if audit_format == "json":
-        click.echo(json.dumps(to_json(report), indent=2, ensure_ascii=False))
+        click.echo(safe_terminal_text(json.dumps(to_json(report), indent=2)))
     else:
-        click.echo(to_table(report), nl=False)
+        click.echo(safe_terminal_text(to_table(report)), nl=False)
     return 0 if report.passed else int(ExitCode.GATE_FAILED)
 
 

@@ -255,6 +255,14 @@ def test_the_flag_lifetimes_are_checked_against_the_same_reader(repos: tuple[Pat
     ]
 
 
+def test_until_bounds_the_range_and_a_bad_version_is_bad_input(repos: tuple[Path, Path, Path]) -> None:
+    work, _, overlay = repos
+    code, data = run_audit(work, overlay, "--until", "1.40.0")
+    assert code == 1 and data["tags"] == ["1.40.0"]
+    result = CliRunner().invoke(main, ["kb", "audit", "--istio-repo", str(work), "--since", "one.twenty"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+
+
 def test_each_tag_is_compared_with_the_one_before_it_on_its_line() -> None:
     tags = ["1.20.0", "1.20.1", "1.21.0", "1.21.1", "1.21.2", "1.22.0-rc.0"]
     assert previous_on_line(tags) == {
