@@ -32,6 +32,7 @@ from typing import Any
 
 import yaml
 
+from preflight.errors import InputError, Location
 from preflight.kb.interface import KBEntry, KnowledgeBase
 from preflight.kb.istio_source import IstioRepo
 from preflight.kb.settings import LIBRARY_FLAGS, SettingLifetimes, env_flag_of
@@ -118,6 +119,10 @@ def audit(
 ) -> AuditReport:
     every_tag = istio.release_tags()
     tags = istio.release_tags(since, until)
+    if not tags:  # an audit that read nothing must not pass
+        raise InputError(
+            f"no release tags from {since or 'the first'} to {until or 'the newest'}", Location(str(istio.path))
+        )
     previous = previous_on_line(every_tag)
     notes: list[NoteAdded] = []
     changes: list[DefaultChange] = []

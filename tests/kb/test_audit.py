@@ -261,6 +261,9 @@ def test_until_bounds_the_range_and_a_bad_version_is_bad_input(repos: tuple[Path
     assert code == 1 and data["tags"] == ["1.40.0"]
     result = CliRunner().invoke(main, ["kb", "audit", "--istio-repo", str(work), "--since", "one.twenty"])
     assert result.exit_code == 2 and "Traceback" not in result.output
+    # A range with no tag reads nothing, which must not pass.
+    result = CliRunner().invoke(main, ["kb", "audit", "--istio-repo", str(work), "--since", "1.50"])
+    assert result.exit_code == 2 and "no release tags from 1.50" in result.output
 
 
 def test_each_tag_is_compared_with_the_one_before_it_on_its_line() -> None:
