@@ -172,3 +172,10 @@ def test_the_checked_call_still_runs_when_given_as_a_user_would(tmp_path: Path) 
     )
     assert process.returncode == 2
     assert process.stderr.count("\n") == 1 and "Traceback" not in process.stderr
+
+
+def test_kb_detectors_prints_the_declared_parameters() -> None:
+    result = CliRunner().invoke(main, ["kb", "detectors"])
+    assert result.exit_code == 0
+    assert "    headroom: a number from 0.01 to 1 (default 0.75): " in result.output
+    assert "    missing: one of trust_anchor, sni (required): " in result.output
