@@ -259,10 +259,11 @@ class IstioRepo:
     def release_notes_added(self, tag: str, previous: str | None) -> dict[str, str]:
         """Release-note path → its text, for the note files ``tag`` has and ``previous`` has not.
 
-        Only the new files' contents are read, so walking every tag stays cheap.
+        Every file counts, whatever its name ends with: upstream has ``.yml`` notes, a ``.yamml`` one and
+        some with no extension. Only the new files' contents are read, so walking every tag stays cheap.
         """
         before = {path for path, _ in self._tree(previous, _NOTES_DIR)} if previous else set()
-        added = [(p, b) for p, b in self._tree(tag, _NOTES_DIR) if p.endswith(".yaml") and p not in before]
+        added = [(p, b) for p, b in self._tree(tag, _NOTES_DIR) if p not in before]
         self._read_blobs(b for _, b in added)
         return {path: self._blobs[blob] for path, blob in added}
 

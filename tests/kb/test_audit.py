@@ -81,6 +81,7 @@ def build_repo(root: Path) -> Path:
             f"{NOTES}/zz-audit-uncited.yaml": note("An uncited upgrade note", "upgradeNote"),
             f"{NOTES}/zz-audit-plain.yaml": PLAIN_NOTE,
             f"{NOTES}/zz-audit-two-documents.yaml": TWO_DOCUMENTS,
+            f"{NOTES}/zz-audit-no-extension": note("A note file named without .yaml"),
             "manifests/helm-profiles/compatibility-version-1.39.yaml": (
                 'pilot:\n  env:\n    AUDIT_CITED_DEFAULT: "false"\n    AUDIT_PROFILE_ONLY: "true"\n'
                 'meshConfig:\n  defaultConfig:\n    proxyMetadata:\n      AUDIT_PROXY_ONLY: "true"\n'
@@ -177,6 +178,7 @@ def test_every_kind_of_gap_is_found_and_nothing_cited_is_reported(repos: tuple[P
         if n["upgrade_note"] and not n["cited_by"]
     )
     assert uncited == [
+        ("1.40.0", "zz-audit-no-extension"),  # upstream has .yml notes and some with no extension
         ("1.40.0", "zz-audit-two-documents.yaml"),  # upgradeNodes, in a second YAML document
         ("1.40.0", "zz-audit-uncited.yaml"),  # upgradeNote, singular
         ("1.40.1", "zz-audit-backported.yaml"),  # cited, but only by an entry that is not on the 1.40 line
@@ -200,7 +202,7 @@ def test_every_kind_of_gap_is_found_and_nothing_cited_is_reported(repos: tuple[P
         ),
         ("1.39", "pilot.env.AUDIT_PROFILE_ONLY", "AUDIT_PROFILE_ONLY"),
     ]
-    assert data["summary"]["uncited_upgrade_notes"] == 3
+    assert data["summary"]["uncited_upgrade_notes"] == 4
 
 
 def test_a_range_whose_upgrade_notes_are_all_cited_passes(repos: tuple[Path, Path, Path]) -> None:
@@ -225,7 +227,7 @@ def test_the_table_names_tag_file_title_and_who_cites_it(repos: tuple[Path, Path
     cited = next(line for line in lines if "zz-audit-cited.yaml" in line)
     assert cited.split()[0] == "1.40.0" and "A cited upgrade note" in cited and cited.endswith("1.40-audit-cited")
     assert next(line for line in lines if "zz-audit-uncited.yaml" in line).endswith("UNCITED")
-    assert "3 uncited" in lines[-1]
+    assert "4 uncited" in lines[-1]
 
 
 @pytest.mark.parametrize("make", ["missing", "plain directory"])
