@@ -17,7 +17,9 @@ multi-document YAML (``documents``: what GitOps trees and ``helm template`` give
   report.json`` in a fresh process (interpreter start, load, engine, simulation, HTML and
   JSON rendering, atomic writes); without ``--traffic`` the edges are the declared ones;
 * ``ratio`` = check / C parse (the goal is <= 1.0), ``µs/object`` of the check (the goal is
-  flat across sizes), the check process's peak resident memory and the JSON report's size.
+  flat across sizes), the check process's peak resident memory and the JSON report's size;
+* the same ratio and µs/object in CPU seconds (user + system) of each process: on a machine
+  shared with other work, wall time measures the neighbours as much as the check.
 
 It never asserts anything: speed is read by a person, not gated by a timed test. It also
 confirms the canary env value of the generated Pods never reaches a report.
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import resource
 import subprocess
 import sys
 import tempfile
@@ -51,24 +54,24 @@ INPUTS = {"documents": "cluster-documents.yaml", "list": "cluster-list.yaml", "j
 _PARSE = {
     "yaml": """
 import sys, time, yaml
-started = time.perf_counter()
+started, cpu = time.perf_counter(), time.process_time()
 with open(sys.argv[1], "rb") as stream:
     for _ in yaml.load_all(stream, Loader=yaml.CSafeLoader):
         pass
-print(time.perf_counter() - started)
+print(time.perf_counter() - started, time.process_time() - cpu)
 """,
     "orjson": """
 import sys, time, orjson
-started = time.perf_counter()
+started, cpu = time.perf_counter(), time.process_time()
 with open(sys.argv[1], "rb") as stream:
     orjson.loads(stream.read())
-print(time.perf_counter() - started)
+print(time.perf_counter() - started, time.process_time() - cpu)
 """,
 }
 
 
-def parse_seconds(path: Path, parser: str) -> float:
-    """A bare parse of the file (PyYAML's C ``load_all``, or orjson), as a user calls it, in a process of its own.
+def parse_seconds(path: Path, parser: str) -> tuple[float, float]:
+    """Wall and CPU seconds of a bare parse of the file (PyYAML's C ``load_all``, or orjson), in a process of its own.
 
     Parsing in this process would leave it large, and a check started from a large process
     reports the parent's resident size as its own peak (Linux keeps the high-water mark
@@ -77,7 +80,8 @@ def parse_seconds(path: Path, parser: str) -> float:
     result = subprocess.run(
         [sys.executable, "-c", _PARSE[parser], str(path)], capture_output=True, text=True, check=True
     )
-    return float(result.stdout.strip())
+    wall, cpu = result.stdout.split()
+    return float(wall), float(cpu)
 
 
 # Runs the check in this interpreter and reports the process's own high-water mark (VmHWM) on exit.
@@ -96,18 +100,21 @@ main()
 """
 
 
-def check_run(command: list[str]) -> tuple[float, int, float, str]:
-    """Wall seconds, exit code, peak RSS in MiB and stderr of ``preflight <command>`` in a fresh process."""
+def check_run(command: list[str]) -> tuple[float, float, int, float, str]:
+    """Wall and CPU seconds, exit code, peak RSS in MiB and stderr of ``preflight <command>`` in a fresh process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "-c", _CHECK, *command], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     _, stderr_bytes = process.communicate()
     seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     stderr = stderr_bytes.decode("utf-8", "replace")
     peaks = [line.split("=", 1)[1] for line in stderr.splitlines() if line.startswith("PREFLIGHT_BENCH_PEAK_KIB=")]
     peak = int(peaks[-1]) / 1024 if peaks else float("nan")
-    return seconds, process.returncode, peak, stderr
+    return seconds, cpu, process.returncode, peak, stderr
 
 
 def cli_has_option(option: str) -> bool:
@@ -150,8 +157,8 @@ def main() -> None:
         objects = write_inputs(workdir, namespaces)
         for flavour in flavours:
             path = workdir / INPUTS[flavour]
-            parse = parse_seconds(path, "yaml")
-            orjson_parse = parse_seconds(path, "orjson") if flavour == "json" else None
+            parse, parse_cpu = parse_seconds(path, "yaml")
+            orjson_parse = parse_seconds(path, "orjson")[0] if flavour == "json" else None
             for with_traffic in traffic_modes:
                 stem = f"report-{flavour}-{'traffic' if with_traffic else 'declared'}"
                 command = [
@@ -163,7 +170,7 @@ def main() -> None:
                     command += ["--traffic", str(workdir / "traffic.json")]
                 if quiet:
                     command.append("--quiet")
-                seconds, code, peak, stderr = check_run(command)
+                seconds, cpu, code, peak, stderr = check_run(command)
                 if code not in (0, 1):
                     print(f"check failed with exit code {code}: {stderr.strip()}", file=sys.stderr)
                 reports = [workdir / f"{stem}.html", workdir / f"{stem}.json"]
@@ -179,6 +186,10 @@ def main() -> None:
                         "check": seconds,
                         "ratio": seconds / parse,
                         "us_per_object": seconds / objects * 1e6,
+                        "parse_cpu": parse_cpu,
+                        "cpu": cpu,
+                        "cpu_ratio": cpu / parse_cpu,
+                        "cpu_us_per_object": cpu / objects * 1e6,
                         "peak": peak,
                         "html_mib": _mib(reports[0]),
                         "json_mib": _mib(reports[1]),
@@ -196,15 +207,16 @@ def main() -> None:
     print(f"preflight check --from {args.source} --to {args.target}, HTML and JSON reports")
     print(
         "| services | objects | input | traffic | size MiB | C parse s | orjson s | check s | ratio to C | µs/object "
-        "| peak MiB | JSON report MiB |"
+        "| C parse CPU s | check CPU s | CPU ratio | CPU µs/object | peak MiB | JSON report MiB |"
     )
-    print("| ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| " + " | ".join(["---:"] * 2 + ["---"] * 2 + ["---:"] * 12) + " |")
     for row in rows:
         orjson_cell = f"{row['orjson']:.2f}" if row["orjson"] is not None else "-"
         print(
             f"| {row['services']} | {row['objects']} | {row['input']} | {row['traffic']} | {row['mib']:.0f} "
             f"| {row['parse']:.2f} | {orjson_cell} | {row['check']:.2f} | {row['ratio']:.2f} "
-            f"| {row['us_per_object']:.0f} | {row['peak']:.0f} | {row['json_mib']:.1f} |"
+            f"| {row['us_per_object']:.0f} | {row['parse_cpu']:.2f} | {row['cpu']:.2f} | {row['cpu_ratio']:.2f} "
+            f"| {row['cpu_us_per_object']:.0f} | {row['peak']:.0f} | {row['json_mib']:.1f} |"
         )
     if any(row["leaked"] for row in rows):
         print("SECRET CANARY FOUND IN:", [row["leaked"] for row in rows if row["leaked"]])

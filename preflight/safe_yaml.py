@@ -14,9 +14,21 @@ written with ``&``, and neither has another spelling, so a document whose text h
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from typing import Any
 
 import yaml
+from yaml.events import (
+    AliasEvent,
+    DocumentEndEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
 
 # kubectl never writes anchors; a Kubernetes object even a thousand times larger than a
 # big Deployment stays far below this.
@@ -101,3 +113,152 @@ def compose(text: str) -> yaml.Node | None:
     if node is not None:
         refuse_alias_bomb(node, text, has_anchor="&" in text)
     return node
+
+
+# Event-stream reading --------------------------------------------------------------------
+#
+# PyYAML's C loader composes each document into a graph of Python node objects and then
+# builds the data from the graph with Python constructors; both steps cost more than the C
+# parsing itself. Building dicts and lists straight from the C parser's events skips the
+# graph, and a plain scalar's resolved value is looked up by its text once per file. The
+# result is what ``yaml.load_all(..., CSafeLoader)`` returns for the documents it handles;
+# anything beyond plain Kubernetes data (an anchor or alias, a merge key, an explicit tag on
+# a collection, a complex or repeated key, deep nesting, a scalar whose construction fails)
+# raises ``NeedsFullLoader``, and the caller reads the text with the full loader instead,
+# which keeps every refusal (duplicate keys, alias bombs) and every error exactly as before.
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_MAP_TAGS = frozenset({None, "!", "tag:yaml.org,2002:map"})
+_SEQ_TAGS = frozenset({None, "!", "tag:yaml.org,2002:seq"})
+_SCALAR_TAGS = frozenset("tag:yaml.org,2002:" + name for name in ("str", "int", "float", "bool", "null", "timestamp"))
+_CACHED_SCALAR_MAX = 64  # longer values are rarely repeated, and a cache would keep them alive
+_MAX_FAST_DEPTH = 100  # deeper documents go to the full loader, which decides what "too deep" is
+
+
+class NeedsFullLoader(Exception):
+    """The text holds YAML the event builder leaves to the full loader."""
+
+
+DocumentWithLines = tuple[Any, int | None, list[int | None]]
+
+
+def documents_from_events(text: str) -> list[DocumentWithLines]:
+    """Every document of ``text``, with its first line and the lines of its List items (1-based).
+
+    The item lines are those of a top-level sequence's items, or of the sequence under a
+    top-level ``items`` key. Short strings are interned (``sys.intern``) as the JSON decoder
+    shares its keys. Raises ``yaml.MarkedYAMLError`` for invalid YAML and ``NeedsFullLoader``
+    for what only the full loader handles.
+    """
+    parser = yaml.CSafeLoader(text)
+    try:
+        return _build(parser)
+    finally:
+        parser.dispose()
+
+
+def _build(parser: yaml.CSafeLoader) -> list[DocumentWithLines]:
+    get_event = parser.get_event
+    resolve: Callable[..., str] = parser.resolve
+    intern = sys.intern
+    plain_values: dict[str, Any] = {}  # a plain scalar's text -> its value, once per file
+    no_key = _NO_KEY
+    documents: list[DocumentWithLines] = []
+    # The enclosing collections, each as (container, is_mapping, its key awaiting a value);
+    # the bottom entry's container is None: the document itself.
+    stack: list[tuple[Any, bool, Any]] = []
+    container: Any = None
+    is_mapping = False
+    key: Any = no_key
+    root: Any = None
+    root_line: int | None = None
+    item_lines: list[int | None] = []
+    lines_of: list[Any] | None = None  # the sequence whose items' lines are noted
+    items_value_next = False  # the root mapping's key just read is "items"
+    while True:
+        event: Any = get_event()
+        kind = type(event)
+        opened: dict[Any, Any] | list[Any] | None = None
+        if kind is ScalarEvent:
+            if event.anchor is not None:
+                raise NeedsFullLoader
+            raw = event.value
+            tag = event.tag
+            if tag is not None and tag != "!":
+                value = _construct_scalar(parser, tag, event)
+            elif not event.implicit[0]:  # quoted or block: a string
+                value = intern(raw) if len(raw) <= _CACHED_SCALAR_MAX else raw
+            elif len(raw) > _CACHED_SCALAR_MAX:
+                value = _construct_scalar(parser, resolve(yaml.ScalarNode, raw, event.implicit), event)
+            else:
+                try:
+                    value = plain_values[raw]
+                except KeyError:
+                    value = _construct_scalar(parser, resolve(yaml.ScalarNode, raw, event.implicit), event)
+                    plain_values[raw] = value
+        elif kind is MappingStartEvent:
+            if event.anchor is not None or event.tag not in _MAP_TAGS:
+                raise NeedsFullLoader
+            opened = {}
+        elif kind is SequenceStartEvent:
+            if event.anchor is not None or event.tag not in _SEQ_TAGS:
+                raise NeedsFullLoader
+            opened = []
+        elif kind is MappingEndEvent or kind is SequenceEndEvent:
+            container, is_mapping, key = stack.pop()
+            continue  # the closed collection already sits in its parent
+        elif kind is DocumentEndEvent:
+            documents.append((root, root_line, item_lines))
+            root, root_line, item_lines, lines_of = None, None, [], None
+            continue
+        elif kind is StreamEndEvent:
+            return documents
+        elif kind is AliasEvent:
+            raise NeedsFullLoader
+        else:  # the stream's and each document's start
+            continue
+
+        node = value if opened is None else opened
+        if container is None:
+            root, root_line = node, event.start_mark.line + 1
+            if isinstance(opened, list):
+                lines_of = opened
+        elif is_mapping:
+            if key is no_key:
+                if opened is not None:
+                    raise NeedsFullLoader  # a complex key
+                key = node
+                items_value_next = len(stack) == 1 and raw == "items"
+                continue
+            if key in container:
+                raise NeedsFullLoader  # a repeated key: the full loader refuses or resolves it
+            container[key] = node
+            key = no_key
+            if items_value_next and isinstance(opened, list):
+                lines_of = opened
+            items_value_next = False
+        else:
+            if container is lines_of:
+                item_lines.append(event.start_mark.line + 1)
+            container.append(node)
+        if opened is not None:
+            if len(stack) >= _MAX_FAST_DEPTH:
+                raise NeedsFullLoader
+            stack.append((container, is_mapping, key))
+            container, is_mapping, key = opened, kind is MappingStartEvent, no_key
+
+
+_NO_KEY: Any = object()
+
+
+def _construct_scalar(parser: yaml.CSafeLoader, tag: str, event: Any) -> Any:
+    if tag not in _SCALAR_TAGS:
+        raise NeedsFullLoader  # a merge key, `=`, binary, an application tag: the full loader's rules
+    value = event.value
+    if tag == _STR_TAG:
+        return sys.intern(value) if len(value) <= _CACHED_SCALAR_MAX else value
+    node = yaml.ScalarNode(tag, value, event.start_mark, event.end_mark, event.style)
+    try:
+        return parser.yaml_constructors[tag](parser, node)
+    except Exception:
+        raise NeedsFullLoader from None

@@ -16,7 +16,7 @@ from typing import Any
 from preflight.detectors.interface import DetectorContext, Hit
 from preflight.detectors.parameters import Parameters
 from preflight.istio.destination_rules import tls_blocks
-from preflight.istio.hosts import matches, resolve_short_name
+from preflight.istio.hosts import HostSet, resolve_short_name
 from preflight.istio.scoping import host_list
 
 PARAMETERS: Parameters = {}
@@ -25,12 +25,12 @@ _CERTIFICATE_FIELDS = ("clientCertificate", "privateKey", "caCertificates", "cre
 
 
 def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]:
-    external_hosts = {
+    external_hosts = HostSet(
         resolve_short_name(h, entry.namespace)
         for entry in context.snapshot.of_kind("ServiceEntry")
         if str(entry.spec.get("location") or "MESH_EXTERNAL").upper() == "MESH_EXTERNAL"
         for h in host_list(entry)
-    }
+    )
     if not external_hosts:
         return
     for rule in context.snapshot.of_kind("DestinationRule"):
@@ -38,7 +38,7 @@ def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]
         if not isinstance(host, str):
             continue
         fqdn = resolve_short_name(host, rule.namespace)
-        if not any(matches(fqdn, external) for external in external_hosts):
+        if not external_hosts.matches_any(fqdn):
             continue
         blocks = [
             b for b in tls_blocks(rule) if b.originates_user_tls and any(b.settings.get(f) for f in _CERTIFICATE_FIELDS)

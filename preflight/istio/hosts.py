@@ -66,6 +66,42 @@ def more_specific(first: str, second: str) -> bool:
     return len(first) > len(second)
 
 
+class HostSet:
+    """A set of (possibly wildcard) names answering ``any(matches(name, h) for h in hosts)`` without the scan.
+
+    An exact name matches an exact host when equal and a wildcard host when it ends with the
+    wildcard's suffix, so its own suffixes are looked up; a wildcard name (rare in resources)
+    finds the hosts ending with its suffix through sorted reversed keys.
+    """
+
+    def __init__(self, hosts: Iterable[str]) -> None:
+        exact: set[str] = set()
+        wildcard_suffixes: set[str] = set()
+        for host in hosts:
+            if is_wildcard(host):
+                wildcard_suffixes.add(host[1:])
+            else:
+                exact.add(host)
+        self._exact = frozenset(exact)
+        self._wildcard_suffixes = frozenset(wildcard_suffixes)
+        self._exact_by_suffix = ValueIndex((host, host) for host in exact)
+        self._wildcards_by_suffix = ValueIndex((suffix, suffix) for suffix in wildcard_suffixes)
+
+    def __bool__(self) -> bool:
+        return bool(self._exact or self._wildcard_suffixes)
+
+    def matches_any(self, name: str) -> bool:
+        suffixes = self._wildcard_suffixes
+        if not is_wildcard(name):
+            return name in self._exact or any(name[start:] in suffixes for start in range(len(name) + 1))
+        suffix = name[1:]
+        return (
+            any(suffix[start:] in suffixes for start in range(len(suffix) + 1))
+            or bool(self._wildcards_by_suffix.ending_with(suffix))
+            or bool(self._exact_by_suffix.ending_with(suffix))
+        )
+
+
 class ServiceHosts:
     """Services by their FQDN, so a host in a resource maps to the services it names."""
 

@@ -19,7 +19,7 @@ import yaml
 
 from preflight import progress
 from preflight.errors import InputError, Location
-from preflight.safe_yaml import BoundedLoader
+from preflight.safe_yaml import BoundedLoader, NeedsFullLoader, documents_from_events
 from preflight.snapshot.build_files import (
     chart_directories,
     chart_note,
@@ -293,9 +293,20 @@ def _parse_yaml_text(
     def at(line: int | None) -> int | None:
         return None if line is None else line + line_offset
 
-    loader = _LineRecordingLoader(text)
+    loader: _LineRecordingLoader | None = None
     documents: list[tuple[Any, int | None, list[int | None]]] = []
     try:
+        try:
+            documents = documents_from_events(text)
+        except NeedsFullLoader:
+            documents = []
+        else:
+            if len(documents) > MAX_DOCUMENTS_PER_FILE:
+                raise InputError(f"more than {MAX_DOCUMENTS_PER_FILE} documents", Location(name))
+            if not line_offset:
+                return documents
+            return [(data, at(line), [at(item) for item in item_lines]) for data, line, item_lines in documents]
+        loader = _LineRecordingLoader(text)
         while loader.check_data():  # type: ignore[no-untyped-call]
             data = loader.get_data()
             line, item_lines = loader.document_lines[-1] if loader.document_lines else (None, [])
@@ -314,7 +325,8 @@ def _parse_yaml_text(
     except RecursionError:
         raise InputError("YAML is nested too deeply", Location(name)) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return documents
 
 

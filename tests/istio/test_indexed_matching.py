@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from preflight.istio.hosts import ServiceHosts, matches, resolve_short_name, service_fqdn
+from preflight.istio.hosts import HostSet, ServiceHosts, matches, resolve_short_name, service_fqdn
 from preflight.istio.identity import PrincipalIndex, principal_matches, spiffe_id
 from preflight.istio.matching import ValueIndex, value_matches
 from preflight.istio.routing import SidecarVirtualServices, overlapping_virtual_services
@@ -115,3 +115,15 @@ def test_service_hosts_lookup_matches_a_scan(names: list[tuple[str, str]], hosts
         fqdn = resolve_short_name(host, "shop")
         expected = sorted(s for name, s in by_fqdn.items() if matches(fqdn, name))
         assert registry.lookup(host, "shop") == expected, host
+
+
+_HOST_NAMES = st.one_of(_KEYS, _KEYS.map(lambda name: "*" + name))
+
+
+@settings(max_examples=400)
+@given(st.lists(_HOST_NAMES, max_size=10), st.lists(_HOST_NAMES, min_size=1, max_size=8))
+def test_host_set_matches_a_scan(hosts: list[str], names: list[str]) -> None:
+    host_set = HostSet(hosts)
+    assert bool(host_set) == bool(hosts)
+    for name in names:
+        assert host_set.matches_any(name) == any(matches(name, host) for host in hosts), (name, hosts)
