@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
 import ssl
-import tempfile
 import threading
 import time
 import urllib.error
@@ -32,6 +30,7 @@ from typing import Any
 import click
 
 from preflight.errors import InputError, Location, UsageError
+from preflight.output import write_atomic
 from preflight.traffic.prometheus import METRICS, query
 
 DEFAULT_WINDOW = "7d"
@@ -216,18 +215,6 @@ def parse_headers(values: Sequence[str], bearer_token_file: str | None) -> dict[
     return headers
 
 
-def write_atomically(path: str, text: str) -> None:
-    """All or nothing: a failed run never leaves half a file where a good one was expected."""
-    target = Path(path)
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or Path("."))
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, target)
-    except OSError as error:
-        raise InputError(f"cannot write: {error.strerror or error}", Location(path)) from None
-
-
 def _http_failure(error: urllib.error.HTTPError) -> str:
     if error.code in (401, 403):
         return f"Prometheus refused the request (HTTP {error.code}): check the credentials"
@@ -276,9 +263,6 @@ def export_command(
     )
     document = export_traffic(client, window)
     text = json.dumps(document, indent=1, sort_keys=False) + "\n"
-    if output == "-":
-        click.echo(text, nl=False)
-    else:
-        write_atomically(output, text)
+    write_atomic(output, text)
     count = len(document["data"]["result"])
     click.echo(f"preflight: {count} series over {window} from {client.display_url}", err=True)
