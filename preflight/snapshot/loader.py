@@ -7,13 +7,16 @@ the model. Every rejection is an ``InputError`` naming the file and line.
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import re
+import stat
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import yaml
 
@@ -72,6 +75,8 @@ class _LoadState:
     manifest: dict[str, Any] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
     build_files: list[str] = field(default_factory=list)  # notes on Kustomize/Helm inputs left unread
+    notes: list[str] = field(default_factory=list)  # inputs skipped, for the report
+    not_objects: int = 0  # documents with neither kind nor apiVersion (a values file in a GitOps tree)
 
 
 def load_snapshot(paths: Iterable[str], options: LoadOptions | None = None) -> Snapshot:
@@ -96,10 +101,20 @@ def load_snapshot(paths: Iterable[str], options: LoadOptions | None = None) -> S
         cluster_name=options.cluster_name or _manifest_text(state.manifest, "cluster"),
         manifest=state.manifest,
         dropped_secrets=state.dropped_secrets,
-        notes=tuple(state.build_files),
+        notes=tuple([*state.build_files, *_load_notes(state)]),
         inputs=tuple(paths),
     )
     return Snapshot(state.objects, info)
+
+
+def _load_notes(state: _LoadState) -> list[str]:
+    notes = list(state.notes)
+    if state.not_objects:
+        notes.append(
+            f"Skipped {state.not_objects} document(s) with neither kind nor apiVersion "
+            "(not Kubernetes objects, such as values files)."
+        )
+    return notes
 
 
 def load_documents(name: str, data: bytes) -> list[tuple[Any, int | None, list[int | None]]]:
@@ -115,11 +130,21 @@ def load_documents(name: str, data: bytes) -> list[tuple[Any, int | None, list[i
 
 def _read_inputs(path: str, state: _LoadState) -> Iterator[tuple[str, bytes]]:
     if path == "-":
-        yield "<stdin>", sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+        if sys.stdin is None or sys.stdin.closed:
+            raise InputError("standard input is closed: nothing to read", Location("<stdin>"))
+        try:
+            stream = sys.stdin.buffer
+        except (AttributeError, ValueError):
+            raise InputError("standard input is not readable", Location("<stdin>")) from None
+        yield "<stdin>", _read_bounded(stream, "<stdin>")
         return
     root = Path(path)
-    if root.is_dir():
-        files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in SNAPSHOT_SUFFIXES)
+    try:
+        mode = os.stat(root).st_mode
+    except OSError as error:
+        raise InputError(_unreadable(root, error), Location(path)) from None
+    if stat.S_ISDIR(mode):
+        files = list(_snapshot_files(root, state))
         if not files:
             raise InputError("directory has no .yaml, .yml or .json files", Location(path))
         charts = chart_directories(root)
@@ -132,14 +157,76 @@ def _read_inputs(path: str, state: _LoadState) -> Iterator[tuple[str, bytes]]:
                 continue
             yield str(file), _read_file(file)
         return
-    if not root.exists():
-        raise InputError("no such file or directory", Location(path))
     if root.name in ("Chart.yaml", "values.yaml") and (root.parent / "templates").is_dir():
         raise InputError(chart_note(root.parent))
     if is_kustomization_file(root):
         state.build_files.append(_kustomization(root, root.parent))
         return
-    yield str(root), _read_file(root)
+    yield str(root), _read_file(root)  # named explicitly: a FIFO or a process substitution is read too
+
+
+def _unreadable(path: Path, error: OSError) -> str:
+    if error.errno == errno.ELOOP:
+        return "symlink loop"
+    if error.errno == errno.ENOENT and path.is_symlink():
+        return "broken symlink: its target does not exist"
+    if error.errno == errno.ENOENT:
+        return "no such file or directory"
+    return f"cannot read: {error.strerror or error}"
+
+
+def _snapshot_files(root: Path, state: _LoadState) -> Iterator[Path]:
+    """The snapshot files below ``root``, in a stable order.
+
+    Hidden entries (``.git``, ``.github``, editor files) are not part of a snapshot. A symlink is
+    followed when its target stays inside ``root``: a snapshot mounted from a ConfigMap is all
+    symlinks into its hidden ``..data`` folder. Links leaving ``root``, broken links, loops and
+    anything that is not a regular file (a FIFO would block the read) are skipped with a note.
+    """
+    real_root = root.resolve()
+    visited: set[tuple[int, int]] = set()
+
+    def skip(entry: Path, why: str) -> None:
+        state.notes.append(f"Skipped {entry} in the snapshot directory: {why}.")
+
+    def walk(directory: Path) -> Iterator[Path]:
+        try:
+            status = directory.stat()
+            entries = sorted(directory.iterdir(), key=lambda p: p.name)
+        except OSError as error:
+            raise InputError(_unreadable(directory, error), Location(str(directory))) from None
+        if (status.st_dev, status.st_ino) in visited:
+            skip(directory, "symlink loop")
+            return
+        visited.add((status.st_dev, status.st_ino))
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_symlink():
+                try:
+                    target = entry.resolve(strict=True)
+                except (OSError, RuntimeError) as error:
+                    loop = isinstance(error, RuntimeError) or getattr(error, "errno", None) == errno.ELOOP
+                    skip(entry, "symlink loop" if loop else "broken symlink")
+                    continue
+                if target != real_root and real_root not in target.parents:
+                    skip(entry, f"symlink to {target}, outside the directory")
+                    continue
+            try:
+                mode = entry.stat().st_mode
+            except OSError as error:
+                skip(entry, _unreadable(entry, error))
+                continue
+            if stat.S_ISDIR(mode):
+                yield from walk(entry)
+            elif entry.suffix.lower() not in SNAPSHOT_SUFFIXES:
+                continue
+            elif stat.S_ISREG(mode):
+                yield entry
+            else:
+                skip(entry, "not a regular file (a FIFO or device is read only when named explicitly)")
+
+    return walk(root)
 
 
 def _kustomization(file: Path, root: Path) -> str:
@@ -149,12 +236,35 @@ def _kustomization(file: Path, root: Path) -> str:
 
 def _read_file(path: Path) -> bytes:
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise InputError(f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB", Location(str(path)))
-        return path.read_bytes()
+        with path.open("rb") as stream:
+            return _read_bounded(stream, str(path))
     except OSError as error:
-        raise InputError(f"cannot read: {error.strerror or error}", Location(str(path))) from None
+        raise InputError(_unreadable(path, error), Location(str(path))) from None
+
+
+_READ_CHUNK = 1024 * 1024
+
+
+def _read_bounded(stream: IO[bytes], name: str) -> bytes:
+    """At most ``MAX_FILE_BYTES`` of ``stream``, stopping at the first NUL byte.
+
+    A size from ``stat`` means nothing for a device or a pipe (``/dev/zero`` reports 0 and never
+    ends). YAML and JSON text never holds a raw NUL, so one ends the read at once with its line.
+    """
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        chunk = stream.read(_READ_CHUNK)
+        if not chunk:
+            return b"".join(chunks)
+        nul = chunk.find(b"\x00")
+        if nul >= 0:
+            line = sum(piece.count(b"\n") for piece in chunks) + chunk.count(b"\n", 0, nul) + 1
+            raise InputError("holds a NUL byte: not YAML or JSON text", Location(name, line))
+        size += len(chunk)
+        if size > MAX_FILE_BYTES:
+            raise InputError(f"input is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB", Location(name))
+        chunks.append(chunk)
 
 
 def _decode(name: str, data: bytes) -> str:
@@ -435,7 +545,8 @@ def _add_object(document: Any, location: Location, options: LoadOptions, state: 
         raise InputError(f"expected a Kubernetes object (a mapping), found {_type_name(document)}", location)
     kind = document.get("kind")
     if kind is None and "apiVersion" not in document:
-        return  # not a Kubernetes object at all (a values file in a GitOps tree): nothing to read
+        state.not_objects += 1  # not a Kubernetes object at all: nothing to read, but the report says so
+        return
     if not isinstance(kind, str) or not kind:
         raise InputError(f"'kind' must be a non-empty string, found {_type_name(kind)}", location)
     try:
