@@ -20,7 +20,7 @@ from typing import IO, Any
 
 import yaml
 
-from preflight import progress
+from preflight import progress, safe_json
 from preflight.errors import InputError, Location
 from preflight.safe_yaml import BoundedLoader
 from preflight.snapshot.build_files import (
@@ -243,6 +243,8 @@ def _read_file(path: Path) -> bytes:
 
 
 _READ_CHUNK = 1024 * 1024
+_UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
+NUL_IN_TEXT = "holds a NUL byte: not YAML or JSON text"
 
 
 def _read_bounded(stream: IO[bytes], name: str) -> bytes:
@@ -258,9 +260,9 @@ def _read_bounded(stream: IO[bytes], name: str) -> bytes:
         if not chunk:
             return b"".join(chunks)
         nul = chunk.find(b"\x00")
-        if nul >= 0:
+        if nul >= 0 and not (chunks[0] if chunks else chunk).startswith(_UTF16_MARKS):  # refused as not UTF-8 once read
             line = sum(piece.count(b"\n") for piece in chunks) + chunk.count(b"\n", 0, nul) + 1
-            raise InputError("holds a NUL byte: not YAML or JSON text", Location(name, line))
+            raise InputError(NUL_IN_TEXT, Location(name, line))
         size += len(chunk)
         if size > MAX_FILE_BYTES:
             raise InputError(f"input is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB", Location(name))
@@ -270,6 +272,9 @@ def _read_bounded(stream: IO[bytes], name: str) -> bytes:
 def _decode(name: str, data: bytes) -> str:
     if len(data) > MAX_FILE_BYTES:
         raise InputError(f"input is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB", Location(name))
+    nul = data.find(b"\x00")
+    if nul >= 0 and not data.startswith(_UTF16_MARKS):  # UTF-16 is refused as not UTF-8, below
+        raise InputError(NUL_IN_TEXT, Location(name, data.count(b"\n", 0, nul) + 1))
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -429,12 +434,7 @@ def _parse_yaml_text(
 
 
 def _parse_json(name: str, text: str) -> list[tuple[Any, int | None, list[int | None]]]:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InputError(f"invalid JSON: {error.msg}", Location(name, error.lineno)) from None
-    except RecursionError:
-        raise InputError("JSON is nested too deeply", Location(name)) from None
+    data = safe_json.parse(name, text)
     items = data.get("items") if isinstance(data, dict) else None
     return [(data, 1, _json_item_lines(text, len(items)) if isinstance(items, list) else [])]
 

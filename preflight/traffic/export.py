@@ -29,6 +29,7 @@ from typing import Any
 
 import click
 
+from preflight import safe_json
 from preflight.errors import InputError, Location, UsageError
 from preflight.output import write_atomic
 from preflight.traffic.prometheus import METRICS, query
@@ -79,9 +80,10 @@ class PrometheusClient:
         if len(body) > MAX_RESPONSE_BYTES:
             raise InputError(f"answer is larger than {MAX_RESPONSE_BYTES // (1024 * 1024)} MiB", where)
         try:
-            answer = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise InputError("the answer is not JSON: is this a Prometheus HTTP API URL?", where) from None
+            text = body.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise InputError("the answer is not UTF-8 JSON: is this a Prometheus HTTP API URL?", where) from None
+        answer = safe_json.parse(self.display_url, text, what="JSON from Prometheus")
         if not isinstance(answer, dict) or answer.get("status") != "success":
             reason = answer.get("error") if isinstance(answer, dict) else None
             raise InputError(f"the query failed: {reason or 'no success status'}", where)
