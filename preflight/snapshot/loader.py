@@ -291,16 +291,24 @@ class _LineRecordingLoader(BoundedLoader):
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.document_lines: list[tuple[int | None, list[int | None]]] = []
+        self._editor_lines = _editor_lines(stream)
+
+    def line_of(self, mark: yaml.Mark) -> int:
+        """The 1-based line of ``mark`` as editors and ``sed -n`` count it (only "\\n" ends a line).
+
+        libyaml also ends lines at CR, NEL, U+2028 and U+2029, so its own count drifts after one.
+        """
+        return (self._editor_lines[mark.line] if self._editor_lines else mark.line) + 1
 
     def construct_document(self, node: yaml.Node) -> Any:
         item_lines: list[int | None] = []
         if isinstance(node, yaml.SequenceNode):  # a batch of List items (see _parse_yaml_list)
-            item_lines = [item.start_mark.line + 1 for item in node.value]
+            item_lines = [self.line_of(item.start_mark) for item in node.value]
         elif isinstance(node, yaml.MappingNode):
             for key, value in node.value:
                 if isinstance(key, yaml.ScalarNode) and key.value == "items" and isinstance(value, yaml.SequenceNode):
-                    item_lines = [item.start_mark.line + 1 for item in value.value]
-        self.document_lines.append((node.start_mark.line + 1, item_lines))
+                    item_lines = [self.line_of(item.start_mark) for item in value.value]
+        self.document_lines.append((self.line_of(node.start_mark), item_lines))
         return super().construct_document(node)
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
@@ -312,7 +320,7 @@ class _LineRecordingLoader(BoundedLoader):
             for key, _ in node.value:
                 if isinstance(key, yaml.ScalarNode) and key.value != "<<":
                     if (key.tag, key.value) in seen:
-                        raise _DuplicateKey(str(key.value), key.start_mark.line + 1)
+                        raise _DuplicateKey(str(key.value), self.line_of(key.start_mark))
                     seen.add((key.tag, key.value))
         return super().construct_mapping(node, deep=deep)
 
@@ -326,6 +334,22 @@ def _shared_string(loader: _LineRecordingLoader, node: yaml.ScalarNode) -> str:
 
 _SHARED_STRING_MAX = 64
 _LineRecordingLoader.add_constructor("tag:yaml.org,2002:str", _shared_string)
+
+
+_LINE_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
+
+
+def _editor_lines(text: str) -> list[int] | None:
+    """For each line libyaml counts, the 0-based line an editor counts; ``None`` when they agree."""
+    if not any(c in text for c in "\x85\u2028\u2029") and text.count("\r") == text.count("\r\n"):
+        return None
+    lines = [0]
+    editor_line = 0
+    for match in _LINE_BREAK.finditer(text):
+        if "\n" in match.group():
+            editor_line += 1
+        lines.append(editor_line)
+    return lines
 
 
 class _DuplicateKey(Exception):
@@ -419,7 +443,8 @@ def _parse_yaml_text(
                 raise InputError(f"more than {MAX_DOCUMENTS_PER_FILE} documents", Location(name))
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark is not None else None
+        # Counted from the index: the alias and integer guards hand back marks already counted so.
+        line = text.count("\n", 0, mark.index) + 1 if mark is not None else None
         problem = (error.problem or error.context or "invalid YAML").strip()
         raise InputError(f"invalid YAML: {problem}", Location(name, at(line))) from None
     except yaml.YAMLError as error:

@@ -36,6 +36,11 @@ HOSTILE_FILES: dict[str, tuple[bytes, int | None]] = {
     "lone-low-surrogate.json": (b'{"kind": "Service",\n\n "metadata": {"name": "\\udc00a"}}', 3),
     "duplicate-keys.json": (b'{"kind": "Service",\n "metadata": {"name": "a",\n  "name": "b"}}', 3),
     "nul.yaml": (b"kind: Service\nmetadata:\n  name: a\x00\n", 3),
+    # libyaml ends lines at NEL, U+2028, U+2029 and a lone CR too; the line named is the one editors count.
+    "line-separators.yaml": (
+        'kind: Service\nmetadata:\n  annotations: {x: "a\u2028\u2029\u0085b"}\n  name: a\n  name: b\n'.encode(), 5
+    ),
+    "lone-cr.yaml": (b"kind: Service\rmetadata:\n  name: a\n  name: b\n", 3),
     "latin1.yaml": (b"kind: Service\nmetadata:\n  name: caf\xe9\n", 3),
     "utf16.yaml": ("kind: Service\nmetadata:\n  name: x\n".encode("utf-16"), 1),
     "tabs.yaml": (b"kind: Service\nmetadata:\n\tname: x\n", 3),
