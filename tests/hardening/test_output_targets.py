@@ -184,3 +184,20 @@ def test_traffic_export_writes_through_the_one_writer(tmp_path: Path, prometheus
     result = run("traffic", "export", "--prometheus", prometheus_answer, "--output", str(null), "--timeout", "5")
     assert result.returncode == 0, result.stderr
     assert stat.S_ISCHR(null.stat().st_mode)
+
+
+@pytest.mark.parametrize("kind", ["device", "fifo"])
+def test_snapshot_refuses_to_publish_over_a_special_file_even_with_overwrite(tmp_path: Path, kind: str) -> None:
+    if kind == "fifo":
+        target = tmp_path / "snap.json"
+        os.mkfifo(target)
+    else:
+        target = device_copy(tmp_path, "null", 1, 3)
+    result = run("snapshot", "--output", str(target), "--overwrite")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip() == (
+        f"preflight: error: --output {target}: not a regular file or directory (a snapshot is written by renaming)"
+    )
+    mode = target.stat().st_mode
+    assert stat.S_ISFIFO(mode) if kind == "fifo" else stat.S_ISCHR(mode)
+    assert not [p for p in target.parent.iterdir() if ".partial-" in p.name]
