@@ -94,6 +94,19 @@ class BoundedLoader(yaml.CSafeLoader):
         return super().construct_document(node)
 
 
+def _construct_int(loader: BoundedLoader, node: yaml.ScalarNode) -> Any:
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_int(loader, node)
+    except ValueError:
+        # Python refuses int() of very long digit strings (CVE-2020-10735); no Kubernetes field is near one.
+        raise yaml.constructor.ConstructorError(
+            None, None, "integer with too many digits", _newline_mark(loader.source_text, node.start_mark)
+        ) from None
+
+
+BoundedLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+
+
 def load(text: str) -> Any:
     """The single document of ``text`` (``None`` when empty), as ``yaml.safe_load`` gives it."""
     loader = BoundedLoader(text)

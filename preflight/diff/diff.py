@@ -11,7 +11,6 @@ repeated its entry's text. A report of either shape diffs against one of the oth
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from typing import Any
 
 from deepdiff import DeepDiff
 
+from preflight import safe_json
 from preflight.errors import InputError, Location
 from preflight.formats.markdown_format import cell_text, code_span
 
@@ -52,10 +52,7 @@ def read_report(path: str) -> Mapping[str, Any]:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(f"cannot read report: {getattr(error, 'strerror', None) or error}", Location(path)) from None
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InputError(f"not a JSON report: {error.msg}", Location(path, error.lineno)) from None
+    document = safe_json.parse(path, text, what="JSON report")
     if not isinstance(document, Mapping) or document.get("schema") != SCHEMA:
         raise InputError(f"not a preflight JSON report (expected \"schema\": \"{SCHEMA}\")", Location(path, 1))
     if not isinstance(document.get("findings"), list):

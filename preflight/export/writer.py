@@ -54,6 +54,9 @@ def check_output(output: Path, single_file: bool, overwrite: bool) -> None:
         raise UsageError(f"--output {output}: directory {output.parent} does not exist")
     if not output.exists():
         return
+    if not output.is_dir() and not output.is_file():
+        # Publishing is a rename: over a device node or a FIFO it would replace it with a regular file.
+        raise UsageError(f"--output {output}: not a regular file or directory (a snapshot is written by renaming)")
     if single_file:
         if output.is_dir():
             raise UsageError(f"--output {output}: is a directory, not a file")

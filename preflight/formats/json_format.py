@@ -412,6 +412,7 @@ def waivers_to_json(review: WaiverReview) -> dict[str, object]:
         "file": review.file,
         "date": review.today.isoformat(),
         "waived": [{"finding": key, **waiver(w)} for key, w in sorted(review.waived.items())],
+        "coverage": [{**waiver(w), "findings": count} for w, count in review.coverage()],
         "expired": [waiver(w) for w in review.expired],
         "expired_matches": sorted(review.expired_matches),
         "unused": [waiver(w) for w in review.unused],

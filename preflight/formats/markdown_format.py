@@ -101,7 +101,9 @@ def render(report: Report) -> str:
         if len(report.field_reports) > MAX_ROWS:
             body.add(f"\n_{len(report.field_reports) - MAX_ROWS} more rows: see the attached HTML or JSON report._")
         body.add("")
-    if report.waivers is not None and (report.waivers.expired or report.waivers.unused):
+    if report.waivers is not None and (report.waivers.waived or report.waivers.expired or report.waivers.unused):
+        body.add(*[f"> Waiver: {_code(w.change)} on {_code(w.resource)} ({_cell(w.ticket)}) covers {count} "
+                   f"finding{'s' if count != 1 else ''}" for w, count in report.waivers.coverage()])
         body.add(*[f"> Expired waiver: {_code(w.change)} on {_code(w.resource)} ({_cell(w.ticket)}, "
                    f"{w.expires.isoformat()}) no longer waives anything" for w in report.waivers.expired])
         body.add(*[f"> Unused waiver: {_code(w.change)} on {_code(w.resource)} ({_cell(w.ticket)}) matched no finding"

@@ -28,6 +28,9 @@ def render(report: Report) -> str:
         lines.append(f"Current version {report.version_note}")
     for note in report.notes:
         lines.append(f"Note: {note}")
+    if report.waivers is not None:
+        for waiver, count in report.waivers.coverage():
+            lines.append(f"Waiver: {waiver.change} on {waiver.resource} ({waiver.ticket}) covers {count} finding(s)")
     lines.append("")
     entries = report.entries
     mesh_wide = report.mesh_wide

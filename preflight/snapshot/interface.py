@@ -146,7 +146,7 @@ class SnapshotInfo:
     cluster_name: str | None = None
     manifest: Mapping[str, Any] = field(default_factory=dict)
     dropped_secrets: int = 0
-    notes: tuple[str, ...] = ()  # inputs recognised and left unread (Kustomize, Helm chart sources)
+    notes: tuple[str, ...] = ()  # inputs left unread (Kustomize, charts), what loading skipped (links, FIFOs)
     inputs: tuple[str, ...] = ()  # the files and directories as the user passed them
 
     def shown_path(self, file: str) -> str:

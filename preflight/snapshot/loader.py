@@ -7,17 +7,20 @@ the model. Every rejection is an ``InputError`` naming the file and line.
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import re
+import stat
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import yaml
 
-from preflight import progress
+from preflight import progress, safe_json
 from preflight.errors import InputError, Location
 from preflight.safe_yaml import BoundedLoader, NeedsFullLoader, documents_from_events
 from preflight.snapshot.build_files import (
@@ -72,6 +75,8 @@ class _LoadState:
     manifest: dict[str, Any] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
     build_files: list[str] = field(default_factory=list)  # notes on Kustomize/Helm inputs left unread
+    notes: list[str] = field(default_factory=list)  # inputs skipped, for the report
+    not_objects: int = 0  # documents with neither kind nor apiVersion (a values file in a GitOps tree)
 
 
 def load_snapshot(paths: Iterable[str], options: LoadOptions | None = None) -> Snapshot:
@@ -96,10 +101,20 @@ def load_snapshot(paths: Iterable[str], options: LoadOptions | None = None) -> S
         cluster_name=options.cluster_name or _manifest_text(state.manifest, "cluster"),
         manifest=state.manifest,
         dropped_secrets=state.dropped_secrets,
-        notes=tuple(state.build_files),
+        notes=tuple([*state.build_files, *_load_notes(state)]),
         inputs=tuple(paths),
     )
     return Snapshot(state.objects, info)
+
+
+def _load_notes(state: _LoadState) -> list[str]:
+    notes = list(state.notes)
+    if state.not_objects:
+        notes.append(
+            f"Skipped {state.not_objects} document(s) with neither kind nor apiVersion "
+            "(not Kubernetes objects, such as values files)."
+        )
+    return notes
 
 
 def load_documents(name: str, data: bytes) -> list[tuple[Any, int | None, list[int | None]]]:
@@ -115,11 +130,21 @@ def load_documents(name: str, data: bytes) -> list[tuple[Any, int | None, list[i
 
 def _read_inputs(path: str, state: _LoadState) -> Iterator[tuple[str, bytes]]:
     if path == "-":
-        yield "<stdin>", sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+        if sys.stdin is None or sys.stdin.closed:
+            raise InputError("standard input is closed: nothing to read", Location("<stdin>"))
+        try:
+            stream = sys.stdin.buffer
+        except (AttributeError, ValueError):
+            raise InputError("standard input is not readable", Location("<stdin>")) from None
+        yield "<stdin>", _read_bounded(stream, "<stdin>")
         return
     root = Path(path)
-    if root.is_dir():
-        files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in SNAPSHOT_SUFFIXES)
+    try:
+        mode = os.stat(root).st_mode
+    except OSError as error:
+        raise InputError(_unreadable(root, error), Location(path)) from None
+    if stat.S_ISDIR(mode):
+        files = list(_snapshot_files(root, state))
         if not files:
             raise InputError("directory has no .yaml, .yml or .json files", Location(path))
         charts = chart_directories(root)
@@ -132,14 +157,76 @@ def _read_inputs(path: str, state: _LoadState) -> Iterator[tuple[str, bytes]]:
                 continue
             yield str(file), _read_file(file)
         return
-    if not root.exists():
-        raise InputError("no such file or directory", Location(path))
     if root.name in ("Chart.yaml", "values.yaml") and (root.parent / "templates").is_dir():
         raise InputError(chart_note(root.parent))
     if is_kustomization_file(root):
         state.build_files.append(_kustomization(root, root.parent))
         return
-    yield str(root), _read_file(root)
+    yield str(root), _read_file(root)  # named explicitly: a FIFO or a process substitution is read too
+
+
+def _unreadable(path: Path, error: OSError) -> str:
+    if error.errno == errno.ELOOP:
+        return "symlink loop"
+    if error.errno == errno.ENOENT and path.is_symlink():
+        return "broken symlink: its target does not exist"
+    if error.errno == errno.ENOENT:
+        return "no such file or directory"
+    return f"cannot read: {error.strerror or error}"
+
+
+def _snapshot_files(root: Path, state: _LoadState) -> Iterator[Path]:
+    """The snapshot files below ``root``, in a stable order.
+
+    Hidden entries (``.git``, ``.github``, editor files) are not part of a snapshot. A symlink is
+    followed when its target stays inside ``root``: a snapshot mounted from a ConfigMap is all
+    symlinks into its hidden ``..data`` folder. Links leaving ``root``, broken links, loops and
+    anything that is not a regular file (a FIFO would block the read) are skipped with a note.
+    """
+    real_root = root.resolve()
+    visited: set[tuple[int, int]] = set()
+
+    def skip(entry: Path, why: str) -> None:
+        state.notes.append(f"Skipped {entry} in the snapshot directory: {why}.")
+
+    def walk(directory: Path) -> Iterator[Path]:
+        try:
+            status = directory.stat()
+            entries = sorted(directory.iterdir(), key=lambda p: p.name)
+        except OSError as error:
+            raise InputError(_unreadable(directory, error), Location(str(directory))) from None
+        if (status.st_dev, status.st_ino) in visited:
+            skip(directory, "symlink loop")
+            return
+        visited.add((status.st_dev, status.st_ino))
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_symlink():
+                try:
+                    target = entry.resolve(strict=True)
+                except (OSError, RuntimeError) as error:
+                    loop = isinstance(error, RuntimeError) or getattr(error, "errno", None) == errno.ELOOP
+                    skip(entry, "symlink loop" if loop else "broken symlink")
+                    continue
+                if target != real_root and real_root not in target.parents:
+                    skip(entry, f"symlink to {target}, outside the directory")
+                    continue
+            try:
+                mode = entry.stat().st_mode
+            except OSError as error:
+                skip(entry, _unreadable(entry, error))
+                continue
+            if stat.S_ISDIR(mode):
+                yield from walk(entry)
+            elif entry.suffix.lower() not in SNAPSHOT_SUFFIXES:
+                continue
+            elif stat.S_ISREG(mode):
+                yield entry
+            else:
+                skip(entry, "not a regular file (a FIFO or device is read only when named explicitly)")
+
+    return walk(root)
 
 
 def _kustomization(file: Path, root: Path) -> str:
@@ -149,17 +236,45 @@ def _kustomization(file: Path, root: Path) -> str:
 
 def _read_file(path: Path) -> bytes:
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise InputError(f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB", Location(str(path)))
-        return path.read_bytes()
+        with path.open("rb") as stream:
+            return _read_bounded(stream, str(path))
     except OSError as error:
-        raise InputError(f"cannot read: {error.strerror or error}", Location(str(path))) from None
+        raise InputError(_unreadable(path, error), Location(str(path))) from None
+
+
+_READ_CHUNK = 1024 * 1024
+_UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
+NUL_IN_TEXT = "holds a NUL byte: not YAML or JSON text"
+
+
+def _read_bounded(stream: IO[bytes], name: str) -> bytes:
+    """At most ``MAX_FILE_BYTES`` of ``stream``, stopping at the first NUL byte.
+
+    A size from ``stat`` means nothing for a device or a pipe (``/dev/zero`` reports 0 and never
+    ends). YAML and JSON text never holds a raw NUL, so one ends the read at once with its line.
+    """
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        chunk = stream.read(_READ_CHUNK)
+        if not chunk:
+            return b"".join(chunks)
+        nul = chunk.find(b"\x00")
+        if nul >= 0 and not (chunks[0] if chunks else chunk).startswith(_UTF16_MARKS):  # refused as not UTF-8 once read
+            line = sum(piece.count(b"\n") for piece in chunks) + chunk.count(b"\n", 0, nul) + 1
+            raise InputError(NUL_IN_TEXT, Location(name, line))
+        size += len(chunk)
+        if size > MAX_FILE_BYTES:
+            raise InputError(f"input is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB", Location(name))
+        chunks.append(chunk)
 
 
 def _decode(name: str, data: bytes) -> str:
     if len(data) > MAX_FILE_BYTES:
         raise InputError(f"input is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB", Location(name))
+    nul = data.find(b"\x00")
+    if nul >= 0 and not data.startswith(_UTF16_MARKS):  # UTF-16 is refused as not UTF-8, below
+        raise InputError(NUL_IN_TEXT, Location(name, data.count(b"\n", 0, nul) + 1))
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -176,16 +291,24 @@ class _LineRecordingLoader(BoundedLoader):
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.document_lines: list[tuple[int | None, list[int | None]]] = []
+        self._editor_lines = _editor_lines(stream)
+
+    def line_of(self, mark: yaml.Mark) -> int:
+        """The 1-based line of ``mark`` as editors and ``sed -n`` count it (only "\\n" ends a line).
+
+        libyaml also ends lines at CR, NEL, U+2028 and U+2029, so its own count drifts after one.
+        """
+        return (self._editor_lines[mark.line] if self._editor_lines else mark.line) + 1
 
     def construct_document(self, node: yaml.Node) -> Any:
         item_lines: list[int | None] = []
         if isinstance(node, yaml.SequenceNode):  # a batch of List items (see _parse_yaml_list)
-            item_lines = [item.start_mark.line + 1 for item in node.value]
+            item_lines = [self.line_of(item.start_mark) for item in node.value]
         elif isinstance(node, yaml.MappingNode):
             for key, value in node.value:
                 if isinstance(key, yaml.ScalarNode) and key.value == "items" and isinstance(value, yaml.SequenceNode):
-                    item_lines = [item.start_mark.line + 1 for item in value.value]
-        self.document_lines.append((node.start_mark.line + 1, item_lines))
+                    item_lines = [self.line_of(item.start_mark) for item in value.value]
+        self.document_lines.append((self.line_of(node.start_mark), item_lines))
         return super().construct_document(node)
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
@@ -197,7 +320,7 @@ class _LineRecordingLoader(BoundedLoader):
             for key, _ in node.value:
                 if isinstance(key, yaml.ScalarNode) and key.value != "<<":
                     if (key.tag, key.value) in seen:
-                        raise _DuplicateKey(str(key.value), key.start_mark.line + 1)
+                        raise _DuplicateKey(str(key.value), self.line_of(key.start_mark))
                     seen.add((key.tag, key.value))
         return super().construct_mapping(node, deep=deep)
 
@@ -211,6 +334,22 @@ def _shared_string(loader: _LineRecordingLoader, node: yaml.ScalarNode) -> str:
 
 _SHARED_STRING_MAX = 64
 _LineRecordingLoader.add_constructor("tag:yaml.org,2002:str", _shared_string)
+
+
+_LINE_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
+
+
+def _editor_lines(text: str) -> list[int] | None:
+    """For each line libyaml counts, the 0-based line an editor counts; ``None`` when they agree."""
+    if not any(c in text for c in "\x85\u2028\u2029") and text.count("\r") == text.count("\r\n"):
+        return None
+    lines = [0]
+    editor_line = 0
+    for match in _LINE_BREAK.finditer(text):
+        if "\n" in match.group():
+            editor_line += 1
+        lines.append(editor_line)
+    return lines
 
 
 class _DuplicateKey(Exception):
@@ -315,7 +454,8 @@ def _parse_yaml_text(
                 raise InputError(f"more than {MAX_DOCUMENTS_PER_FILE} documents", Location(name))
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark is not None else None
+        # Counted from the index: the alias and integer guards hand back marks already counted so.
+        line = text.count("\n", 0, mark.index) + 1 if mark is not None else None
         problem = (error.problem or error.context or "invalid YAML").strip()
         raise InputError(f"invalid YAML: {problem}", Location(name, at(line))) from None
     except yaml.YAMLError as error:
@@ -331,12 +471,7 @@ def _parse_yaml_text(
 
 
 def _parse_json(name: str, text: str) -> list[tuple[Any, int | None, list[int | None]]]:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InputError(f"invalid JSON: {error.msg}", Location(name, error.lineno)) from None
-    except RecursionError:
-        raise InputError("JSON is nested too deeply", Location(name)) from None
+    data = safe_json.parse(name, text)
     items = data.get("items") if isinstance(data, dict) else None
     return [(data, 1, _json_item_lines(text, len(items)) if isinstance(items, list) else [])]
 
@@ -447,7 +582,8 @@ def _add_object(document: Any, location: Location, options: LoadOptions, state: 
         raise InputError(f"expected a Kubernetes object (a mapping), found {_type_name(document)}", location)
     kind = document.get("kind")
     if kind is None and "apiVersion" not in document:
-        return  # not a Kubernetes object at all (a values file in a GitOps tree): nothing to read
+        state.not_objects += 1  # not a Kubernetes object at all: nothing to read, but the report says so
+        return
     if not isinstance(kind, str) or not kind:
         raise InputError(f"'kind' must be a non-empty string, found {_type_name(kind)}", location)
     try:

@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
 import ssl
-import tempfile
 import threading
 import time
 import urllib.error
@@ -31,7 +29,9 @@ from typing import Any
 
 import click
 
+from preflight import safe_json
 from preflight.errors import InputError, Location, UsageError
+from preflight.output import write_atomic
 from preflight.traffic.prometheus import METRICS, query
 
 DEFAULT_WINDOW = "7d"
@@ -80,9 +80,10 @@ class PrometheusClient:
         if len(body) > MAX_RESPONSE_BYTES:
             raise InputError(f"answer is larger than {MAX_RESPONSE_BYTES // (1024 * 1024)} MiB", where)
         try:
-            answer = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise InputError("the answer is not JSON: is this a Prometheus HTTP API URL?", where) from None
+            text = body.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise InputError("the answer is not UTF-8 JSON: is this a Prometheus HTTP API URL?", where) from None
+        answer = safe_json.parse(self.display_url, text, what="JSON from Prometheus")
         if not isinstance(answer, dict) or answer.get("status") != "success":
             reason = answer.get("error") if isinstance(answer, dict) else None
             raise InputError(f"the query failed: {reason or 'no success status'}", where)
@@ -216,18 +217,6 @@ def parse_headers(values: Sequence[str], bearer_token_file: str | None) -> dict[
     return headers
 
 
-def write_atomically(path: str, text: str) -> None:
-    """All or nothing: a failed run never leaves half a file where a good one was expected."""
-    target = Path(path)
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or Path("."))
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, target)
-    except OSError as error:
-        raise InputError(f"cannot write: {error.strerror or error}", Location(path)) from None
-
-
 def _http_failure(error: urllib.error.HTTPError) -> str:
     if error.code in (401, 403):
         return f"Prometheus refused the request (HTTP {error.code}): check the credentials"
@@ -276,9 +265,6 @@ def export_command(
     )
     document = export_traffic(client, window)
     text = json.dumps(document, indent=1, sort_keys=False) + "\n"
-    if output == "-":
-        click.echo(text, nl=False)
-    else:
-        write_atomically(output, text)
+    write_atomic(output, text)
     count = len(document["data"]["result"])
     click.echo(f"preflight: {count} series over {window} from {client.display_url}", err=True)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from preflight import safe_yaml
+from preflight import safe_json, safe_yaml
 from preflight.errors import InputError, Location
 
 MAX_TRAFFIC_BYTES = 512 * 1024 * 1024
@@ -34,12 +33,7 @@ def read_text(path: str) -> str:
 
 
 def parse_json(name: str, text: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InputError(f"invalid JSON: {error.msg}", Location(name, error.lineno)) from None
-    except RecursionError:
-        raise InputError("invalid JSON: nested too deeply", Location(name)) from None
+    return safe_json.parse(name, text)
 
 
 def json_line(text: str, path: Sequence[str | int]) -> int | None:

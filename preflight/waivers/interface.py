@@ -6,6 +6,8 @@ the resources its pattern names, until its expiry date. ``resource`` is
 the two-part form also matches a finding through the services it affects, but only
 when every one of them matches, so a mesh-wide finding is never waived by one team.
 A waiver stops waiving the day after ``expires`` and is then reported as expired.
+A ``change`` with glob characters must start with the minor it is about (``1.21-*``): a
+pattern such as ``*`` would waive every change, including those of releases not yet written.
 """
 
 from __future__ import annotations
@@ -64,3 +66,9 @@ class WaiverReview:
     def waives(self, finding: Finding) -> bool:
         return finding.id in self.waived
 
+    def coverage(self) -> list[tuple[Waiver, int]]:
+        """Each waiver that accepts findings today, with how many: a broad pattern shows what it hides."""
+        counts: dict[int, int] = {}
+        for waiver in self.waived.values():
+            counts[id(waiver)] = counts.get(id(waiver), 0) + 1
+        return [(w, counts[id(w)]) for w in self.waivers if id(w) in counts]

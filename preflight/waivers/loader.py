@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
@@ -15,6 +16,8 @@ from preflight.redaction import redact_credentials_in_text
 from preflight.snapshot.interface import SourceRef
 from preflight.waivers.interface import Waiver, WaiverReview
 
+# A glob-free minor prefix: ``1.21-*`` waives that release's changes, no others.
+_NAMES_A_MINOR = re.compile(r"^\d+\.\d+-")
 REQUIRED_KEYS = ("change", "resource", "reason", "ticket", "expires")
 
 
@@ -103,8 +106,15 @@ def _waiver(node: yaml.Node, path: str) -> Waiver:
         raise InputError(
             f"expires '{values['expires']}' is not a date (YYYY-MM-DD)", _where(path, found["expires"][1])
         ) from None
+    change = values["change"]
+    if any(glob in change for glob in "*?[") and not _NAMES_A_MINOR.match(change):
+        raise InputError(
+            f"change '{change}' would waive changes of every release: name an id, or a pattern that starts "
+            "with its minor (1.21-*)",
+            _where(path, found["change"][1]),
+        )
     return Waiver(
-        change=values["change"],
+        change=change,
         resource=resource,
         # Free text people paste into; a report quotes it, so credentials go here, as at every output.
         reason=redact_credentials_in_text(values["reason"]),

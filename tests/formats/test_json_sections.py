@@ -26,7 +26,7 @@ def demo_report(tmp_path: Path, cluster_name: str | None = None) -> Report:
     waivers = tmp_path / "waivers.yaml"
     waivers.write_text(
         "waivers:\n"
-        "  - change: '*'\n    resource: 'payments/*'\n    reason: accepted for the demo\n"
+        "  - change: '1.22-*'\n    resource: 'payments/*'\n    reason: accepted for the demo\n"
         "    ticket: OPS-1\n    expires: 2099-01-01\n"
     )
     snapshot = load_snapshot([str(demo_cluster_dir())], LoadOptions(cluster_name=cluster_name))

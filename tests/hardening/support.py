@@ -7,6 +7,7 @@ from functools import cache
 from typing import Any
 
 import yaml
+from markdown_it import MarkdownIt
 
 from preflight.engine.engine import CheckOptions, run_check
 from preflight.engine.interface import Report
@@ -75,3 +76,26 @@ def full_check(snapshot: Snapshot, source: str = FULL_PATH[0], target: str = FUL
 
 def render_all(report: Report) -> dict[str, str]:
     return {name: renderer(name)(report) for name in FORMATS}
+
+
+def assert_markdown_inert(markdown: str) -> None:
+    """Rendered by a CommonMark parser: no raw HTML, no link or image, every table row as wide as its header."""
+    parser = MarkdownIt("commonmark").enable("table")
+    tokens = parser.parse(markdown)
+    html = parser.render(markdown)
+    for token in tokens:
+        for child in [token, *(token.children or [])]:
+            assert child.type not in ("html_inline", "html_block", "link_open", "image"), (child.type, child.content)
+    assert "<script" not in html and "href=" not in html and "<img" not in html
+    cells_per_row: list[int] = []
+    header_cells = 0
+    for token in tokens:
+        if token.type == "tr_open":
+            cells_per_row.append(0)
+        elif token.type in ("th_open", "td_open"):
+            cells_per_row[-1] += 1
+        elif token.type == "thead_close":
+            header_cells = cells_per_row[-1]
+        elif token.type == "table_close":
+            assert set(cells_per_row) == {header_cells}, cells_per_row
+            cells_per_row = []

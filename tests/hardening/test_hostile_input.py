@@ -28,7 +28,19 @@ HOSTILE_FILES: dict[str, tuple[bytes, int | None]] = {
     "alias-bomb.yaml": (ALIAS_BOMB.encode(), 7),  # the first node past the limit
     "deep-flow.yaml": (b"kind: Service\nmetadata: " + b"[" * 50_000 + b"\n", 2),
     "deep-block.yaml": ("".join("  " * i + "k:\n" for i in range(5_000)).encode(), 1000),
-    "deep.json": (b"[" * 200_000 + b"]" * 200_000, None),
+    "deep.json": (b"[" * 200_000 + b"]" * 200_000, 1),
+    "deep-on-line-3.json": (b'{"kind": "Service",\n "x":\n ' + b"[" * 100_000 + b"]" * 100_000 + b"}", 3),
+    "long-integer.yaml": (b"kind: Service\nmetadata:\n  name: a\nspec:\n  port: " + b"9" * 5_000 + b"\n", 5),
+    "long-integer.json": (b'{"kind": "Service",\n "spec": {"port": ' + b"9" * 5_000 + b"}}", 2),
+    "lone-surrogate.json": (b'{"kind": "Service",\n "metadata": {"name": "a\\ud800"}}', 2),
+    "lone-low-surrogate.json": (b'{"kind": "Service",\n\n "metadata": {"name": "\\udc00a"}}', 3),
+    "duplicate-keys.json": (b'{"kind": "Service",\n "metadata": {"name": "a",\n  "name": "b"}}', 3),
+    "nul.yaml": (b"kind: Service\nmetadata:\n  name: a\x00\n", 3),
+    # libyaml ends lines at NEL, U+2028, U+2029 and a lone CR too; the line named is the one editors count.
+    "line-separators.yaml": (
+        'kind: Service\nmetadata:\n  annotations: {x: "a\u2028\u2029\u0085b"}\n  name: a\n  name: b\n'.encode(), 5
+    ),
+    "lone-cr.yaml": (b"kind: Service\rmetadata:\n  name: a\n  name: b\n", 3),
     "latin1.yaml": (b"kind: Service\nmetadata:\n  name: caf\xe9\n", 3),
     "utf16.yaml": ("kind: Service\nmetadata:\n  name: x\n".encode("utf-16"), 1),
     "tabs.yaml": (b"kind: Service\nmetadata:\n\tname: x\n", 3),
@@ -87,6 +99,12 @@ def test_duplicate_key_names_the_key() -> None:
 def test_acceptable_oddities_load(name: str) -> None:
     state = load(name, ACCEPTABLE_FILES[name])
     assert all(obj.source.file == name for obj in state.objects)
+
+
+def test_escaped_backslash_before_u_and_a_proper_pair_are_ordinary_text() -> None:
+    text = '{"kind": "ConfigMap", "metadata": {"name": "a"}, "data": {"k": "\\\\ud800 \\ud83d\\ude00"}}'
+    (obj,) = load("fine.json", text.encode()).objects
+    assert obj.body["data"]["k"] == "\\ud800 \U0001f600"
 
 
 def test_byte_order_mark_does_not_reach_the_first_key() -> None:

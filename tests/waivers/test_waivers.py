@@ -54,11 +54,13 @@ def test_namespace_pattern_waives_through_services_only_when_all_match() -> None
     scoped = next(f for f in base.findings if len({s.namespace for s in f.services}) == 1)
     namespace = scoped.services[0].namespace
     waiver = parse_waivers(
-        f"- change: '*'\n  resource: {namespace}/*\n  reason: r\n  ticket: T\n  expires: 2030-01-01\n", "w.yaml"
+        f"- change: {scoped.change}\n  resource: {namespace}/*\n  reason: r\n  ticket: T\n  expires: 2030-01-01\n",
+        "w.yaml",
     )[0]
     assert waiver.matches(scoped)
     assert not parse_waivers(
-        "- change: '*'\n  resource: elsewhere/*\n  reason: r\n  ticket: T\n  expires: 2030-01-01\n", "w.yaml"
+        f"- change: {scoped.change}\n  resource: elsewhere/*\n  reason: r\n  ticket: T\n  expires: 2030-01-01\n",
+        "w.yaml",
     )[0].matches(scoped) or scoped.resource.namespace == "elsewhere"
 
 
