@@ -94,17 +94,31 @@ class BoundedLoader(yaml.CSafeLoader):
         return super().construct_document(node)
 
 
-def _construct_int(loader: BoundedLoader, node: yaml.ScalarNode) -> Any:
-    try:
-        return yaml.constructor.SafeConstructor.construct_yaml_int(loader, node)
-    except ValueError:
-        # Python refuses int() of very long digit strings (CVE-2020-10735); no Kubernetes field is near one.
-        raise yaml.constructor.ConstructorError(
-            None, None, "integer with too many digits", _newline_mark(loader.source_text, node.start_mark)
-        ) from None
+def _refusing_bad_values(
+    construct: Callable[[BoundedLoader, yaml.ScalarNode], Any], what: str
+) -> Callable[[BoundedLoader, yaml.ScalarNode], Any]:
+    """``construct``, raising a marked YAML error for a value it cannot build (PyYAML raises a bare ValueError)."""
+
+    def construct_or_refuse(loader: BoundedLoader, node: yaml.ScalarNode) -> Any:
+        try:
+            return construct(loader, node)
+        except (ValueError, OverflowError):
+            # Python refuses int() of very long digit strings (CVE-2020-10735); no Kubernetes field is near one.
+            digits = str(node.value).lstrip("+-").replace("_", "")
+            problem = "integer with too many digits" if digits.isdigit() else f"not a valid {what}: {node.value[:40]!r}"
+            raise yaml.constructor.ConstructorError(
+                None, None, problem, _newline_mark(loader.source_text, node.start_mark)
+            ) from None
+
+    return construct_or_refuse
 
 
-BoundedLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+for _tag, _construct, _what in (
+    ("int", yaml.constructor.SafeConstructor.construct_yaml_int, "integer"),
+    ("float", yaml.constructor.SafeConstructor.construct_yaml_float, "number"),
+    ("timestamp", yaml.constructor.SafeConstructor.construct_yaml_timestamp, "date or time"),
+):
+    BoundedLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _refusing_bad_values(_construct, _what))
 
 
 def load(text: str) -> Any:
@@ -163,11 +177,20 @@ def documents_from_events(text: str) -> list[DocumentWithLines]:
     shares its keys. Raises ``yaml.MarkedYAMLError`` for invalid YAML and ``NeedsFullLoader``
     for what only the full loader handles.
     """
+    if _libyaml_counts_lines_differently(text):
+        raise NeedsFullLoader  # its marks would drift from an editor's lines; the full loader maps them back
     parser = yaml.CSafeLoader(text)
     try:
         return _build(parser)
     finally:
         parser.dispose()
+
+
+def _libyaml_counts_lines_differently(text: str) -> bool:
+    """True when ``text`` holds a line break libyaml counts and editors do not (NEL, U+2028/U+2029, lone CR)."""
+    if "\x85" in text or "\u2028" in text or "\u2029" in text:
+        return True
+    return "\r" in text and text.count("\r") != text.count("\r\n")
 
 
 def _build(parser: yaml.CSafeLoader) -> list[DocumentWithLines]:

@@ -35,6 +35,10 @@ HOSTILE_FILES: dict[str, tuple[bytes, int | None]] = {
     "lone-surrogate.json": (b'{"kind": "Service",\n "metadata": {"name": "a\\ud800"}}', 2),
     "lone-low-surrogate.json": (b'{"kind": "Service",\n\n "metadata": {"name": "\\udc00a"}}', 3),
     "duplicate-keys.json": (b'{"kind": "Service",\n "metadata": {"name": "a",\n  "name": "b"}}', 3),
+    # PyYAML raises a bare ValueError for a tagged or date-shaped value it cannot build.
+    "tagged-int.yaml": (b"kind: Service\nmetadata:\n  name: a\nspec:\n  port: !!int eighty\n", 5),
+    "tagged-float.yaml": (b"kind: Service\nmetadata:\n  name: a\nspec:\n  weight: !!float heavy\n", 5),
+    "impossible-date.yaml": (b"kind: Service\nmetadata:\n  name: a\n  created: 2024-13-45\n", 4),
     "nul.yaml": (b"kind: Service\nmetadata:\n  name: a\x00\n", 3),
     # libyaml ends lines at NEL, U+2028, U+2029 and a lone CR too; the line named is the one editors count.
     "line-separators.yaml": (
