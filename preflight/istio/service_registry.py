@@ -12,6 +12,9 @@ pick one namespace's service (``pilot/pkg/model/sidecar.go``):
 Hosts count per definition: a Kubernetes Service defines ``name.ns.svc.cluster.local``;
 a ServiceEntry defines each of its non-wildcard ``hosts``. ServiceEntries exported only to
 their own namespace (``exportTo: ["."]``) are not visible elsewhere and are left out.
+
+Also what the registry says about one call: the first wildcard ServiceEntry host that catches
+a name, and the port a Service port sends to on its pods (``targetPort``, by number or name).
 """
 
 from __future__ import annotations

@@ -101,7 +101,7 @@ def test_every_switch_read_is_declared_by_its_touches() -> None:
 
 def test_a_switch_whose_touches_misses_a_read_destination_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
     narrowed = Switch(SWITCHES["externalname_alias"].description, lambda reach, destination: False)
-    monkeypatch.setitem(SWITCHES, "externalname_alias", narrowed)  # type: ignore[arg-type]
+    monkeypatch.setitem(SWITCHES, "externalname_alias", narrowed)
     undeclared, _ = _undeclared_reads()
     assert undeclared and all("externalname_alias read for shop/" in u for u in undeclared)
 
