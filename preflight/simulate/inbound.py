@@ -18,9 +18,9 @@ decided once per edge and the result counted for every workload.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
-from preflight.istio.authz import AuthzDecision, Decision, Enforcer, PolicySet, Request
+from preflight.istio.authz import AuthzDecision, Decision, Enforcer, PolicySet, PolicyView, Request
 from preflight.istio.peer_authentication import MtlsMode, MtlsSetting
 from preflight.istio.routing import HTTP_OR_TCP, handled_as_http
 from preflight.simulate.caller import Caller
@@ -28,7 +28,7 @@ from preflight.simulate.interface import EdgeDecision
 from preflight.simulate.outbound import Transport, transport
 from preflight.simulate.targets import Target
 from preflight.simulate.world import World
-from preflight.snapshot.interface import ObjectRef, Workload
+from preflight.snapshot.interface import K8sObject, ObjectRef, Workload
 from preflight.traffic.interface import Edge, Mtls
 
 
@@ -44,6 +44,14 @@ class Arrival:
     policies: PolicySet
     allow_policies: frozenset[ObjectRef]  # enforced ALLOW policies: calls rely on them
     unenforced: EdgeDecision | None  # the decision when the workload has no proxy
+    # The enforced policies as TCP (index 0) and HTTP (1) requests meet them, compiled when first asked.
+    views: list[PolicyView | None] = field(default_factory=lambda: [None, None])
+
+    def view(self, http: bool) -> PolicyView:
+        found = self.views[http]
+        if found is None:
+            found = self.views[http] = self.policies.view(http, self.enforcer)
+        return found
 
     @property
     def equivalence(self) -> object:
@@ -59,6 +67,7 @@ class Reception:
 
     target: Target
     fixed: EdgeDecision | None  # the decision when no caller can change it (external, or nothing serves it)
+    unverified_tls_rule: K8sObject | None  # a DestinationRule originating TLS to it without a CA
     arrivals: tuple[Arrival, ...] = ()
     positions: tuple[int, ...] = ()  # per workload of the target, the index of its arrival
 
@@ -69,12 +78,14 @@ class Reception:
 
 
 def reception(world: World, target: Target) -> Reception:
+    unverified = world.unverified_tls_rule(target.certificate_host)
     if target.external:
         reasons = (*target.notes, "destination is outside the mesh: no Istio authorization at the server")
-        return Reception(target, EdgeDecision(Decision.ALLOW, reasons=reasons, destination=target.label))
+        return Reception(target, EdgeDecision(Decision.ALLOW, reasons=reasons, destination=target.label), unverified)
     if not target.workloads:
         reasons = (*target.notes, f"no workload of the snapshot serves {target.label}")
-        return Reception(target, EdgeDecision(Decision.UNKNOWN, reasons=reasons, destination=target.label))
+        return Reception(target, EdgeDecision(Decision.UNKNOWN, reasons=reasons, destination=target.label),
+                         unverified)
     arrivals: list[Arrival] = []
     positions = []
     by_key: dict[object, int] = {}
@@ -84,7 +95,7 @@ def reception(world: World, target: Target) -> Reception:
         if index == len(arrivals):
             arrivals.append(found)
         positions.append(index)
-    return Reception(target, None, tuple(arrivals), tuple(positions))
+    return Reception(target, None, unverified, tuple(arrivals), tuple(positions))
 
 
 def _arrival(world: World, target: Target, workload: Workload) -> Arrival:
@@ -151,7 +162,7 @@ def _decide_workload(world: World, edge: Edge, caller: Caller, arrival: Arrival,
     port = arrival.target.target_port
     enforcer = arrival.enforcer
     decided = [
-        arrival.policies.view(http, enforcer).evaluate(
+        arrival.view(http).evaluate(
             Request(
                 http=http,
                 mtls=mtls,
@@ -165,7 +176,10 @@ def _decide_workload(world: World, edge: Edge, caller: Caller, arrival: Arrival,
         for http in handled_as_http(protocol)
     ]
     # The context tuples and the authz decisions are kept alive by the cache: their ids are a sound key.
-    key = ("decision", id(arrival), id(context), *map(id, decided))
+    if len(decided) == 1:
+        key: tuple[object, ...] = ("decision", id(arrival), id(context), id(decided[0]))
+    else:
+        key = ("decision", id(arrival), id(context), *map(id, decided))
     return cache.get(key, _decision, arrival, context, decided)
 
 

@@ -27,7 +27,7 @@ from preflight.simulate.caller import Caller
 from preflight.simulate.interface import EdgeDecision
 from preflight.simulate.targets import Target
 from preflight.simulate.world import World
-from preflight.snapshot.interface import ObjectRef, Workload
+from preflight.snapshot.interface import K8sObject, ObjectRef, Workload
 from preflight.traffic.interface import Edge, Mtls
 
 # Whether the caller's sidecar sends Istio mTLS, and why.
@@ -138,10 +138,12 @@ def transport(edge: Edge, caller: Caller, target: Target, mode: MtlsMode,
     return True, "caller's proxy uses Istio mTLS (auto mTLS)"
 
 
-def with_certificate_check(world: World, side: EdgeDecision, target: Target, entry: str) -> EdgeDecision:
-    """``side`` once the caller verifies server certificates (``verify_certificate_at_client``)."""
-    rule = world.unverified_tls_rule(target.certificate_host)
-    if side.decision is Decision.DENY or rule is None:
+def with_certificate_check(side: EdgeDecision, rule: K8sObject, entry: str) -> EdgeDecision:
+    """``side`` once the caller verifies server certificates (``verify_certificate_at_client``).
+
+    ``rule`` is the DestinationRule that originates TLS to the target without a CA.
+    """
+    if side.decision is Decision.DENY:
         return side
     reason = (
         f"{entry}: DestinationRule {rule.namespace}/{rule.name} originates TLS without a CA; the "

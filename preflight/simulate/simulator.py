@@ -163,13 +163,14 @@ def decide_target(world: World, edge: Edge, caller: Caller, received: Reception,
         decision = decide_at(world, edge, caller, received, configured)
     elif not target.external:
         return decision  # no workload serves it: unknown already, with no server certificate to verify
-    if decision.decision is Decision.DENY or world.unverified_tls_rule(target.certificate_host) is None:
+    rule = received.unverified_tls_rule
+    if rule is None or decision.decision is Decision.DENY:
         return decision
     entry = semantics.verify_certificate_at_client
     if not entry:
         return decision
     key = ("certified", id(received), id(decision), entry)
-    return world.cache.get(key, with_certificate_check, world, decision, target, entry)
+    return world.cache.get(key, with_certificate_check, decision, rule, entry)
 
 
 class Simulation:
@@ -254,7 +255,7 @@ class Simulation:
 
     def originates_tls_without_ca(self, destination: Destination) -> bool:
         return any(
-            self.world.unverified_tls_rule(received.target.certificate_host) is not None
+            received.unverified_tls_rule is not None
             for side in (self.before, self.after)
             for received in side.resolve(destination)
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping
 from functools import cached_property
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from preflight.istio.ambient import uses_waypoint
 from preflight.istio.authz import AuthorizationPolicies
@@ -27,7 +27,6 @@ from preflight.snapshot.interface import K8sObject, ServiceRef, Workload
 from preflight.snapshot.model import Snapshot
 
 T = TypeVar("T")
-_MISSING = object()
 
 
 class Cache:
@@ -44,10 +43,11 @@ class Cache:
 
     def get(self, key: Hashable, compute: Callable[..., T], *args: Any) -> T:
         """``compute(*args)``, computed once per ``key`` (which must name ``compute`` or be unique to it)."""
-        found = self._found.get(key, _MISSING)
-        if found is _MISSING:
+        try:
+            found: T = self._found[key]
+        except KeyError:
             found = self._found[key] = compute(*args)
-        return cast(T, found)
+        return found
 
 
 class World:
