@@ -1,7 +1,10 @@
 """Semantic switches and watches: how a KB entry tells the simulator what changes, or what to mark.
 
 An upstream entry declares ``simulation: {switch: <name>}`` (and optionally ``note``): a
-documented change the "after" side applies. The switches:
+documented change the "after" side applies. Each switch is a ``Switch`` in ``SWITCHES`` that
+declares, with ``touches``, the destinations whose decision it can change; the "after" side is
+decided again only for those (``tests/simulate/test_switch_reach.py`` checks the declarations
+against what the decision code reads). The switches:
 
 * ``externalname_alias`` — an ExternalName Service becomes an alias of the Service it
   names: callers' proxies treat calls to it as calls to the target, so they use Istio
