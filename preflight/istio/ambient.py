@@ -166,3 +166,13 @@ def _pods_name_waypoint(workload: Workload, waypoint: K8sObject) -> bool:
     labels = workload.pod_labels
     namespace = labels.get(USE_WAYPOINT_NAMESPACE_LABEL) or workload.namespace
     return labels.get(USE_WAYPOINT_LABEL) == waypoint.name and namespace == waypoint.namespace
+
+
+def uses_waypoint(snapshot: Snapshot, service: ServiceRef | None) -> bool:
+    """Does ``service`` send its traffic through a waypoint (its own label, else its namespace's)?"""
+    if service is None:
+        return False
+    obj = snapshot.services.get(service)
+    if obj is not None and obj.labels.get(USE_WAYPOINT_LABEL, "none") != "none":
+        return True
+    return snapshot.namespace_labels.get(service.namespace, {}).get(USE_WAYPOINT_LABEL, "none") != "none"

@@ -37,7 +37,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from preflight.istio.hosts import is_wildcard, more_specific, resolve_short_name, subset_of
+from preflight.istio.hosts import is_wildcard, matches, more_specific, resolve_short_name, subset_of
 from preflight.istio.selectors import matches_labels
 from preflight.snapshot.interface import K8sObject, list_at, mapping_at
 
@@ -257,3 +257,37 @@ def policy_tls(rule: K8sObject, policy: Mapping[str, Any], port: int | None) -> 
 def _exported_to(rule: K8sObject, namespace: str) -> bool:
     export_to = _export_to(rule)
     return not export_to or "*" in export_to or namespace in export_to
+
+
+class UnverifiedTLSRules:
+    """DestinationRules that originate TLS without a CA and without ``insecureSkipVerify``.
+
+    Indexed by exact host with the wildcard rest aside, so a host is looked up instead of
+    scanning every rule (linear, not quadratic).
+    """
+
+    def __init__(self, rules: Iterable[K8sObject]) -> None:
+        self._exact: dict[str, list[K8sObject]] = {}
+        self._wildcards: list[tuple[str, K8sObject]] = []
+        for rule in rules:
+            rule_host = rule.spec.get("host")
+            if not isinstance(rule_host, str) or not any(
+                b.originates_user_tls and not b.has_trust_anchor and not b.skips_verification for b in tls_blocks(rule)
+            ):
+                continue
+            resolved = resolve_short_name(rule_host, rule.namespace)
+            if is_wildcard(resolved):
+                self._wildcards.append((resolved, rule))
+            else:
+                self._exact.setdefault(resolved, []).append(rule)
+
+    def first_for(self, host: str) -> K8sObject | None:
+        """The first such rule (by namespace and name) for calls to ``host``."""
+        if is_wildcard(host):
+            candidates = [
+                rule for rule_host, rules in self._exact.items() for rule in rules if matches(rule_host, host)
+            ]
+        else:
+            candidates = list(self._exact.get(host, ()))
+        candidates += [rule for rule_host, rule in self._wildcards if matches(rule_host, host)]
+        return min(candidates, key=lambda rule: (rule.namespace, rule.name), default=None)

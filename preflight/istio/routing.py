@@ -212,3 +212,20 @@ def declared_protocol(port: Mapping[str, object]) -> str | None:
 def may_carry_http(port: Mapping[str, object]) -> bool:
     """Can Istio route this Service port as HTTP (declared HTTP, or sniffed)?"""
     return declared_protocol(port) not in _NON_HTTP_PROTOCOLS
+
+
+# How a server-side proxy handles a request of a protocol: as HTTP, as TCP, or (sniffed) either.
+HTTP_PROTOCOLS = frozenset({"http", "http2", "grpc", "grpc-web"})
+# https: sidecars pass TLS through, so the inbound filter chain decides it as TCP.
+TCP_PROTOCOLS = frozenset({"tcp", "tls", "https", "mongo", "mysql", "redis"})
+HTTP_ONLY, TCP_ONLY, HTTP_OR_TCP = (True,), (False,), (True, False)
+
+
+def handled_as_http(protocol: str) -> tuple[bool, ...]:
+    """Whether the receiving proxy handles ``protocol`` as HTTP (``True``), as TCP, or either way when unknown."""
+    name = protocol.lower()
+    if name in HTTP_PROTOCOLS:
+        return HTTP_ONLY
+    if name in TCP_PROTOCOLS:
+        return TCP_ONLY
+    return HTTP_OR_TCP

@@ -1,7 +1,10 @@
 """Semantic switches and watches: how a KB entry tells the simulator what changes, or what to mark.
 
 An upstream entry declares ``simulation: {switch: <name>}`` (and optionally ``note``): a
-documented change the "after" side applies. The switches:
+documented change the "after" side applies. Each switch is a ``Switch`` in ``SWITCHES`` that
+declares, with ``touches``, the destinations whose decision it can change; the "after" side is
+decided again only for those (``tests/simulate/test_switch_reach.py`` checks the declarations
+against what the decision code reads). The switches:
 
 * ``externalname_alias`` — an ExternalName Service becomes an alias of the Service it
   names: callers' proxies treat calls to it as calls to the target, so they use Istio
@@ -33,17 +36,61 @@ entry's id (``watch``), keeping their decided before/after. The watches:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
 from preflight.kb.interface import KBEntry
+from preflight.traffic.interface import Destination
 
-SWITCHES: Mapping[str, str] = {
-    "externalname_alias": "ExternalName Services become aliases of their target",
-    "verify_certificate_at_client": "sidecars verify server certificates when originating TLS",
-    "vs_most_specific_host": "the most specific VirtualService host wins over the oldest",
-    "sidecar_pick_best_service_namespace": "Sidecar scopes prefer a Kubernetes Service's namespace for a shared host",
+
+class Reach(Protocol):
+    """What a switch's ``touches`` may ask about the calls to one destination (the simulation answers)."""
+
+    def is_external_name(self, destination: Destination) -> bool: ...
+
+    def is_host(self, destination: Destination) -> bool:
+        """Named by host only: no Service, no workload."""
+        ...
+
+    def originates_tls_without_ca(self, destination: Destination) -> bool:
+        """A DestinationRule originates TLS without a CA to a target of the destination, on either side."""
+        ...
+
+    def is_shared_host(self, destination: Destination) -> bool:
+        """The destination's host is defined in more than one namespace."""
+        ...
+
+
+@dataclass(frozen=True)
+class Switch:
+    """A documented change the simulator applies, and which destinations it can change a decision for.
+
+    ``touches`` must hold for every destination whose decision reads the switch: the "after"
+    side of calls to any other destination is their "before" side, never decided again.
+    """
+
+    description: str
+    touches: Callable[[Reach, Destination], bool]
+
+
+SWITCHES: Mapping[str, Switch] = {
+    "externalname_alias": Switch(
+        "ExternalName Services become aliases of their target",
+        lambda reach, destination: reach.is_external_name(destination),
+    ),
+    "verify_certificate_at_client": Switch(
+        "sidecars verify server certificates when originating TLS",
+        lambda reach, destination: reach.originates_tls_without_ca(destination),
+    ),
+    "vs_most_specific_host": Switch(
+        "the most specific VirtualService host wins over the oldest",
+        lambda reach, destination: reach.is_host(destination),
+    ),
+    "sidecar_pick_best_service_namespace": Switch(
+        "Sidecar scopes prefer a Kubernetes Service's namespace for a shared host",
+        lambda reach, destination: reach.is_shared_host(destination),
+    ),
 }
 WATCHES: Mapping[str, str] = {
     "allow_implicit_deny": "calls decided by an enforced ALLOW AuthorizationPolicy (admitted, or implicitly denied)",
@@ -88,13 +135,11 @@ class Semantics:
 
     @property
     def active(self) -> tuple[str, ...]:
-        values = (
-            self.externalname_alias,
-            self.verify_certificate_at_client,
-            self.vs_most_specific_host,
-            self.sidecar_pick_best_service_namespace,
-        )
-        return tuple(v for v in values if v)
+        return tuple(value for name in SWITCHES if (value := getattr(self, name)))
+
+    def differing(self, other: Semantics) -> frozenset[str]:
+        """The switches set differently here and in ``other``."""
+        return frozenset(name for name in SWITCHES if getattr(self, name) != getattr(other, name))
 
 
 def switch_of(entry: KBEntry) -> str | None:

@@ -8,10 +8,11 @@ from typing import Any
 from preflight.formats.json_format import edges_to_json
 from preflight.istio.authz import Decision
 from preflight.istio.control_plane import read_control_plane
+from preflight.istio.service_registry import WildcardServiceEntryHosts
 from preflight.kb.interface import KBEntry, Mitigation, Severity, Upstream
 from preflight.simulate.interface import ChangeKind, SimulationResult
 from preflight.simulate.semantics import check_simulation
-from preflight.simulate.simulator import _World, findings_for_changed_edges, simulate
+from preflight.simulate.simulator import findings_for_changed_edges, simulate
 from preflight.traffic.interface import Destination, Edge, Mtls, Origin, Source
 from preflight.versions import parse_version
 from tests.support import snapshot_from_yaml
@@ -504,13 +505,13 @@ metadata: {name: b-everything, namespace: shop}
 spec: {hosts: ["*.example.com", "*example.org"]}
 """
     snapshot = snapshot_from_yaml(CLUSTER + "---" + entries)
-    world = _World(snapshot, read_control_plane(snapshot))
-    assert world.wildcard_service_entry_host("pay.partner.example.com") == "*.partner.example.com"
-    assert world.wildcard_service_entry_host("api.example.com") == "*.example.com"
-    assert world.wildcard_service_entry_host("example.com") is None
-    assert world.wildcard_service_entry_host("shopexample.org") == "*example.org"
-    assert world.wildcard_service_entry_host("*.partner.example.com") == "*.partner.example.com"
-    assert world.wildcard_service_entry_host("other.net") is None
+    hosts = WildcardServiceEntryHosts(snapshot.of_kind("ServiceEntry"))
+    assert hosts.first_match("pay.partner.example.com") == "*.partner.example.com"
+    assert hosts.first_match("api.example.com") == "*.example.com"
+    assert hosts.first_match("example.com") is None
+    assert hosts.first_match("shopexample.org") == "*example.org"
+    assert hosts.first_match("*.partner.example.com") == "*.partner.example.com"
+    assert hosts.first_match("other.net") is None
 
 
 # DestinationRule TLS mode on the caller's side of every edge -----------------------------------------
