@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from preflight.detectors.interface import DetectorContext, Hit
 from preflight.detectors.registry import get
-from preflight.istio.control_plane import read_control_plane
+from preflight.istio.cluster import build_cluster
 from preflight.snapshot.interface import SnapshotInfo
 from preflight.snapshot.loader import LoadOptions, _load_bytes, _LoadState
 from preflight.snapshot.model import Snapshot
@@ -27,7 +27,7 @@ def snapshot_from_yaml(text: str, name: str = "fixture.yaml") -> Snapshot:
 def context_from_yaml(text: str, source: str = "1.20.0", target: str = "1.22.0") -> DetectorContext:
     snapshot = snapshot_from_yaml(text)
     path = upgrade_path(parse_version(source), parse_version(target), KNOWN_MINORS)
-    return DetectorContext(snapshot, read_control_plane(snapshot), path)
+    return DetectorContext(build_cluster(snapshot), path)
 
 
 def run_detector(name: str, text: str, params: Mapping[str, object] | None = None, **versions: str) -> list[Hit]:

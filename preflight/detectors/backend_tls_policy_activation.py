@@ -16,7 +16,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
-from preflight.snapshot.interface import ServiceRef, list_at
+from preflight.istio.scoping import target_refs
+from preflight.snapshot.interface import ServiceRef
 
 PARAMETERS: Mapping[str, str] = {}
 
@@ -30,8 +31,8 @@ def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]
         targets = tuple(
             sorted(
                 ServiceRef(policy.namespace, str(t.get("name")))
-                for t in list_at(policy.spec, "targetRefs")
-                if isinstance(t, Mapping) and t.get("kind", "Service") == "Service" and t.get("name")
+                for t in target_refs(policy.spec)
+                if t.get("kind", "Service") == "Service" and t.get("name")
             )
         )
         where = f"BackendTLSPolicy {policy.namespace}/{policy.name}"

@@ -13,14 +13,13 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
-from preflight.istio.scoping import Scope
 from preflight.snapshot.interface import list_at
 
 PARAMETERS: Mapping[str, str] = {}
 
 
 def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]:
-    scope = Scope(context.snapshot, context.control_plane)
+    scope = context.cluster.scope
     for virtual_service in context.snapshot.of_kind("VirtualService"):
         hosts: set[str] = set()
         for route in list_at(virtual_service.spec, "http"):

@@ -25,20 +25,18 @@ from typing import Any
 from preflight.engine.interface import Finding, FindingStatus
 from preflight.gc_pause import collector_paused
 from preflight.istio.authz import (
-    AuthorizationPolicies,
     AuthzDecision,
     Decision,
     Enforcer,
     PolicyView,
     Request,
 )
-from preflight.istio.control_plane import ControlPlane
+from preflight.istio.cluster import Cluster
 from preflight.istio.destination_rules import ClientTLS, DestinationRules, tls_blocks
 from preflight.istio.external_name import AliasKind, ExternalNameAliases
 from preflight.istio.hosts import is_wildcard, matches, resolve_short_name, service_fqdn
-from preflight.istio.identity import Identity, parse_identity
-from preflight.istio.injection import mesh_membership
-from preflight.istio.peer_authentication import MtlsMode, MtlsSetting, PeerAuthentications
+from preflight.istio.identity import parse_identity
+from preflight.istio.peer_authentication import MtlsMode, MtlsSetting
 from preflight.istio.routing import (
     SidecarVirtualServices,
     declared_protocol,
@@ -46,7 +44,7 @@ from preflight.istio.routing import (
     oldest_first_winner,
     route_destinations,
 )
-from preflight.istio.scoping import Scope, host_list
+from preflight.istio.scoping import host_list
 from preflight.istio.service_registry import HostDefinition, host_definitions, pick_best_namespace, pick_first_namespace
 from preflight.istio.sidecar_scope import (
     REGISTRY_ONLY,
@@ -59,7 +57,6 @@ from preflight.kb.interface import KBEntry, Severity
 from preflight.simulate.interface import ChangeKind, EdgeDecision, EdgeOutcome, SimulationResult
 from preflight.simulate.semantics import SWITCHES, Semantics, switch_of, watch_of
 from preflight.snapshot.interface import K8sObject, ObjectRef, ServiceRef, Workload, list_at
-from preflight.snapshot.model import Snapshot
 from preflight.traffic.interface import Destination, Edge, Mtls, Source
 
 HTTP_PROTOCOLS = frozenset({"http", "http2", "grpc", "grpc-web"})
@@ -331,12 +328,13 @@ class _Side:
 class _World:
     """Indexes over one snapshot, built once and shared by both sides of every edge."""
 
-    def __init__(self, snapshot: Snapshot, control_plane: ControlPlane) -> None:
-        self.snapshot = snapshot
-        self.control_plane = control_plane
-        self.scope = Scope(snapshot, control_plane)
-        self.authz = AuthorizationPolicies(snapshot, control_plane, self.scope)
-        self.peers = PeerAuthentications(snapshot, control_plane, self.scope)
+    def __init__(self, cluster: Cluster) -> None:
+        snapshot = self.snapshot = cluster.snapshot
+        control_plane = self.control_plane = cluster.control_plane
+        self.cluster = cluster
+        self.scope = cluster.scope
+        self.authz = cluster.authorizations
+        self.peers = cluster.peer_authentications
         default_export = control_plane.mesh_config.get("defaultDestinationRuleExportTo")
         self.destination_rules = DestinationRules(
             snapshot.of_kind("DestinationRule"),
@@ -579,7 +577,7 @@ class _World:
                             policy_ref=ref)
 
     def mesh_mode(self, workload: Workload) -> str:
-        return mesh_membership(self.snapshot, workload).mode
+        return self.cluster.membership(workload).mode
 
     def mtls_setting(self, workload: Workload, port: int | None) -> MtlsSetting:
         key = (workload.ref, port)
@@ -603,8 +601,7 @@ class _World:
 
 
 def simulate(
-    snapshot: Snapshot,
-    control_plane: ControlPlane,
+    cluster: Cluster,
     entries_on_path: Sequence[KBEntry],
     edges: Iterable[Edge],
     traffic_is_observed: bool,
@@ -612,7 +609,7 @@ def simulate(
     earlier_entries: Iterable[KBEntry] = (),
     kept_old_behaviour: Collection[str] = (),
 ) -> SimulationResult:
-    """Decide every edge before and after the upgrade.
+    """Decide every edge of ``cluster`` before and after the upgrade.
 
     ``entries_on_path``: KB entries the upgrade path includes; their ``simulation``
     switches apply on the "after" side only. ``earlier_entries``: entries already in
@@ -620,7 +617,7 @@ def simulate(
     ``kept_old_behaviour``: KB ids the snapshot already mitigates (flag or
     compatibilityVersion), whose switches therefore do not apply.
     """
-    world = _World(snapshot, control_plane)
+    world = _World(cluster)
     kept = set(kept_old_behaviour)
     before_semantics = Semantics().with_entries(e for e in earlier_entries if e.id not in kept)
     switching = [e for e in entries_on_path if switch_of(e) is not None and e.id not in kept]
@@ -784,7 +781,7 @@ def _caller(world: _World, edge: Edge) -> _Caller:
     if workload is not None:
         mode = world.mesh_mode(workload)
         if principal is None and mode != "none":
-            principal = Identity(world.control_plane.trust_domain, workload.namespace, workload.service_account)
+            principal = world.cluster.identity(workload)
         scope = scopes.scope_for(workload.namespace, workload) if mode == "sidecar" and scopes.any else None
         return _Caller(mode, principal.principal if principal else None, f"{source} ({mode})", workload.namespace,
                        workload, scope)
