@@ -114,9 +114,13 @@ def workload(
     port: int = 80,
     service_port: int | None = 8000,
     labels: Mapping[str, str] | None = None,
+    annotations: Mapping[str, str] | None = None,
     service_account: str | None = None,
 ) -> str:
-    """A Deployment labelled ``app: <name>`` and, unless ``service_port`` is None, its Service."""
+    """A Deployment labelled ``app: <name>`` and, unless ``service_port`` is None, its Service.
+
+    ``labels`` and ``annotations`` go on the pod template, beside ``app``.
+    """
     pod_labels = {"app": name, **(labels or {})}
     container = {"name": name, "image": image or f"example/{name}:1", "ports": [{"containerPort": port}]}
     deployment = {
@@ -126,7 +130,7 @@ def workload(
         "spec": {
             "selector": {"matchLabels": {"app": name}},
             "template": {
-                "metadata": {"labels": pod_labels},
+                "metadata": {"labels": pod_labels, **({"annotations": dict(annotations)} if annotations else {})},
                 "spec": {
                     "serviceAccountName": service_account or name,
                     "containers": [container],

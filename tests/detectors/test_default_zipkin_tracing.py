@@ -1,7 +1,6 @@
 from tests.support import cluster_yaml, run_detector
 
 
-
 def base(mesh: str = "accessLogFile: /dev/stdout") -> str:
     """istiod 1.21 with ``mesh`` as its mesh config, and one meshed service, shop/cart."""
     return cluster_yaml(namespaces=["shop"], workloads=["cart"], istiod_version="1.21.2", mesh=mesh)
