@@ -33,11 +33,15 @@ def invoke(*arguments: str) -> Any:
     return json.loads(result.output)
 
 
-def open_changes_by_namespace(findings: list[dict[str, Any]], cluster: str | None = None) -> dict[str, list[str]]:
-    """What the plan lists per namespace, computed from check's findings: the affected ones, where they apply."""
+def open_changes_by_namespace(check: dict[str, Any], cluster: str | None = None) -> dict[str, list[str]]:
+    """What the plan lists per namespace, computed from check's report: the affected findings, where they apply.
+
+    A change the report calls mesh-wide is a step of its own in the plan and ranks no namespace.
+    """
+    mesh_wide = {change["change"] for change in check["mesh_wide"]}
     changes: dict[str, set[str]] = defaultdict(set)
-    for finding in findings:
-        if finding["status"] != "affected" or finding.get("cluster") != cluster:
+    for finding in check["findings"]:
+        if finding["status"] != "affected" or finding.get("cluster") != cluster or finding["change"] in mesh_wide:
             continue
         namespaces = {s.split("/", 1)[0] for s in finding["services"]} or {finding["resource"]["namespace"]}
         for namespace in namespaces - {""}:
@@ -54,7 +58,7 @@ def agree(plan: dict[str, Any], check: dict[str, Any], cluster: str | None = Non
     """The plan moves meshed namespaces only; for each, it lists what check finds open there."""
     planned = planned_changes(plan)
     assert planned
-    expected = open_changes_by_namespace(check["findings"], cluster)
+    expected = open_changes_by_namespace(check, cluster)
     assert planned == {namespace: expected.get(namespace, []) for namespace in planned}
 
 
