@@ -5,7 +5,7 @@
 
 For each size N it generates the cluster and Prometheus answer ``bench/bench_check.py``
 uses (N services, about six callers per service), or reads the files given, then runs
-the check in this process with ``--traffic`` and times the simulation the engine calls:
+the check in this process with ``--traffic`` and times the simulation the pipeline calls:
 
 * ``edges``, ``destinations``: edges decided (both sides), distinct destinations among them;
 * ``in check s``: the simulation as the check ran it, and its share of the whole ``run_check``;
@@ -32,10 +32,11 @@ from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import preflight.engine.engine as engine
+import preflight.pipeline as pipeline
 from bench.generate_cluster import prometheus_result, snapshot_list
-from preflight.engine.engine import CheckOptions, run_check
+from preflight.engine.engine import CheckOptions
 from preflight.kb.loader import load_knowledge_base
+from preflight.pipeline import run_check
 from preflight.simulate.interface import SimulationResult
 from preflight.simulate.simulator import simulate
 from preflight.snapshot.loader import load_snapshot
@@ -72,7 +73,7 @@ def measure(cluster: Path, traffic: Path, source: str, target: str, repeat: int)
         return result
 
     options = CheckOptions(target=parse_version(target), source=parse_version(source), timestamp=False)
-    with mock.patch.object(engine, "simulate", timed):
+    with mock.patch.object(pipeline, "simulate", timed):
         started = time.perf_counter()
         run_check(snapshot, kb, options, data)
         whole = time.perf_counter() - started

@@ -17,10 +17,11 @@ import atheris  # type: ignore[import-untyped]
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 with atheris.instrument_imports():
-    from preflight.engine.engine import CheckOptions, run_check
+    from preflight.engine.engine import CheckOptions
     from preflight.errors import InputError
     from preflight.formats.interface import FORMATS, renderer
     from preflight.kb.loader import load_knowledge_base
+    from preflight.pipeline import run_check
     from preflight.resources import demo_cluster_dir
     from preflight.snapshot.interface import SnapshotInfo
     from preflight.snapshot.loader import LoadOptions, _load_bytes, _LoadState

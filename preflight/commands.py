@@ -5,16 +5,15 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
 from datetime import datetime
 from functools import partial
 
 import click
 
-from preflight import progress
+from preflight import pipeline, progress
 from preflight.detectors import registry
-from preflight.engine.clusters import cluster_names, merge_cluster_reports
-from preflight.engine.engine import CheckOptions, run_check
+from preflight.engine.clusters import cluster_names
+from preflight.engine.engine import CheckOptions
 from preflight.engine.interface import Report
 from preflight.errors import ExitCode, UsageError, VersionError
 from preflight.formats.interface import FORMATS, output_format, piecewise_renderer, renderer
@@ -26,10 +25,8 @@ from preflight.kb.loader import load_knowledge_base
 from preflight.kb.settings import build_lifetimes, bundled_lifetimes, dump_lifetimes, named_by_mitigations
 from preflight.output import write_all_atomic, write_atomic
 from preflight.plan.owners import DEFAULT_OWNER_LABEL
-from preflight.plan.sections import with_sections, with_waivers
 from preflight.resources import demo_cluster_dir, demo_traffic_file
-from preflight.snapshot.loader import LoadOptions, load_snapshot
-from preflight.traffic.loader import load_traffic
+from preflight.snapshot.loader import LoadOptions
 from preflight.versions import parse_requested_version, parse_version
 
 SEVERITIES = [s.value for s in Severity]
@@ -202,26 +199,22 @@ def check_command(
         allow_incomplete=allow_incomplete,
         allow_empty=allow_empty,
     )
-    names = cluster_names(cluster_names_option, inputs)
-    load_options = LoadOptions(
-        default_namespace=default_namespace, values_files=values_files, allow_invalid_names=allow_invalid_names
-    )
-    # Traffic first: its parsed files are freed before the snapshot is read, lowering the peak.
-    traffic = load_traffic(traffic_files) if traffic_files else None
-    if names is None:
-        snapshot = load_snapshot(inputs, load_options)
-        report = with_sections(run_check(snapshot, kb, options, traffic), snapshot, owner_label, waivers_file)
-    else:
-        per_cluster = []
-        for name, path in zip(names, inputs, strict=True):
-            snapshot = load_snapshot([path], replace(load_options, cluster_name=name))
-            per_cluster.append((name, with_sections(run_check(snapshot, kb, options, traffic), snapshot, owner_label)))
-        report = merge_cluster_reports(per_cluster)
-        if waivers_file is not None:
-            report = with_waivers(report, waivers_file)
-    # The report holds all it renders; letting the parsed cluster go first keeps rendering a large
-    # report from adding to the run's peak memory.
-    del snapshot, traffic
+    # The report holds all it renders: the parsed cluster is gone once ``run`` returns, so
+    # rendering a large report does not add to the run's peak memory.
+    report = pipeline.run(
+        pipeline.CheckInputs(
+            snapshots=inputs,
+            kb=kb,
+            options=options,
+            load=LoadOptions(
+                default_namespace=default_namespace, values_files=values_files, allow_invalid_names=allow_invalid_names
+            ),
+            traffic_files=traffic_files,
+            cluster_names=cluster_names(cluster_names_option, inputs),
+            owner_label=owner_label,
+            waivers_file=waivers_file,
+        )
+    ).report
     if outputs:
         write_all_atomic(_render_outputs(report, outputs, format_name))
     else:
@@ -235,11 +228,14 @@ def check_command(
 def demo_command(target: str, output: str) -> int:
     """Run a check on the bundled example cluster, with its observed traffic, and write an HTML report."""
     output_format(output, "html")
-    kb = load_knowledge_base()
-    snapshot = load_snapshot([str(demo_cluster_dir())])
-    options = CheckOptions(target=parse_requested_version(target, "--to"))
-    traffic = load_traffic([str(demo_traffic_file())])
-    report = with_sections(run_check(snapshot, kb, options, traffic), snapshot)
+    report = pipeline.run(
+        pipeline.CheckInputs(
+            snapshots=[str(demo_cluster_dir())],
+            kb=load_knowledge_base(),
+            options=CheckOptions(target=parse_requested_version(target, "--to")),
+            traffic_files=[str(demo_traffic_file())],
+        )
+    ).report
     write_atomic(output, renderer("html")(report))
     click.echo(renderer("text")(report), nl=False)
     click.echo(f"\nHTML report written to {output}")

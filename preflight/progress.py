@@ -35,9 +35,15 @@ def enabled(stream: TextIO | None = None) -> bool:
 
 @contextmanager
 def task(
-    label: str, count: Callable[[], int] | None = None, unit: str = "", stream: TextIO | None = None
+    label: str | Callable[[], str],
+    count: Callable[[], int] | None = None,
+    unit: str = "",
+    stream: TextIO | None = None,
 ) -> Iterator[None]:
-    """Show ``label`` (and ``count()`` ``unit``) with the elapsed time while the block runs longer than a second."""
+    """Show ``label`` (and ``count()`` ``unit``) with the elapsed time while the block runs longer than a second.
+
+    A callable ``label`` is read at every redraw, for a step whose stage changes as it runs.
+    """
     output = stream or sys.stderr
     if not enabled(output):
         yield
@@ -51,7 +57,8 @@ def task(
         shown = False
         while not done.is_set():
             progress = f" {count()} {unit}" if count is not None else ""
-            output.write(f"\rpreflight: {label}{progress} ({time.monotonic() - started:.0f} s)\x1b[K")
+            text = label() if callable(label) else label
+            output.write(f"\rpreflight: {text}{progress} ({time.monotonic() - started:.0f} s)\x1b[K")
             output.flush()
             shown = True
             done.wait(REFRESH_SECONDS)

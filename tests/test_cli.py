@@ -56,12 +56,12 @@ def test_usage_errors_exit_2() -> None:
 
 
 def test_internal_error_exits_3_never_0(monkeypatch: pytest.MonkeyPatch) -> None:
-    import preflight.commands
+    import preflight.pipeline
 
     def explode(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(preflight.commands, "run_check", explode)
+    monkeypatch.setattr(preflight.pipeline, "check_snapshot", explode)
     result = CliRunner().invoke(main, ["check", CLUSTER, HAND_EDITED, "--to", "1.22.0"])
     assert result.exit_code == 3
     assert "internal error" in result.output

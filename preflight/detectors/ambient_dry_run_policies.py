@@ -16,7 +16,6 @@ from typing import Any
 from preflight.detectors.interface import DetectorContext, Hit
 from preflight.detectors.parameters import Parameters
 from preflight.istio.ambient import ambient_workloads
-from preflight.istio.scoping import Scope
 
 PARAMETERS: Parameters = {}
 
@@ -28,7 +27,7 @@ def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]
     if not any(str(r.env.get(FLAG) or "").lower() == "true" for r in context.control_plane.revisions):
         return
     captured = {w.ref for w in ambient_workloads(context.snapshot)}
-    scope = Scope(context.snapshot, context.control_plane)
+    scope = context.cluster.scope
     for policy in context.snapshot.of_kind("AuthorizationPolicy"):
         if policy.annotations.get(DRY_RUN_ANNOTATION, "").lower() != "true":
             continue

@@ -20,7 +20,7 @@ from typing import Any
 from preflight.detectors.interface import DetectorContext, Hit
 from preflight.detectors.parameters import Parameters
 from preflight.istio.ambient import ambient_workloads
-from preflight.istio.peer_authentication import MtlsMode, PeerAuthentications
+from preflight.istio.peer_authentication import MtlsMode
 from preflight.snapshot.interface import K8sObject, ObjectRef, ServiceRef, Workload, mapping_at
 
 PARAMETERS: Parameters = {}
@@ -28,7 +28,7 @@ PARAMETERS: Parameters = {}
 
 def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]:
     snapshot = context.snapshot
-    policies = PeerAuthentications(snapshot, context.control_plane)
+    policies = context.cluster.peer_authentications
     selected: dict[ObjectRef, list[Workload]] = defaultdict(list)
     by_ref: dict[ObjectRef, K8sObject] = {}
     for workload in ambient_workloads(snapshot):

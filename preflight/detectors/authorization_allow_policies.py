@@ -24,8 +24,7 @@ from typing import Any
 from preflight.detectors.interface import DetectorContext, Hit
 from preflight.detectors.parameters import Parameters
 from preflight.istio.authorization import allowed_callers, is_dry_run, is_enforced_allow, policy_action
-from preflight.istio.injection import mesh_membership
-from preflight.istio.scoping import Scope
+from preflight.istio.cluster import Cluster
 from preflight.snapshot.interface import K8sObject, ServiceRef
 
 PARAMETERS: Parameters = {}
@@ -33,17 +32,17 @@ MAX_NAMED = 10  # in the message; the hit's services list them all
 
 
 def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]:
-    scope = Scope(context.snapshot, context.control_plane)
+    cluster = context.cluster
     policies = context.snapshot.of_kind("AuthorizationPolicy")
     dry_run_by_service: dict[ServiceRef, list[str]] = {}
     for policy in policies:
         if policy_action(policy) == "ALLOW" and is_dry_run(policy):
-            for service in _meshed_services(scope, policy):
+            for service in _meshed_services(cluster, policy):
                 dry_run_by_service.setdefault(service, []).append(f"{policy.namespace}/{policy.name}")
     for policy in policies:
         if not is_enforced_allow(policy):
             continue
-        services = _meshed_services(scope, policy)
+        services = _meshed_services(cluster, policy)
         if not services:
             continue
         callers = allowed_callers(policy)
@@ -64,6 +63,10 @@ def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]
         )
 
 
-def _meshed_services(scope: Scope, policy: K8sObject) -> tuple[ServiceRef, ...]:
-    enforcing = [w for w in scope.workloads_for(policy) if mesh_membership(scope.snapshot, w).in_mesh]
-    return scope.services_for_workloads(enforcing)
+def _meshed_services(cluster: Cluster, policy: K8sObject) -> tuple[ServiceRef, ...]:
+    enforcing = [
+        w
+        for w in cluster.scope.workloads_for(policy)
+        if cluster.membership(w).in_mesh
+    ]
+    return cluster.scope.services_for_workloads(enforcing)

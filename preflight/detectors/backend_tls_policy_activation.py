@@ -15,7 +15,8 @@ from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
 from preflight.detectors.parameters import Parameters
-from preflight.snapshot.interface import ServiceRef, list_at
+from preflight.istio.scoping import target_refs
+from preflight.snapshot.interface import ServiceRef
 
 PARAMETERS: Parameters = {}
 
@@ -29,8 +30,8 @@ def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]
         targets = tuple(
             sorted(
                 ServiceRef(policy.namespace, str(t.get("name")))
-                for t in list_at(policy.spec, "targetRefs")
-                if isinstance(t, Mapping) and t.get("kind", "Service") == "Service" and t.get("name")
+                for t in target_refs(policy.spec)
+                if t.get("kind", "Service") == "Service" and t.get("name")
             )
         )
         where = f"BackendTLSPolicy {policy.namespace}/{policy.name}"

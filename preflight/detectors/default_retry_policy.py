@@ -26,7 +26,6 @@ from typing import Any
 from preflight.detectors.interface import DetectorContext, Hit
 from preflight.detectors.parameters import Parameters, text
 from preflight.istio.hosts import service_fqdn
-from preflight.istio.injection import mesh_membership
 from preflight.istio.routing import (
     SidecarVirtualServices,
     http_route_retries,
@@ -74,4 +73,6 @@ def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]
 
 
 def _has_sidecar_callers(context: DetectorContext) -> bool:
-    return any(mesh_membership(context.snapshot, w).mode == "sidecar" for w in context.snapshot.workloads)
+    return any(
+        context.cluster.membership(w).mode == "sidecar" for w in context.snapshot.workloads
+    )

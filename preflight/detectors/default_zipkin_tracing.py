@@ -17,7 +17,6 @@ from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
 from preflight.detectors.parameters import Parameters
-from preflight.istio.scoping import Scope
 from preflight.snapshot.interface import dig, list_at
 
 PARAMETERS: Parameters = {}
@@ -38,7 +37,7 @@ def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]
         f"Service {zipkin.namespace}/zipkin receives spans only through the implicit default tracer, which "
         f"1.22 removes: proxies of istiod revision(s) {which} stop sending traces",
         source=zipkin.source,
-        services=Scope(snapshot, control_plane).meshed_services,
+        services=context.cluster.meshed_services,
     )
 
 

@@ -30,7 +30,6 @@ from typing import Any
 from preflight.detectors.interface import DetectorContext, Hit
 from preflight.detectors.parameters import Parameters, text
 from preflight.istio.destination_rules import TLSBlock, tls_blocks
-from preflight.istio.scoping import Scope
 
 PARAMETERS: Parameters = {
     "missing": text(
@@ -64,7 +63,7 @@ def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]
     if missing not in _CHECKS:
         raise ValueError(f"destination_rule_tls_origination: 'missing' must be one of {', '.join(_CHECKS)}")
     affected_by, consequence = _CHECKS[missing]
-    scope = Scope(context.snapshot, context.control_plane)
+    scope = context.cluster.scope
     for rule in context.snapshot.of_kind("DestinationRule"):
         blocks: list[TLSBlock] = [b for b in tls_blocks(rule) if b.originates_user_tls and affected_by(b)]
         if not blocks:

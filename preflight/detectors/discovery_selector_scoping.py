@@ -24,7 +24,6 @@ from typing import Any
 from preflight.detectors.interface import DetectorContext, Hit
 from preflight.detectors.parameters import Parameters
 from preflight.istio.discovery import discovery_selectors, is_mesh_config_object, namespace_selected
-from preflight.istio.injection import mesh_membership
 
 PARAMETERS: Parameters = {}
 
@@ -62,7 +61,7 @@ def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]
             key = (workload.ref.kind, workload.namespace, workload.ref.name)
             if workload.namespace not in unselected or key in reported:
                 continue
-            if mesh_membership(snapshot, workload).mode != "sidecar":
+            if context.cluster.membership(workload).mode != "sidecar":
                 continue
             reported.add(key)
             yield Hit(

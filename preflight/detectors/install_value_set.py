@@ -21,7 +21,6 @@ from preflight.detectors.interface import DetectorContext, Hit
 from preflight.detectors.parameters import Parameters, text, text_list, value_list
 from preflight.istio.ambient import ambient_workloads
 from preflight.istio.install_values import InstallValue, install_values
-from preflight.istio.scoping import Scope
 from preflight.snapshot.interface import ObjectRef, ServiceRef
 
 PARAMETERS: Parameters = {
@@ -60,7 +59,7 @@ def _services(context: DetectorContext, scope: str) -> tuple[ServiceRef, ...] | 
         return tuple(sorted({s for w in ambient_workloads(snapshot) for s in snapshot.services_of_workload(w)}))
     if scope == "none":
         return None
-    return Scope(context.snapshot, context.control_plane).meshed_services
+    return context.cluster.meshed_services
 
 
 def _text(value: object) -> str:

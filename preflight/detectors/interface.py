@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from preflight.detectors.parameters import Parameters
+from preflight.istio.cluster import Cluster
 from preflight.istio.control_plane import ControlPlane
 from preflight.kb.interface import Severity
 from preflight.snapshot.interface import ObjectRef, ServiceRef, SourceRef
@@ -24,9 +25,18 @@ from preflight.versions import UpgradePath
 
 @dataclass(frozen=True)
 class DetectorContext:
-    snapshot: Snapshot
-    control_plane: ControlPlane
+    """The cluster model every detector reads (never re-derived by one) and the upgrade path."""
+
+    cluster: Cluster
     path: UpgradePath
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self.cluster.snapshot
+
+    @property
+    def control_plane(self) -> ControlPlane:
+        return self.cluster.control_plane
 
 
 @dataclass(frozen=True)

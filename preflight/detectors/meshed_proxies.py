@@ -22,7 +22,6 @@ from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
 from preflight.detectors.parameters import Parameters, text, text_list
-from preflight.istio.injection import mesh_membership
 from preflight.istio.proxy_config import workload_proxy_env
 
 PARAMETERS: Parameters = {
@@ -47,7 +46,7 @@ def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]
     reason = str(params.get("reason") or "its proxy takes the new default")
     root = context.control_plane.root_namespace
     for workload in snapshot.workloads:
-        member = mesh_membership(snapshot, workload)
+        member = context.cluster.membership(workload)
         if member.mode not in modes:
             continue
         if flag and str(workload_proxy_env(workload, snapshot, root).get(str(flag), "")).lower() == old_value:

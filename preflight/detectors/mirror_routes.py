@@ -12,14 +12,13 @@ from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
 from preflight.detectors.parameters import Parameters
-from preflight.istio.scoping import Scope
 from preflight.snapshot.interface import list_at
 
 PARAMETERS: Parameters = {}
 
 
 def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]:
-    scope = Scope(context.snapshot, context.control_plane)
+    scope = context.cluster.scope
     for virtual_service in context.snapshot.of_kind("VirtualService"):
         hosts: set[str] = set()
         for route in list_at(virtual_service.spec, "http"):

@@ -33,7 +33,7 @@ from preflight.detectors.interface import DetectorContext, Hit
 from preflight.detectors.parameters import Parameters
 from preflight.errors import VersionError
 from preflight.istio.gateways import is_gateway_workload
-from preflight.istio.injection import PROXY_CONTAINER, mesh_membership
+from preflight.istio.injection import PROXY_CONTAINER
 from preflight.istio.selectors import matches_label_selector
 from preflight.snapshot.interface import K8sObject, Workload, dig, list_at
 from preflight.snapshot.model import Snapshot
@@ -54,7 +54,7 @@ def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]
     webhooks = _foreign_pod_webhooks(snapshot)
     for workload in snapshot.workloads:
         namespace_labels = snapshot.namespace_labels.get(workload.namespace, {})
-        mesh = mesh_membership(snapshot, workload)
+        mesh = context.cluster.membership(workload)
         if mesh.mode != "sidecar" or NATIVE_SIDECAR_ANNOTATION in workload.pod_annotations:
             continue
         if _runs_proxy_as_init_container(workload) or is_gateway_workload(workload):

@@ -17,7 +17,7 @@ from typing import Any
 
 from preflight.detectors.interface import DetectorContext, Hit
 from preflight.detectors.parameters import Parameters, text, text_list
-from preflight.istio.injection import PROXY_CONTAINER, mesh_membership
+from preflight.istio.injection import PROXY_CONTAINER
 from preflight.snapshot.interface import list_at
 
 PARAMETERS: Parameters = {
@@ -36,7 +36,7 @@ def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]
     schemes = {str(s).upper() for s in params.get("http_schemes") or []}
     snapshot = context.snapshot
     for workload in snapshot.workloads:
-        mesh = mesh_membership(snapshot, workload)
+        mesh = context.cluster.membership(workload)
         if mesh.mode != "sidecar":
             continue
         if workload.pod_annotations.get(REWRITE_ANNOTATION, "").strip().lower() == "false":

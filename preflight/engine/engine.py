@@ -1,8 +1,12 @@
-"""Applying the knowledge base to a snapshot: entries → detector hits → findings per service."""
+"""Applying the knowledge base to a cluster: entries → detector hits → findings per service; one report.
+
+The stages run in ``preflight.pipeline``; this module decides what the entries find and folds
+every stage's result into the report.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from types import MappingProxyType
@@ -20,19 +24,17 @@ from preflight.engine.interface import (
     finding_sort_key,
 )
 from preflight.errors import InputError, Location, VersionError
-from preflight.istio.control_plane import ControlPlane, read_control_plane
+from preflight.istio.cluster import Cluster
+from preflight.istio.control_plane import ControlPlane
 from preflight.istio.discovery import is_mesh_config_object
-from preflight.istio.scoping import Scope
 from preflight.kb.interface import KBEntry, KnowledgeBase, Severity
-from preflight.platform import assess_platform
 from preflight.platform.entries import platform_entry
+from preflight.platform.interface import PlatformReadiness
 from preflight.simulate.interface import EdgeOutcome, SimulationResult
-from preflight.simulate.simulator import findings_for_changed_edges, simulate
+from preflight.simulate.simulator import findings_for_changed_edges
 from preflight.snapshot.interface import WORKLOAD_KINDS, ServiceRef
 from preflight.snapshot.model import Snapshot
-from preflight.traffic.declared import declared_traffic
 from preflight.traffic.interface import TrafficData
-from preflight.traffic.resolve import resolve_service_sources
 from preflight.versions import IstioVersion, UpgradePath, upgrade_path
 
 # Shared by every finding without details (most of them), read-only so no finding can change another's.
@@ -62,14 +64,8 @@ def resolve_path(options: CheckOptions, control_plane: ControlPlane, kb: Knowled
     return upgrade_path(detected, options.target, list(kb.minors)), f"detected {how}"
 
 
-def run_check(
-    snapshot: Snapshot, kb: KnowledgeBase, options: CheckOptions, traffic: TrafficData | None = None
-) -> Report:
-    """Apply every KB entry on the path, the platform checks, and the edge simulation.
-
-    ``traffic`` is observed traffic (``--traffic``); without it, the edges the snapshot
-    declares are simulated and the report says coverage is partial.
-    """
+def admit(snapshot: Snapshot, options: CheckOptions) -> tuple[list[str], bool]:
+    """What the export could not read, and whether the snapshot is empty; raises unless the options accept it."""
     gaps = incompleteness(snapshot)
     if gaps and not options.allow_incomplete:
         raise InputError(
@@ -86,40 +82,75 @@ def run_check(
             "(a failed `kubectl get` writes nothing), or pass --allow-empty",
             Location(snapshot.info.sources[0] if snapshot.info.sources else "snapshot"),
         )
-    control_plane = read_control_plane(snapshot)
-    path, version_note = resolve_path(options, control_plane, kb)
-    context = DetectorContext(snapshot, control_plane, path)
-    scope = Scope(snapshot, control_plane)
+    return gaps, empty
+
+
+def apply_entries(
+    cluster: Cluster, kb: KnowledgeBase, path: UpgradePath
+) -> tuple[list[Finding], list[ChangeOutcome]]:
+    """Every KB entry on the path run through its detector, its hits judged mitigated or not."""
+    context = DetectorContext(cluster, path)
     findings: list[Finding] = []
     outcomes: list[ChangeOutcome] = []
     with progress.task("checking KB entries:", count=lambda: len(outcomes), unit="done"):
         for entry in kb.entries:
             if not path.applies(entry.release_lines):
                 continue
-            entry_findings, outcome = _apply(entry, context, scope)
+            entry_findings, outcome = _apply(entry, context)
             findings.extend(entry_findings)
             outcomes.append(outcome)
-    readiness = assess_platform(
-        snapshot, control_plane, path, options.report_date or datetime.now(UTC).date(), options.kubernetes_version
+    return findings, outcomes
+
+
+@dataclass(frozen=True)
+class SimulationInputs:
+    """Which KB entries the edge simulation switches on, and which the snapshot keeps at their old behaviour."""
+
+    on_path: tuple[KBEntry, ...]
+    earlier: tuple[KBEntry, ...]
+    kept_old_behaviour: frozenset[str]
+
+
+def simulation_inputs(kb: KnowledgeBase, path: UpgradePath, outcomes: Iterable[ChangeOutcome]) -> SimulationInputs:
+    return SimulationInputs(
+        on_path=tuple(e for e in kb.entries if path.applies(e.release_lines)),
+        earlier=tuple(e for e in kb.entries if path.source_has(e.release_lines)),
+        kept_old_behaviour=frozenset(o.entry.id for o in outcomes if o.status is ChangeStatus.MITIGATED),
     )
-    findings.extend(readiness.findings)
-    if traffic is None:
-        traffic = declared_traffic(snapshot, control_plane)
-    else:
-        traffic = resolve_service_sources(traffic, snapshot)
-    with progress.task(f"simulating {len(traffic.edges)} edges"):
-        simulation = _simulate(snapshot, control_plane, kb, path, outcomes, traffic)
+
+
+@dataclass(frozen=True)
+class Stages:
+    """What each stage of one cluster's check gave, for ``assemble_report`` to fold into one report."""
+
+    cluster: Cluster
+    path: UpgradePath
+    version_note: str
+    gaps: Sequence[str]
+    empty: bool
+    findings: Sequence[Finding]
+    outcomes: Sequence[ChangeOutcome]
+    readiness: PlatformReadiness
+    traffic: TrafficData
+    simulation: SimulationResult
+
+
+def assemble_report(stages: Stages, kb: KnowledgeBase, options: CheckOptions) -> Report:
+    """One cluster's report: detector, platform and edge findings folded per fact, sorted, with every note."""
+    snapshot, control_plane = stages.cluster.snapshot, stages.cluster.control_plane
+    path, readiness, traffic, simulation = stages.path, stages.readiness, stages.traffic, stages.simulation
+    findings = [*stages.findings, *readiness.findings]
     edge_findings = _with_sources(
-        _introduced_on_path(findings_for_changed_edges(simulation, kb.entries), outcomes), snapshot
+        _introduced_on_path(findings_for_changed_edges(simulation, kb.entries), stages.outcomes), snapshot
     )
     findings = _folded(findings, _client_side(edge_findings, snapshot))
-    findings, outcomes = _with_calls_at_stake(findings, outcomes, simulation)
+    findings, outcomes = _with_calls_at_stake(findings, list(stages.outcomes), simulation)
     findings.sort(key=finding_sort_key)
     notes = [
-        *snapshot.info.notes, *gaps, *options.notes, *control_plane.notes, *readiness.notes, *traffic.notes,
+        *snapshot.info.notes, *stages.gaps, *options.notes, *control_plane.notes, *readiness.notes, *traffic.notes,
         *simulation.notes,
     ]
-    if empty:
+    if stages.empty:
         notes.append(
             f"The snapshot holds no workloads, Services or Istio resources ({_what_was_read(snapshot)}); "
             "it was checked because --allow-empty was given, so this verdict says nothing about a mesh."
@@ -138,7 +169,7 @@ def run_check(
         findings=tuple(findings),
         changes=tuple(outcomes),
         snapshot=snapshot.info,
-        version_note=version_note,
+        version_note=stages.version_note,
         notes=tuple(notes),
         generated_at=generated,
         tool_version=__version__,
@@ -147,7 +178,7 @@ def run_check(
         platform=readiness,
         platform_entries={f.change: platform_entry(f.change, path.target) for f in readiness.findings},
         simulation=simulation,
-        meshed_services=scope.meshed_services,
+        meshed_services=stages.cluster.meshed_services,
     )
 
 
@@ -186,28 +217,6 @@ def incompleteness(snapshot: Snapshot) -> list[str]:
         impact = f": {item['impact']}" if item.get("impact") else ""
         gaps.append(f"the export was not allowed to list {item.get('resource', 'a resource')}{where}{impact}")
     return gaps or ["the export manifest marks the snapshot incomplete"]
-
-
-def _simulate(
-    snapshot: Snapshot,
-    control_plane: ControlPlane,
-    kb: KnowledgeBase,
-    path: UpgradePath,
-    outcomes: list[ChangeOutcome],
-    traffic: TrafficData,
-) -> SimulationResult:
-    on_path = [e for e in kb.entries if path.applies(e.release_lines)]
-    earlier = [e for e in kb.entries if path.source_has(e.release_lines)]
-    kept = {o.entry.id for o in outcomes if o.status is ChangeStatus.MITIGATED}
-    return simulate(
-        snapshot,
-        control_plane,
-        on_path,
-        traffic.edges,
-        not traffic.partial,
-        earlier_entries=earlier,
-        kept_old_behaviour=kept,
-    )
 
 
 def _client_side(edge_findings: list[Finding], snapshot: Snapshot) -> list[Finding]:
@@ -358,7 +367,7 @@ def _with_sources(findings: Iterable[Finding], snapshot: Snapshot) -> list[Findi
     return located
 
 
-def _apply(entry: KBEntry, context: DetectorContext, scope: Scope) -> tuple[list[Finding], ChangeOutcome]:
+def _apply(entry: KBEntry, context: DetectorContext) -> tuple[list[Finding], ChangeOutcome]:
     arrival = context.path.arrival(entry.release_lines)
     # Every report format renders the entry of the outcome: its advice is what still works at the target.
     advised = mitigation.advice_at(entry, context.path.target)
@@ -370,14 +379,16 @@ def _apply(entry: KBEntry, context: DetectorContext, scope: Scope) -> tuple[list
         return [], ChangeOutcome(advised, ChangeStatus.NOT_PRESENT, introduced_in=arrival)
     if entry.is_field_report:
         # Nothing documented changes, so there is nothing to mitigate: the finding informs.
-        findings = [_finding(entry, arrival, hit, FindingStatus.FIELD_REPORT, None, scope) for hit in _unique(hits)]
+        findings = [
+            _finding(entry, arrival, hit, FindingStatus.FIELD_REPORT, None, context.cluster) for hit in _unique(hits)
+        ]
         return findings, ChangeOutcome(
             advised, ChangeStatus.FIELD_REPORT, field_reports=len(findings), introduced_in=arrival
         )
     # The entry as written: a setting the snapshot uses but the target lacks is named in the note.
     verdict = mitigation.assess(entry, context.control_plane, context.path.target, context.snapshot)
     status = FindingStatus.MITIGATED if verdict.mitigated else FindingStatus.AFFECTED
-    findings = [_finding(entry, arrival, hit, status, verdict.reason, scope) for hit in _unique(hits)]
+    findings = [_finding(entry, arrival, hit, status, verdict.reason, context.cluster) for hit in _unique(hits)]
     change_status = ChangeStatus.MITIGATED if verdict.mitigated else ChangeStatus.HIT
     affected = len(findings) if status is FindingStatus.AFFECTED else 0
     return findings, ChangeOutcome(
@@ -386,13 +397,13 @@ def _apply(entry: KBEntry, context: DetectorContext, scope: Scope) -> tuple[list
 
 
 def _finding(
-    entry: KBEntry, arrival: IstioVersion, hit: Hit, status: FindingStatus, reason: str | None, scope: Scope
+    entry: KBEntry, arrival: IstioVersion, hit: Hit, status: FindingStatus, reason: str | None, cluster: Cluster
 ) -> Finding:
     services = hit.services
     source = hit.source
-    obj = scope.snapshot.get(hit.resource.kind, hit.resource.namespace, hit.resource.name)
+    obj = cluster.snapshot.get(hit.resource.kind, hit.resource.namespace, hit.resource.name)
     if services is None:
-        services = scope.services_for(obj) if obj is not None else ()
+        services = cluster.scope.services_for(obj) if obj is not None else ()
     if source is None and obj is not None:
         source = obj.source
     return Finding(

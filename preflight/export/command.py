@@ -22,7 +22,8 @@ from pathlib import Path
 
 import click
 
-from preflight.export.exporter import Progress, export_snapshot
+from preflight import progress
+from preflight.export.exporter import export_snapshot
 from preflight.export.interface import DEFAULT_CHUNK_SIZE, ExportRequest, ExportResult
 from preflight.export.writer import MANIFEST_FILE
 from preflight.formats.safety import safe_terminal_text
@@ -67,6 +68,7 @@ from preflight.formats.safety import safe_terminal_text
     show_default=True,
     help="Seconds the whole export may take.",
 )
+@click.option("--quiet", is_flag=True, help="No progress line on stderr (shown only on a terminal anyway).")
 def snapshot_command(
     output: Path,
     context: str | None,
@@ -76,6 +78,7 @@ def snapshot_command(
     overwrite: bool,
     request_timeout: float,
     timeout: float,
+    quiet: bool,
 ) -> None:
     request = ExportRequest(
         output=output,
@@ -87,7 +90,8 @@ def snapshot_command(
         request_timeout=request_timeout,
         timeout=timeout,
     )
-    result = export_snapshot(request, progress=Progress())
+    progress.set_quiet(quiet)
+    result = export_snapshot(request)
     click.echo(safe_terminal_text(summary(result)), err=True)
 
 

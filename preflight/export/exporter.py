@@ -12,12 +12,11 @@ stops it with nothing written.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any, TextIO
+from typing import Any
 
-from preflight import __version__
+from preflight import __version__, progress
 from preflight.errors import InputError, UsageError
 from preflight.export.discovery import (
     CLUSTER_WIDE,
@@ -59,44 +58,24 @@ MAX_LIST_ATTEMPTS = 3
 Keep = Callable[[dict[str, Any]], bool]
 
 
-class Progress:
-    """One self-overwriting status line on a terminal; silent when stderr is a pipe or a file."""
+def export_snapshot(request: ExportRequest, kubectl: Kubectl | None = None) -> ExportResult:
+    """Export the cluster ``request`` names; ``request.output`` exists only if this returns.
 
-    def __init__(self, stream: TextIO | None = None, enabled: bool | None = None) -> None:
-        self.stream = stream or sys.stderr
-        self.enabled = self.stream.isatty() if enabled is None else enabled
-
-    def update(self, text: str) -> None:
-        if self.enabled:
-            self.stream.write(f"\r\033[K{text}")
-            self.stream.flush()
-
-    def finish(self) -> None:
-        if self.enabled:
-            self.stream.write("\r\033[K")
-            self.stream.flush()
-
-
-def export_snapshot(
-    request: ExportRequest, kubectl: Kubectl | None = None, progress: Progress | None = None
-) -> ExportResult:
-    """Export the cluster ``request`` names; ``request.output`` exists only if this returns."""
+    The kind being read is shown by ``preflight.progress`` (a terminal only, never with ``--quiet``).
+    """
     if request.chunk_size < 1:
         raise UsageError("--chunk-size must be at least 1")
     check_output(request.output, request.single_file, request.overwrite)
     kubectl = kubectl or Kubectl(
         request.kubectl, request.context, request.kubeconfig, request.request_timeout, request.timeout
     )
-    progress = progress or Progress(enabled=False)
     context, cluster, server = kubectl.identity()
     identity = ClusterIdentity(context, cluster, server, _server_version(kubectl))
     discovery = discover(kubectl)
     with SnapshotWriter(request.output, request.single_file) as writer:
-        run = _Export(kubectl, discovery, writer, request, progress)
-        try:
+        run = _Export(kubectl, discovery, writer, request)
+        with progress.task(lambda: run.status):
             run.everything()
-        finally:
-            progress.finish()
         manifest = _manifest(request, identity, run)
         writer.commit(manifest, [kind.file for kind in run.kinds if kind.count])
     return ExportResult(
@@ -116,13 +95,12 @@ class _Export:
         discovery: Discovery,
         writer: SnapshotWriter,
         request: ExportRequest,
-        progress: Progress,
     ) -> None:
         self.kubectl = kubectl
         self.discovery = discovery
         self.writer = writer
         self.request = request
-        self.progress = progress
+        self.status = "exporting"  # what the progress line shows
         self.kinds: list[ExportedKind] = []
         self.forbidden: list[ForbiddenList] = []
         self.istio_namespaces: set[str] = {DEFAULT_ROOT_NAMESPACE}
@@ -282,7 +260,7 @@ class _Export:
                 item = _crd_summary(item)
             sanitize_exported(item)
             stream.write(item)
-        self.progress.update(f"exporting {resource.qualified_name}: {stream.count}")
+        self.status = f"exporting {resource.qualified_name}: {stream.count}"
 
     def _selected_namespaces(self, resource: ApiResource, impact: str) -> None:
         """With --namespace, read just those Namespace objects; a name the cluster lacks is an error."""

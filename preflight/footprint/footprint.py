@@ -15,7 +15,8 @@ from decimal import Decimal
 
 from preflight.engine.interface import Finding, Report
 from preflight.footprint.interface import FootprintChange, MeshFootprint, WorkloadFootprint
-from preflight.istio.injection import mesh_membership, proxy_container
+from preflight.istio.cluster import Cluster
+from preflight.istio.injection import proxy_container
 from preflight.istio.revisions import injected_revision
 from preflight.istio.selectors import matches_labels
 from preflight.istio.sidecar_resources import installed_proxy_resources, proxy_resources
@@ -28,12 +29,13 @@ _CONTROLLER_LABELS = frozenset({"pod-template-hash", "controller-revision-hash",
 _NATIVE_SIDECAR_DETECTOR = "native_sidecar_injection"
 
 
-def mesh_footprint(snapshot: Snapshot, report: Report) -> MeshFootprint:
+def mesh_footprint(cluster: Cluster, report: Report) -> MeshFootprint:
+    snapshot = cluster.snapshot
     installed = installed_proxy_resources(snapshot)
     injected_pods = _PodIndex(p for p in snapshot.pods if proxy_container(p) is not None)
     rows: list[WorkloadFootprint] = []
     for workload in snapshot.workloads:
-        mesh = mesh_membership(snapshot, workload)
+        mesh = cluster.membership(workload)
         if mesh.mode != "sidecar":
             continue
         pods = [workload] if workload.ref.kind == "Pod" else injected_pods.of(workload)

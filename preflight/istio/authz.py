@@ -55,7 +55,7 @@ from preflight.istio.control_plane import ControlPlane
 from preflight.istio.identity import parse_identity, principal_matches
 from preflight.istio.injection import mesh_membership
 from preflight.istio.matching import value_matches
-from preflight.istio.scoping import GATEWAY_NAME_LABEL, Scope, is_gateway_target
+from preflight.istio.scoping import GATEWAY_NAME_LABEL, Scope, is_gateway_target, target_refs
 from preflight.snapshot.interface import K8sObject, ObjectRef, ServiceRef, SourceRef, Workload, list_at
 from preflight.snapshot.model import Snapshot
 
@@ -732,11 +732,11 @@ class AuthorizationPolicies:
     namespace applies at the service's waypoint (ambient mode), never to sidecars.
     """
 
-    def __init__(self, snapshot: Snapshot, control_plane: ControlPlane, scope: Scope | None = None) -> None:
+    def __init__(self, snapshot: Snapshot, control_plane: ControlPlane, scope: Scope) -> None:
         self.snapshot = snapshot
         self.provider_protocols = extension_provider_protocols(control_plane.mesh_config)
         self.control_plane = control_plane
-        self.scope = scope or Scope(snapshot, control_plane)
+        self.scope = scope
 
     def _takes_selector_policies(self, workload: Workload) -> bool:
         """Does the workload's proxy apply policies without ``targetRef`` (by selector or namespace-wide)?
@@ -758,7 +758,7 @@ class AuthorizationPolicies:
             policy = Policy.from_object(obj)
             if policy.provider is not None:
                 policy = replace(policy, provider_protocol=self.provider_protocols.get(policy.provider))
-            targets = _target_refs(obj)
+            targets = target_refs(obj.spec)
             if not targets:
                 for workload in self.scope.workloads_for(obj):
                     if self._takes_selector_policies(workload):
@@ -831,10 +831,3 @@ def extension_provider_protocols(mesh_config: Mapping[str, Any]) -> Mapping[str,
             found[str(provider["name"])] = "grpc"
     return found
 
-
-def _target_refs(obj: K8sObject) -> list[Mapping[str, Any]]:
-    refs = [t for t in list_at(obj.spec, "targetRefs") if isinstance(t, Mapping)]
-    single = obj.spec.get("targetRef")
-    if isinstance(single, Mapping):
-        refs.append(single)
-    return refs

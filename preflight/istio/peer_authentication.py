@@ -80,10 +80,10 @@ def _policy_name(policy: K8sObject) -> str:
 class PeerAuthentications:
     """The PeerAuthentication policies of a snapshot, indexed once by level."""
 
-    def __init__(self, snapshot: Snapshot, control_plane: ControlPlane, scope: Scope | None = None) -> None:
+    def __init__(self, snapshot: Snapshot, control_plane: ControlPlane, scope: Scope) -> None:
         self.snapshot = snapshot
         self.root_namespace = control_plane.root_namespace
-        self.scope = scope or Scope(snapshot, control_plane)
+        self.scope = scope
         self._level_settings: dict[tuple[str, int], MtlsSetting] = {}
         self._port_level_modes: dict[int, Mapping[int, MtlsMode | None]] = {}
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from functools import cached_property
+from typing import Any
 
 from preflight.istio.control_plane import ControlPlane, is_istiod
 from preflight.istio.hosts import ServiceHosts
@@ -64,12 +65,9 @@ class Scope:
     def workloads_for(self, obj: K8sObject) -> list[Workload]:
         """Workloads a workload-selector resource applies to."""
         spec = obj.spec
-        target_refs = [t for t in list_at(spec, "targetRefs") if isinstance(t, Mapping)]
-        single = spec.get("targetRef")
-        if isinstance(single, Mapping):
-            target_refs.append(single)
-        if target_refs:
-            return self._targeted_workloads(obj, target_refs)
+        targets = target_refs(spec)
+        if targets:
+            return self._targeted_workloads(obj, targets)
         labels = workload_selector_labels(spec)
         namespaces = [obj.namespace]
         if obj.namespace == self.control_plane.root_namespace:
@@ -79,9 +77,9 @@ class Scope:
             found.extend(self.snapshot.workloads_in(namespace, labels))
         return found
 
-    def _targeted_workloads(self, obj: K8sObject, target_refs: list[Mapping[str, object]]) -> list[Workload]:
+    def _targeted_workloads(self, obj: K8sObject, targets: list[Mapping[str, Any]]) -> list[Workload]:
         found: list[Workload] = []
-        for target in target_refs:
+        for target in targets:
             kind, name = str(target.get("kind", "")), str(target.get("name", ""))
             if is_gateway_target(target):
                 for namespace in self.gateway_target_namespaces(obj.namespace, target.get("namespace")):
@@ -120,8 +118,7 @@ class Scope:
         """The services a resource changes the behaviour of (empty when none can be named)."""
         kind = obj.kind
         if kind in WORKLOAD_SELECTOR_KINDS:
-            targeted = list_at(obj.spec, "targetRefs") or obj.spec.get("targetRef")
-            services_targeted = self._targeted_services(obj) if targeted else ()
+            services_targeted = self._targeted_services(obj)
             return tuple(sorted({*services_targeted, *self.services_for_workloads(self.workloads_for(obj))}))
         if kind in HOST_KINDS:
             return self.services_for_hosts(host_list(obj), obj.namespace)
@@ -137,10 +134,21 @@ class Scope:
         return ()
 
     def _targeted_services(self, obj: K8sObject) -> tuple[ServiceRef, ...]:
-        refs = [t for t in list_at(obj.spec, "targetRefs") if isinstance(t, Mapping)]
-        if isinstance(obj.spec.get("targetRef"), Mapping):
-            refs.append(obj.spec["targetRef"])
-        return tuple(ServiceRef(obj.namespace, str(t.get("name", ""))) for t in refs if t.get("kind") == "Service")
+        services = [t for t in target_refs(obj.spec) if t.get("kind") == "Service"]
+        return tuple(ServiceRef(obj.namespace, str(t.get("name", ""))) for t in services)
+
+
+def target_refs(spec: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The policy targets a spec names: every ``targetRefs`` item, then the older single ``targetRef``.
+
+    Items that are not mappings are skipped (a hand-edited file); an empty list means the
+    resource attaches by selector or namespace instead.
+    """
+    refs = [t for t in list_at(spec, "targetRefs") if isinstance(t, Mapping)]
+    single = spec.get("targetRef")
+    if isinstance(single, Mapping):
+        refs.append(single)
+    return refs
 
 
 def is_gateway_target(target: Mapping[str, object]) -> bool:

@@ -34,8 +34,8 @@ from dataclasses import replace
 
 from preflight.engine.interface import Finding, FindingStatus, Report
 from preflight.engine.mesh_wide import MeshWideChange
+from preflight.istio.cluster import Cluster
 from preflight.istio.control_plane import ControlPlane
-from preflight.istio.injection import mesh_membership
 from preflight.istio.revisions import (
     REVISION_LABEL,
     RevisionTag,
@@ -66,15 +66,16 @@ def revision_name(version: str) -> str:
     return version.replace(".", "-")
 
 
-def canary_plan(snapshot: Snapshot, report: Report, control_plane: ControlPlane) -> CanaryPlan:
+def canary_plan(cluster: Cluster, report: Report) -> CanaryPlan:
+    snapshot, control_plane = cluster.snapshot, cluster.control_plane
     tags = read_revision_tags(snapshot)
     new_revision = revision_name(report.target_version)
     stops = upgrade_stops(report, revision_name)
     move_label = CANARY_TAG if tags or len(stops) > 1 else new_revision
     mesh_wide = {change.change for change in report.mesh_wide}
     risks = _namespace_risk((f for f in _open_findings(report) if f.change not in mesh_wide), report.fail_on)
-    meshed = _meshed_workloads(snapshot, control_plane)
-    injected, injected_from_pods = _injected_revisions(snapshot, control_plane, tags)
+    meshed = _meshed_workloads(cluster)
+    injected, injected_from_pods = _injected_revisions(cluster, tags)
     moves_by_risk: dict[Risk, list[NamespaceMove]] = defaultdict(list)
     old_revisions: set[str] = set()
     for namespace, workloads in sorted(meshed.items()):
@@ -105,7 +106,7 @@ def canary_plan(snapshot: Snapshot, report: Report, control_plane: ControlPlane)
     for risk, title, why in _WAVES:
         if moves_by_risk.get(risk):
             waves.append(Wave(len(waves) + 1, title, why, tuple(moves_by_risk[risk])))
-    notes = list(_notes(report, snapshot, control_plane, moves_by_risk))
+    notes = list(_notes(report, cluster, moves_by_risk))
     notes += _data_plane_notes(injected, injected_from_pods, control_plane, stops[0].target, snapshot)
     old = tuple(sorted(old_revisions)) or tuple(r.name for r in control_plane.revisions)
     use_tags = bool(tags) or len(stops) > 1
@@ -150,14 +151,13 @@ def _mesh_wide_step(report: Report, change: MeshWideChange, stops: Iterable[Stop
                         "services", action, stop)
 
 
-def _injected_revisions(
-    snapshot: Snapshot, control_plane: ControlPlane, tags: tuple[RevisionTag, ...]
-) -> tuple[Mapping[str, set[str]], bool]:
+def _injected_revisions(cluster: Cluster, tags: tuple[RevisionTag, ...]) -> tuple[Mapping[str, set[str]], bool]:
     """Namespace → the revisions its sidecars were injected by, and whether Pods (not templates) said so.
 
     Without Pods, a workload's pod template is the only record: a label or annotation the manifest
     carries (``istio.io/rev``, a ``sidecar.istio.io/status`` copied from a live object), else nothing.
     """
+    snapshot, control_plane = cluster.snapshot, cluster.control_plane
     control_namespaces = {r.namespace for r in control_plane.revisions} | {control_plane.root_namespace}
     pods = snapshot.pods
     from_pods = bool(pods)
@@ -166,7 +166,7 @@ def _injected_revisions(
         if workload.namespace in control_namespaces:
             continue
         injected = injected_proxy(workload) is not None if from_pods else (
-            mesh_membership(snapshot, workload).mode == "sidecar")
+            cluster.membership(workload).mode == "sidecar")
         if not injected:
             continue
         revision = injected_revision(workload)
@@ -238,14 +238,15 @@ def _namespace_risk(
     return result
 
 
-def _meshed_workloads(snapshot: Snapshot, control_plane: ControlPlane) -> Mapping[str, dict[str, str | None]]:
+def _meshed_workloads(cluster: Cluster) -> Mapping[str, dict[str, str | None]]:
     """Namespace → {"kind/name": the pod's own istio.io/rev label or None} of sidecar workloads."""
+    snapshot, control_plane = cluster.snapshot, cluster.control_plane
     control_namespaces = {r.namespace for r in control_plane.revisions} | {control_plane.root_namespace}
     found: dict[str, dict[str, str | None]] = defaultdict(dict)
     for workload in snapshot.workloads:
         if workload.namespace in control_namespaces or workload.ref.kind == "Pod":
             continue  # bare pods are not restarted by a rollout; they are listed in the notes
-        mesh = mesh_membership(snapshot, workload)
+        mesh = cluster.membership(workload)
         if mesh.mode == "sidecar":
             found[workload.namespace][f"{workload.ref.kind.lower()}/{workload.ref.name}"] = (
                 workload.pod_labels.get(REVISION_LABEL)
@@ -319,8 +320,9 @@ def _finish(
 
 
 def _notes(
-    report: Report, snapshot: Snapshot, control_plane: ControlPlane, moves: Mapping[Risk, list[NamespaceMove]]
+    report: Report, cluster: Cluster, moves: Mapping[Risk, list[NamespaceMove]]
 ) -> tuple[str, ...]:
+    snapshot, control_plane = cluster.snapshot, cluster.control_plane
     notes = []
     mesh_wide = sorted({f.change for f in _open_findings(report) if not f.services and not f.resource.namespace})
     if mesh_wide:
@@ -334,7 +336,7 @@ def _notes(
     bare = sorted(
         f"{w.namespace}/{w.ref.name}" for w in snapshot.workloads
         if w.ref.kind == "Pod"
-        and mesh_membership(snapshot, w).mode == "sidecar"
+        and cluster.membership(w).mode == "sidecar"
     )
     if bare:
         notes.append("Bare pods are not restarted by a rollout: delete and recreate them — " + ", ".join(bare))

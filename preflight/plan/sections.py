@@ -7,30 +7,24 @@ from datetime import date
 
 from preflight.engine.interface import Report
 from preflight.footprint.footprint import mesh_footprint
-from preflight.istio.control_plane import read_control_plane
+from preflight.istio.cluster import Cluster
 from preflight.plan.canary import canary_plan
 from preflight.plan.owners import DEFAULT_OWNER_LABEL, owning_teams
-from preflight.snapshot.model import Snapshot
 from preflight.waivers.loader import load_waivers, review
 
 
 def with_sections(
     report: Report,
-    snapshot: Snapshot,
+    cluster: Cluster,
     owner_label: str = DEFAULT_OWNER_LABEL,
     waivers_file: str | None = None,
     today: date | None = None,
 ) -> Report:
     """The report with teams, waivers (when a file is given), the canary plan and the mesh footprint."""
-    report = replace(report, teams=owning_teams(snapshot, owner_label))
+    report = replace(report, teams=owning_teams(cluster.snapshot, owner_label))
     if waivers_file is not None:
         report = with_waivers(report, waivers_file, today)
-    control_plane = read_control_plane(snapshot)
-    return replace(
-        report,
-        canary_plan=canary_plan(snapshot, report, control_plane),
-        footprint=mesh_footprint(snapshot, report),
-    )
+    return replace(report, canary_plan=canary_plan(cluster, report), footprint=mesh_footprint(cluster, report))
 
 
 def with_waivers(report: Report, waivers_file: str, today: date | None = None) -> Report:

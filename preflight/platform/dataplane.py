@@ -37,8 +37,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from preflight.engine.finding import Finding
-from preflight.istio.control_plane import ControlPlane
-from preflight.istio.injection import mesh_membership
+from preflight.istio.cluster import Cluster
 from preflight.istio.revisions import InjectedProxy, RevisionTag, injected_proxy, resolve_revision
 from preflight.istio.selectors import matches_labels
 from preflight.kb.interface import Severity
@@ -74,13 +73,13 @@ def within_skew(control_plane: IstioVersion, proxy: IstioVersion, facts: Platfor
 
 
 def check_data_plane(
-    snapshot: Snapshot,
-    control_plane: ControlPlane,
+    cluster: Cluster,
     tags: tuple[RevisionTag, ...],
     target: IstioVersion,
     facts: PlatformFacts,
 ) -> tuple[DataPlaneReadiness, list[Finding], list[str]]:
-    pods = list(_injected_pods(snapshot, control_plane, tags))
+    snapshot, control_plane = cluster.snapshot, cluster.control_plane
+    pods = list(_injected_pods(cluster, tags))
     notes: list[str] = []
     target_text = target.minor_text
     findings: list[Finding] = []
@@ -176,12 +175,13 @@ def _phases(target: IstioVersion, current: int, canary: int, after: int, *, know
     )
 
 
-def _injected_pods(snapshot: Snapshot, control_plane: ControlPlane, tags: tuple[RevisionTag, ...]) -> Iterable[_Pod]:
+def _injected_pods(cluster: Cluster, tags: tuple[RevisionTag, ...]) -> Iterable[_Pod]:
+    snapshot, control_plane = cluster.snapshot, cluster.control_plane
     for pod in snapshot.pods:
         proxy = injected_proxy(pod)
         if proxy is None:
             continue
-        revision = proxy.revision or mesh_membership(snapshot, pod).revision
+        revision = proxy.revision or cluster.membership(pod).revision
         resolved = resolve_revision(revision, tags) if revision else UNKNOWN
         istiod = control_plane.revision(resolved)
         yield _Pod(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from preflight.istio.control_plane import ControlPlane
+from preflight.istio.cluster import Cluster
 from preflight.istio.revisions import read_revision_tags
 from preflight.platform.dataplane import check_data_plane
 from preflight.platform.facts import PlatformFacts, bundled_facts
@@ -18,25 +18,24 @@ from preflight.platform.interface import PlatformReadiness
 from preflight.platform.kubernetes import check_kubernetes
 from preflight.platform.revisions import check_revisions
 from preflight.platform.support import check_support
-from preflight.snapshot.model import Snapshot
 from preflight.versions import UpgradePath
 
 
 def assess_platform(
-    snapshot: Snapshot,
-    control_plane: ControlPlane,
+    cluster: Cluster,
     path: UpgradePath,
     report_date: date,
     kubernetes_version_override: str | None = None,
     facts: PlatformFacts | None = None,
 ) -> PlatformReadiness:
     facts = facts or bundled_facts()
+    snapshot, control_plane = cluster.snapshot, cluster.control_plane
     target = path.target
     tags = read_revision_tags(snapshot)
     kubernetes, kubernetes_findings, kubernetes_notes = check_kubernetes(
         snapshot, target, facts, kubernetes_version_override
     )
-    data_plane, data_plane_findings, data_plane_notes = check_data_plane(snapshot, control_plane, tags, target, facts)
+    data_plane, data_plane_findings, data_plane_notes = check_data_plane(cluster, tags, target, facts)
     revisions, revision_findings = check_revisions(snapshot, control_plane, tags, target.minor_text)
     gateway_api, gateway_findings, gateway_notes = check_gateway_api(snapshot, target, facts)
     support, support_findings, support_notes = check_support(path.source, target, report_date, facts)

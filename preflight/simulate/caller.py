@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from preflight.istio.identity import Identity, parse_identity
+from preflight.istio.identity import parse_identity
 from preflight.istio.sidecar_scope import SidecarScope
 from preflight.simulate.world import World
 from preflight.snapshot.interface import Workload
@@ -40,7 +40,7 @@ def _caller(world: World, source: Source) -> Caller:
     if workload is not None:
         mode = world.mesh_mode(workload)
         if principal is None and mode != "none":
-            principal = Identity(world.control_plane.trust_domain, workload.namespace, workload.service_account)
+            principal = world.cluster.identity(workload)
         scope = scopes.scope_for(workload.namespace, workload) if mode == "sidecar" and scopes.any else None
         return Caller(mode, principal.principal if principal else None, f"{source} ({mode})", workload.namespace,
                       workload, scope)

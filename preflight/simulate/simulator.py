@@ -23,7 +23,7 @@ from dataclasses import replace
 
 from preflight.gc_pause import collector_paused
 from preflight.istio.authz import Decision
-from preflight.istio.control_plane import ControlPlane
+from preflight.istio.cluster import Cluster
 from preflight.istio.hosts import service_fqdn
 from preflight.kb.interface import KBEntry
 from preflight.simulate.caller import Caller, caller_of
@@ -42,15 +42,13 @@ from preflight.simulate.targets import (
     targets,
 )
 from preflight.simulate.world import World
-from preflight.snapshot.model import Snapshot
 from preflight.traffic.interface import Destination, Edge
 
 __all__ = ["findings_for_changed_edges", "simulate"]
 
 
 def simulate(
-    snapshot: Snapshot,
-    control_plane: ControlPlane,
+    cluster: Cluster,
     entries_on_path: Sequence[KBEntry],
     edges: Iterable[Edge],
     traffic_is_observed: bool,
@@ -58,7 +56,7 @@ def simulate(
     earlier_entries: Iterable[KBEntry] = (),
     kept_old_behaviour: Collection[str] = (),
 ) -> SimulationResult:
-    """Decide every edge before and after the upgrade.
+    """Decide every edge of ``cluster`` before and after the upgrade.
 
     ``entries_on_path``: KB entries the upgrade path includes; their ``simulation``
     switches apply on the "after" side only. ``earlier_entries``: entries already in
@@ -66,7 +64,7 @@ def simulate(
     ``kept_old_behaviour``: KB ids the snapshot already mitigates (flag or
     compatibilityVersion), whose switches therefore do not apply.
     """
-    world = World(snapshot, control_plane)
+    world = World(cluster)
     kept = set(kept_old_behaviour)
     before_semantics = Semantics().with_entries(e for e in earlier_entries if e.id not in kept)
     switching = [e for e in entries_on_path if switch_of(e) is not None and e.id not in kept]

@@ -12,19 +12,15 @@ from functools import cached_property
 from typing import Any, TypeVar
 
 from preflight.istio.ambient import uses_waypoint
-from preflight.istio.authz import AuthorizationPolicies
-from preflight.istio.control_plane import ControlPlane
+from preflight.istio.cluster import Cluster
 from preflight.istio.destination_rules import DestinationRules, UnverifiedTLSRules
 from preflight.istio.external_name import ExternalNameAliases
 from preflight.istio.external_name import is_external_name as is_external_name_object
-from preflight.istio.injection import mesh_membership
-from preflight.istio.peer_authentication import MtlsSetting, PeerAuthentications
+from preflight.istio.peer_authentication import MtlsSetting
 from preflight.istio.routing import SidecarVirtualServices, most_specific_winner, oldest_first_winner
-from preflight.istio.scoping import Scope
 from preflight.istio.service_registry import HostDefinition, WildcardServiceEntryHosts, host_definitions
 from preflight.istio.sidecar_scope import SidecarRoutes, SidecarScope, SidecarScopes
 from preflight.snapshot.interface import K8sObject, ServiceRef, Workload
-from preflight.snapshot.model import Snapshot
 
 T = TypeVar("T")
 
@@ -53,12 +49,13 @@ class Cache:
 class World:
     """Indexes over one snapshot, built once and shared by both sides of every edge."""
 
-    def __init__(self, snapshot: Snapshot, control_plane: ControlPlane) -> None:
-        self.snapshot = snapshot
-        self.control_plane = control_plane
-        self.scope = Scope(snapshot, control_plane)
-        self.authz = AuthorizationPolicies(snapshot, control_plane, self.scope)
-        self.peers = PeerAuthentications(snapshot, control_plane, self.scope)
+    def __init__(self, cluster: Cluster) -> None:
+        snapshot = self.snapshot = cluster.snapshot
+        control_plane = self.control_plane = cluster.control_plane
+        self.cluster = cluster
+        self.scope = cluster.scope
+        self.authz = cluster.authorizations
+        self.peers = cluster.peer_authentications
         default_export = control_plane.mesh_config.get("defaultDestinationRuleExportTo")
         self.destination_rules = DestinationRules(
             snapshot.of_kind("DestinationRule"),
@@ -91,7 +88,7 @@ class World:
         }
 
     def mesh_mode(self, workload: Workload) -> str:
-        return mesh_membership(self.snapshot, workload).mode
+        return self.cluster.membership(workload).mode
 
     def mtls_setting(self, workload: Workload, port: int | None) -> MtlsSetting:
         return self.cache.get(("mtls", workload.ref, port), self.peers.setting_for, workload, port)

@@ -22,15 +22,12 @@ from functools import cached_property
 from typing import Any
 
 from preflight.istio.authorization import policy_action
-from preflight.istio.control_plane import ControlPlane, read_control_plane
+from preflight.istio.cluster import Cluster
 from preflight.istio.hosts import resolve_short_name
-from preflight.istio.identity import PrincipalIndex, parse_identity, spiffe_id
-from preflight.istio.injection import mesh_membership
+from preflight.istio.identity import PrincipalIndex, parse_identity
 from preflight.istio.matching import ValueIndex
 from preflight.istio.routing import ROUTE_SECTIONS
-from preflight.istio.scoping import Scope
 from preflight.snapshot.interface import K8sObject, ObjectRef, Workload, list_at, string_map
-from preflight.snapshot.model import Snapshot
 from preflight.traffic.interface import Destination, Edge, Origin, Source, TrafficData, merge_edges
 
 PARTIAL_COVERAGE_NOTE = (
@@ -41,9 +38,8 @@ PARTIAL_COVERAGE_NOTE = (
 _ISTIO_GATEWAY_GROUP = "networking.istio.io"
 
 
-def declared_traffic(snapshot: Snapshot, control_plane: ControlPlane | None = None) -> TrafficData:
-    plane = control_plane or read_control_plane(snapshot)
-    finder = _Declared(snapshot, plane)
+def declared_traffic(cluster: Cluster) -> TrafficData:
+    finder = _Declared(cluster)
     edges = [*finder.authorization_edges(), *finder.route_edges()]
     return TrafficData(
         edges=merge_edges(edges), sources=("snapshot",), partial=True, notes=(PARTIAL_COVERAGE_NOTE,)
@@ -51,10 +47,10 @@ def declared_traffic(snapshot: Snapshot, control_plane: ControlPlane | None = No
 
 
 class _Declared:
-    def __init__(self, snapshot: Snapshot, control_plane: ControlPlane) -> None:
-        self.snapshot = snapshot
-        self.scope = Scope(snapshot, control_plane)
-        self.trust_domain = control_plane.trust_domain
+    def __init__(self, cluster: Cluster) -> None:
+        self.cluster = cluster
+        self.snapshot = cluster.snapshot
+        self.scope = cluster.scope
         self._sources: dict[ObjectRef, Source] = {}
 
     # Callers ----------------------------------------------------------------------------
@@ -62,17 +58,15 @@ class _Declared:
     def source_of(self, workload: Workload) -> Source:
         found = self._sources.get(workload.ref)
         if found is None:
-            in_mesh = mesh_membership(self.snapshot, workload).in_mesh
-            principal = None
-            if in_mesh:
-                principal = spiffe_id(self.trust_domain, workload.namespace, workload.service_account)
+            in_mesh = self.cluster.membership(workload).in_mesh
+            principal = self.cluster.identity(workload).spiffe_id if in_mesh else None
             found = self._sources[workload.ref] = Source(workload.namespace, workload.ref.name, principal, in_mesh)
         return found
 
     @cached_property
     def _workloads_by_identity(self) -> PrincipalIndex[Workload]:
         return PrincipalIndex(
-            (spiffe_id(self.trust_domain, w.namespace, w.service_account), w) for w in self.snapshot.workloads
+            (self.cluster.identity(w).spiffe_id, w) for w in self.snapshot.workloads
         )
 
     @cached_property

@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 
 from preflight.commands import DEMO_TARGET
-from preflight.engine.engine import CheckOptions, run_check
+from preflight.engine.engine import CheckOptions
 from preflight.formats.html_format import render
+from preflight.istio.cluster import build_cluster
 from preflight.kb.loader import load_knowledge_base
+from preflight.pipeline import run_check
 from preflight.plan.sections import with_sections
 from preflight.resources import demo_cluster_dir, demo_traffic_file
 from preflight.snapshot.loader import load_snapshot
@@ -69,7 +71,7 @@ def demo_html() -> str:
     snapshot = load_snapshot([str(demo_cluster_dir())])
     options = CheckOptions(target=parse_version(DEMO_TARGET), timestamp=False)
     report = run_check(snapshot, kb, options, load_traffic([str(demo_traffic_file())]))
-    return render(with_sections(report, snapshot))
+    return render(with_sections(report, build_cluster(snapshot)))
 
 
 def test_report_renders_in_chromium_with_its_key_elements_visible(tmp_path: Path) -> None:

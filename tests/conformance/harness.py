@@ -26,8 +26,9 @@ from typing import Any
 
 import yaml
 
-from preflight.engine.engine import CheckOptions, run_check
+from preflight.engine.engine import CheckOptions
 from preflight.kb.loader import load_knowledge_base
+from preflight.pipeline import run_check
 from preflight.simulate.interface import EdgeDecision
 from preflight.traffic.loader import load_traffic
 from preflight.versions import parse_version

@@ -1,53 +1,13 @@
-from tests.support import run_detector
+from tests.support import INJECTED, documents, namespace, run_detector, workload
 
-MESH = """
-apiVersion: v1
-kind: Namespace
-metadata: {name: shop, labels: {istio-injection: enabled}}
----
-apiVersion: v1
-kind: Namespace
-metadata: {name: legacy}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: cart, namespace: shop}
-spec:
-  template:
-    metadata: {labels: {app: cart}}
-    spec: {containers: [{name: app, image: shop/cart:3}]}
----
-apiVersion: v1
-kind: Service
-metadata: {name: cart, namespace: shop}
-spec: {selector: {app: cart}, ports: [{name: http, port: 8080}]}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: ledger, namespace: shop}
-spec:
-  template:
-    metadata: {labels: {app: ledger}}
-    spec: {containers: [{name: app, image: shop/ledger:1}]}
----
-apiVersion: v1
-kind: Service
-metadata: {name: ledger, namespace: shop}
-spec: {selector: {app: ledger}, ports: [{name: http, port: 8080}]}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: reports, namespace: legacy}
-spec:
-  template:
-    metadata: {labels: {app: reports}}
-    spec: {containers: [{name: app, image: legacy/reports:9}]}
----
-apiVersion: v1
-kind: Service
-metadata: {name: reports, namespace: legacy}
-spec: {selector: {app: reports}, ports: [{name: http, port: 80}]}
-"""
+# shop is in the mesh (cart, ledger); legacy is not (reports).
+MESH = documents(
+    namespace("shop", INJECTED),
+    namespace("legacy"),
+    workload("cart", "shop", port=8080, service_port=8080),
+    workload("ledger", "shop", port=8080, service_port=8080),
+    workload("reports", "legacy", service_port=80),
+)
 
 
 def _with(policies: str) -> str:

@@ -1,4 +1,4 @@
-from tests.support import run_detector
+from tests.support import istiod, run_detector
 
 POLICY = """
 apiVersion: gateway.networking.k8s.io/{version}
@@ -8,19 +8,7 @@ spec:
   targetRefs: [{{group: "", kind: Service, name: api}}]
   validation: {{hostname: api.shop.example}}
 """
-ISTIOD_WITH_ALPHA = """
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: istiod, namespace: istio-system, labels: {app: istiod}}
-spec:
-  template:
-    spec:
-      containers:
-      - name: discovery
-        image: docker.io/istio/pilot:1.27.1
-        env: [{name: PILOT_ENABLE_ALPHA_GATEWAY_API, value: "true"}]
-"""
+ISTIOD_WITH_ALPHA = istiod("1.27.1", env={"PILOT_ENABLE_ALPHA_GATEWAY_API": "true"})
 
 
 def test_alpha_policy_stops_applying() -> None:

@@ -1,4 +1,4 @@
-from tests.support import run_detector
+from tests.support import istiod, run_detector
 
 ENTRIES = """
 apiVersion: networking.istio.io/v1
@@ -16,23 +16,7 @@ spec:
   ports: [{number: 80, name: http, protocol: HTTP}]
 """
 
-MESH = """
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: istiod, namespace: istio-system, labels: {app: istiod}}
-spec:
-  template:
-    spec:
-      containers: [{name: discovery, image: docker.io/istio/pilot:1.22.3}]
----
-apiVersion: v1
-kind: ConfigMap
-metadata: {name: istio, namespace: istio-system}
-data:
-  mesh: |
-    outboundClusterStatName: "%SERVICE%_%SERVICE_PORT%"
-"""
+MESH = istiod("1.22.3", mesh='outboundClusterStatName: "%SERVICE%_%SERVICE_PORT%"')
 
 
 def test_external_hosts_are_reported_and_cluster_local_ones_are_not() -> None:

@@ -1,28 +1,14 @@
-from tests.support import run_detector
+from tests.support import istiod, run_detector, workload
 
-ISTIOD = """
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: istiod, namespace: istio-system, labels: {app: istiod}}
-spec:
-  template:
-    spec:
-      containers: [{name: discovery, image: docker.io/istio/pilot:1.28.2}]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: kiali, namespace: %s, labels: {app: kiali}}
-spec:
-  template:
-    spec:
-      containers: [{name: kiali, image: quay.io/kiali/kiali:v2.10}]
-"""
+
+def kiali_in(namespace: str) -> str:
+    return istiod("1.28.2") + workload("kiali", namespace, image="quay.io/kiali/kiali:v2.10", service_port=None)
 
 
 def test_kiali_outside_istio_system_is_reported() -> None:
-    hits = run_detector("debug_endpoint_clients", ISTIOD % "observability", {"apps": ["kiali"]})
+    hits = run_detector("debug_endpoint_clients", kiali_in("observability"), {"apps": ["kiali"]})
     assert [str(h.resource) for h in hits] == ["Deployment observability/kiali"]
 
 
 def test_kiali_in_istio_system_is_fine() -> None:
-    assert run_detector("debug_endpoint_clients", ISTIOD % "istio-system", {"apps": ["kiali"]}) == []
+    assert run_detector("debug_endpoint_clients", kiali_in("istio-system"), {"apps": ["kiali"]}) == []

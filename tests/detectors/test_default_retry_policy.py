@@ -1,4 +1,4 @@
-from tests.support import run_detector
+from tests.support import istiod, run_detector
 
 CALLER = """
 apiVersion: v1
@@ -48,24 +48,7 @@ spec:
 
 
 def _mesh(policy: str) -> str:
-    return f"""
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {{name: istiod, namespace: istio-system, labels: {{app: istiod}}}}
-spec:
-  selector: {{matchLabels: {{app: istiod}}}}
-  template:
-    metadata: {{labels: {{app: istiod}}}}
-    spec: {{containers: [{{name: discovery, image: docker.io/istio/pilot:1.23.2}}]}}
----
-apiVersion: v1
-kind: ConfigMap
-metadata: {{name: istio, namespace: istio-system}}
-data:
-  mesh: |
-    defaultHttpRetryPolicy: {policy}
-"""
+    return istiod("1.23.2", mesh=f"defaultHttpRetryPolicy: {policy}")
 
 
 def _reported(text: str) -> list[str]:

@@ -1,22 +1,7 @@
-from tests.support import run_detector
+from tests.support import cluster_yaml, run_detector
 
-MESH = """
-apiVersion: v1
-kind: Namespace
-metadata: {name: shop, labels: {istio-injection: enabled}}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: api, namespace: shop}
-spec:
-  template:
-    metadata: {labels: {app: api}}
-    spec: {containers: [{name: api, image: api:1}]}
----
-apiVersion: v1
-kind: Service
-metadata: {name: api, namespace: shop}
-spec: {selector: {app: api}, ports: [{port: 80}]}
+# istiod is left out: the install inputs are what the detector reads.
+MESH = cluster_yaml(namespaces=["shop"], workloads=["api"], istiod_version=None) + """
 ---
 apiVersion: preflight.dev/v1
 kind: HelmValues

@@ -1,19 +1,6 @@
-from tests.support import run_detector
+from tests.support import istiod, run_detector
 
-ISTIOD = """
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: istiod, namespace: istio-system, labels: {app: istiod}}
-spec:
-  template:
-    metadata: {labels: {app: istiod}}
-    spec:
-      containers:
-      - name: discovery
-        image: docker.io/istio/pilot:1.27.3
-        env:
-        - {name: PILOT_SPAWN_UPSTREAM_SPAN_FOR_GATEWAY, value: "false"}
-"""
+ISTIOD = istiod("1.27.3", env={"PILOT_SPAWN_UPSTREAM_SPAN_FOR_GATEWAY": "false"})
 
 
 def test_istiod_env_set_finds_flag() -> None:

@@ -1,23 +1,8 @@
-from tests.support import run_detector
-
-ISTIOD = """
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: istiod, namespace: istio-system, labels: {app: istiod}}
-spec: {template: {spec: {containers: [{name: discovery, image: "docker.io/istio/pilot:1.22.0"}]}}}
-"""
+from tests.support import istiod, run_detector
 
 
 def mesh(text: str) -> str:
-    return ISTIOD + f"""
----
-apiVersion: v1
-kind: ConfigMap
-metadata: {{name: istio, namespace: istio-system}}
-data:
-  mesh: |
-    {text}
-"""
+    return istiod("1.22.0", mesh=text)
 
 
 PARAMS = {"keys": ["accessLogEncoding"], "values": ["json"]}

@@ -1,23 +1,9 @@
 from preflight.detectors.interface import Hit
-from tests.support import run_detector
+from tests.support import INJECTED, namespace, run_detector, workload
 
-NAMESPACE = """
-apiVersion: v1
-kind: Namespace
-metadata: {name: shop, labels: {istio-injection: enabled}}
-"""
+NAMESPACE = namespace("shop", INJECTED)
 
-DEPLOYMENT = """
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: cart, namespace: shop}
-spec:
-  template:
-    metadata: {labels: {app: cart}}
-    spec:
-      containers: [{name: cart, image: cart:1}]
-"""
+DEPLOYMENT = workload("cart", "shop", service_port=None)
 
 JOB = """
 ---
@@ -53,10 +39,8 @@ def test_uninjected_namespace_is_not_reported() -> None:
 
 
 def test_explicit_opt_out_is_not_reported() -> None:
-    text = NAMESPACE + DEPLOYMENT.replace(
-        "metadata: {labels: {app: cart}}",
-        'metadata: {labels: {app: cart}, annotations: {sidecar.istio.io/nativeSidecar: "false"}}',
-    )
+    opted_out = workload("cart", "shop", service_port=None, annotations={"sidecar.istio.io/nativeSidecar": "false"})
+    text = NAMESPACE + opted_out
     assert native(text) == []
 
 

@@ -1,5 +1,5 @@
 from preflight.detectors.interface import Hit
-from tests.support import run_detector
+from tests.support import istiod, run_detector
 
 GATEWAY = """
 apiVersion: gateway.networking.k8s.io/v1
@@ -27,21 +27,7 @@ spec:
 """
 
 
-ISTIOD_WITH_ALPHA_FLAG = """
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: istiod, namespace: istio-system, labels: {app: istiod}}
-spec:
-  selector: {matchLabels: {app: istiod}}
-  template:
-    metadata: {labels: {app: istiod}}
-    spec:
-      containers:
-      - name: discovery
-        image: docker.io/istio/pilot:1.28.5
-        env: [{name: PILOT_ENABLE_ALPHA_GATEWAY_API, value: "true"}]
-"""
+ISTIOD_WITH_ALPHA_FLAG = istiod("1.28.5", env={"PILOT_ENABLE_ALPHA_GATEWAY_API": "true"})
 
 
 def detect(text: str, source: str = "1.30.0", target: str = "1.30.3") -> list[Hit]:

@@ -1,24 +1,13 @@
-from tests.support import run_detector
+from tests.support import istiod, run_detector
 
-MESH = """
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: istiod, namespace: istio-system, labels: {app: istiod}}
-spec:
-  template:
-    spec:
-      containers: [{name: discovery, image: docker.io/istio/pilot:1.26.2}]
----
-apiVersion: v1
-kind: ConfigMap
-metadata: {name: istio, namespace: istio-system}
-data:
-  mesh: |
-    extensionProviders:
-    - name: ls
-      lightstep: {service: lightstep.tracing.svc.cluster.local, port: 8080}
-    - name: otel
-      opentelemetry: {service: otel.tracing.svc.cluster.local, port: 4317}
+PROVIDERS = """
+extensionProviders:
+- name: ls
+  lightstep: {service: lightstep.tracing.svc.cluster.local, port: 8080}
+- name: otel
+  opentelemetry: {service: otel.tracing.svc.cluster.local, port: 4317}
+"""
+MESH = istiod("1.26.2", mesh=PROVIDERS) + """
 ---
 apiVersion: telemetry.istio.io/v1
 kind: Telemetry

@@ -11,9 +11,10 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from preflight.engine.engine import CheckOptions, run_check
+from preflight.engine.engine import CheckOptions
 from preflight.engine.interface import Report
 from preflight.kb.loader import load_knowledge_base
+from preflight.pipeline import run_check
 from preflight.traffic.loader import load_traffic
 from preflight.versions import parse_version
 from tests.support import snapshot_from_yaml

@@ -2,10 +2,11 @@ from pathlib import Path
 
 import pytest
 
-from preflight.engine.engine import CheckOptions, run_check
+from preflight.engine.engine import CheckOptions
 from preflight.engine.interface import ChangeStatus, Finding, FindingStatus, Report
 from preflight.errors import VersionError
 from preflight.kb.loader import load_knowledge_base
+from preflight.pipeline import run_check
 from preflight.versions import parse_version
 from tests.support import snapshot_from_yaml
 

@@ -14,13 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from preflight.engine.engine import CheckOptions, run_check
+from preflight.engine.engine import CheckOptions
 from preflight.engine.interface import ChangeStatus, FindingStatus, Report
 from preflight.errors import KnowledgeBaseError
 from preflight.formats.interface import renderer
 from preflight.istio.authz import Decision
 from preflight.kb.interface import Severity
 from preflight.kb.loader import load_knowledge_base
+from preflight.pipeline import run_check
 from preflight.traffic.loader import load_traffic
 from preflight.versions import parse_version
 from tests.support import snapshot_from_yaml

@@ -1,8 +1,9 @@
 """Mitigation mechanisms the engine recognises, each on the built-in entries that use it."""
 
-from preflight.engine.engine import CheckOptions, run_check
+from preflight.engine.engine import CheckOptions
 from preflight.engine.interface import ChangeStatus, Report
 from preflight.kb.loader import load_knowledge_base
+from preflight.pipeline import run_check
 from preflight.versions import parse_version
 from tests.detectors.test_ambient_components import AMBIENT
 from tests.support import snapshot_from_yaml

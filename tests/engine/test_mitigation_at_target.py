@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from preflight.engine import mitigation
-from preflight.engine.engine import CheckOptions, run_check
+from preflight.engine.engine import CheckOptions
 from preflight.engine.interface import ChangeOutcome, ChangeStatus, FindingStatus, Report
 from preflight.formats.json_format import render as render_json
 from preflight.formats.text_format import render as render_text
@@ -24,6 +24,7 @@ from preflight.istio.control_plane import ControlPlane, Revision
 from preflight.kb.interface import KBEntry
 from preflight.kb.loader import load_knowledge_base
 from preflight.kb.settings import lifetimes_file
+from preflight.pipeline import run_check
 from preflight.versions import parse_version
 from tests.support import snapshot_from_yaml
 

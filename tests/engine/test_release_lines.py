@@ -12,13 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from preflight.engine.engine import CheckOptions, run_check
+from preflight.engine.engine import CheckOptions
 from preflight.engine.interface import Report
 from preflight.formats.html_format import render as render_html
 from preflight.formats.json_format import render as render_json
 from preflight.formats.markdown_format import render as render_markdown
 from preflight.formats.text_format import render as render_text
 from preflight.kb.loader import load_knowledge_base
+from preflight.pipeline import run_check
 from preflight.snapshot.loader import load_snapshot
 from preflight.versions import parse_version
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from preflight.engine.engine import CheckOptions, run_check
+from preflight.engine.engine import CheckOptions
 from preflight.engine.interface import FindingStatus, Report
 from preflight.kb.interface import Severity
 from preflight.kb.loader import load_knowledge_base
+from preflight.pipeline import run_check
 from preflight.versions import parse_version
 from tests.support import snapshot_from_yaml
 

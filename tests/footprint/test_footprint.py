@@ -1,10 +1,12 @@
 from decimal import Decimal
 
-from preflight.engine.engine import CheckOptions, run_check
+from preflight.engine.engine import CheckOptions
 from preflight.footprint.footprint import mesh_footprint
 from preflight.footprint.interface import MeshFootprint, format_bytes
+from preflight.istio.cluster import build_cluster
 from preflight.istio.sidecar_resources import parse_quantity
 from preflight.kb.loader import load_knowledge_base
+from preflight.pipeline import run_check
 from preflight.versions import parse_version
 from tests.support import snapshot_from_yaml
 
@@ -45,7 +47,7 @@ def footprint(text: str) -> MeshFootprint:
     snapshot = snapshot_from_yaml(text)
     report = run_check(snapshot, load_knowledge_base(), CheckOptions(
         source=parse_version("1.26.0"), target=parse_version("1.27.0"), timestamp=False))
-    return mesh_footprint(snapshot, report)
+    return mesh_footprint(build_cluster(snapshot), report)
 
 
 def test_quantities() -> None:

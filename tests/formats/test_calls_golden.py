@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from preflight.engine.engine import CheckOptions, run_check
+from preflight.engine.engine import CheckOptions
 from preflight.engine.interface import Report
 from preflight.formats.interface import renderer
 from preflight.kb.loader import load_knowledge_base
+from preflight.pipeline import run_check
 from preflight.snapshot.loader import load_snapshot
 from preflight.traffic.loader import load_traffic
 from preflight.versions import parse_version

@@ -4,11 +4,12 @@ simulator's edge list unchanged."""
 import json
 from dataclasses import fields
 
-from preflight.engine.engine import CheckOptions, run_check
+from preflight.engine.engine import CheckOptions
 from preflight.engine.interface import Report
 from preflight.formats import json_format
 from preflight.formats.json_format import edge_items, edges_to_json
 from preflight.kb.loader import load_knowledge_base
+from preflight.pipeline import run_check
 from preflight.resources import demo_cluster_dir, demo_traffic_file
 from preflight.snapshot.loader import load_snapshot
 from preflight.traffic.loader import load_traffic

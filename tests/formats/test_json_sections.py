@@ -5,10 +5,12 @@ from datetime import date
 from pathlib import Path
 
 from preflight.engine.clusters import merge_cluster_reports
-from preflight.engine.engine import CheckOptions, run_check
+from preflight.engine.engine import CheckOptions
 from preflight.engine.interface import Report
 from preflight.formats.json_format import edges_to_json, plan_to_json, platform_to_json, render
+from preflight.istio.cluster import build_cluster
 from preflight.kb.loader import load_knowledge_base
+from preflight.pipeline import run_check
 from preflight.plan.sections import with_sections
 from preflight.resources import demo_cluster_dir, demo_traffic_file
 from preflight.snapshot.loader import LoadOptions, load_snapshot
@@ -32,7 +34,7 @@ def demo_report(tmp_path: Path, cluster_name: str | None = None) -> Report:
     snapshot = load_snapshot([str(demo_cluster_dir())], LoadOptions(cluster_name=cluster_name))
     options = CheckOptions(target=parse_version("1.22"), timestamp=False, report_date=date(2026, 11, 1))
     report = run_check(snapshot, load_knowledge_base(), options, load_traffic([str(demo_traffic_file())]))
-    return with_sections(report, snapshot, waivers_file=str(waivers), today=date(2026, 11, 1))
+    return with_sections(report, build_cluster(snapshot), waivers_file=str(waivers), today=date(2026, 11, 1))
 
 
 def test_every_section_of_the_report_is_in_the_json(tmp_path: Path) -> None:

@@ -3,10 +3,11 @@
 import orjson
 import pytest
 
-from preflight.engine.engine import CheckOptions, run_check
+from preflight.engine.engine import CheckOptions
 from preflight.engine.interface import Report
 from preflight.formats import json_format
 from preflight.kb.loader import load_knowledge_base
+from preflight.pipeline import run_check
 from preflight.resources import demo_cluster_dir, demo_traffic_file
 from preflight.snapshot.loader import load_snapshot
 from preflight.traffic.loader import load_traffic

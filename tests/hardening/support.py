@@ -9,11 +9,12 @@ from typing import Any
 import yaml
 from markdown_it import MarkdownIt
 
-from preflight.engine.engine import CheckOptions, run_check
+from preflight.engine.engine import CheckOptions
 from preflight.engine.interface import Report
 from preflight.formats.interface import FORMATS, renderer
 from preflight.kb.interface import KnowledgeBase
 from preflight.kb.loader import load_knowledge_base
+from preflight.pipeline import run_check
 from preflight.resources import demo_cluster_dir
 from preflight.snapshot.interface import SnapshotInfo
 from preflight.snapshot.loader import LoadOptions, _load_bytes, _LoadState, load_documents

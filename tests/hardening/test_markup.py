@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from preflight.engine.engine import CheckOptions, run_check
+from preflight.engine.engine import CheckOptions
 from preflight.kb.loader import load_knowledge_base
+from preflight.pipeline import run_check
 from preflight.resources import demo_cluster_dir
 from preflight.snapshot.loader import LoadOptions, load_snapshot
 from preflight.versions import parse_version

@@ -8,7 +8,6 @@ from dataclasses import replace
 import yaml
 
 from preflight.istio.authz import (
-    AuthorizationPolicies,
     Decision,
     Enforcer,
     Policy,
@@ -17,7 +16,7 @@ from preflight.istio.authz import (
     evaluate,
     path_matches,
 )
-from preflight.istio.control_plane import read_control_plane
+from preflight.istio.cluster import build_cluster
 from preflight.snapshot.interface import K8sObject, ObjectRef, ServiceRef, SourceRef
 from tests.support import snapshot_from_yaml
 
@@ -354,7 +353,7 @@ def _names(policies: tuple[Policy, ...]) -> list[str]:
 
 def test_policy_scope_selector_namespace_and_root_namespace() -> None:
     snapshot = snapshot_from_yaml(SCOPED)
-    index = AuthorizationPolicies(snapshot, read_control_plane(snapshot))
+    index = build_cluster(snapshot).authorizations
     api, worker = snapshot.workloads_in("payments", {"app": "api"})[0], snapshot.workloads_in(
         "payments", {"app": "worker"}
     )[0]
@@ -366,7 +365,7 @@ def test_policy_scope_selector_namespace_and_root_namespace() -> None:
 
 def test_target_ref_to_a_service_binds_to_its_waypoint_not_to_sidecars() -> None:
     snapshot = snapshot_from_yaml(SCOPED)
-    index = AuthorizationPolicies(snapshot, read_control_plane(snapshot))
+    index = build_cluster(snapshot).authorizations
     from preflight.snapshot.interface import ServiceRef
 
     assert _names(index.for_service(ServiceRef("payments", "api"))) == ["payments/at-waypoint"]
@@ -409,7 +408,7 @@ def test_policy_set_tells_callers_apart_only_when_a_rule_reads_the_identity() ->
 
 def test_workloads_with_the_same_policies_share_one_compiled_set() -> None:
     snapshot = snapshot_from_yaml(SCOPED)
-    index = AuthorizationPolicies(snapshot, read_control_plane(snapshot))
+    index = build_cluster(snapshot).authorizations
     api = snapshot.workloads_in("payments", {"app": "api"})[0]
     worker = snapshot.workloads_in("payments", {"app": "worker"})[0]
     web = snapshot.workloads_in("shop")[0]
@@ -426,7 +425,7 @@ spec:
     spec: {containers: [{name: batch}]}
 """
     snapshot = snapshot_from_yaml(SCOPED + "---" + shared)
-    index = AuthorizationPolicies(snapshot, read_control_plane(snapshot))
+    index = build_cluster(snapshot).authorizations
     worker = snapshot.workloads_in("payments", {"app": "worker"})[0]
     batch = snapshot.workloads_in("payments", {"app": "batch"})[0]
     assert index.policy_set_for_workload(worker) is index.policy_set_for_workload(batch)
@@ -484,7 +483,7 @@ spec:
 
 def test_gateway_target_refs_attach_in_the_policys_namespace_or_from_the_root_only() -> None:
     snapshot = snapshot_from_yaml(GATEWAYS)
-    index = AuthorizationPolicies(snapshot, read_control_plane(snapshot))
+    index = build_cluster(snapshot).authorizations
     gateway = snapshot.workloads_in("foo")[0]
     assert _names(index.for_workload(gateway)) == ["foo/own", "istio-system/from-root"]
     # A Service targetRef counts for the Service of the policy's own namespace, whatever it names.
@@ -531,7 +530,7 @@ spec:
 """
     for provider, tcp in (("http-authz", Decision.ALLOW), ("grpc-authz", Decision.UNKNOWN)):
         snapshot = snapshot_from_yaml(mesh + custom % provider)
-        index = AuthorizationPolicies(snapshot, read_control_plane(snapshot))
+        index = build_cluster(snapshot).authorizations
         api = snapshot.workloads_in("payments")[0]
         policies = index.policy_set_for_workload(api)
         assert policies.evaluate(TCP_FROM_CHECKOUT).decision is tcp, provider
@@ -584,7 +583,7 @@ spec:
 """
     for flag, gateway_policies in (("true", ["foo/namespace-wide", "foo/targeted"]), ("false", ["foo/targeted"])):
         snapshot = snapshot_from_yaml(cluster % flag)
-        index = AuthorizationPolicies(snapshot, read_control_plane(snapshot))
+        index = build_cluster(snapshot).authorizations
         gateway, app = (snapshot.workloads_in("foo", {"gateway.networking.k8s.io/gateway-name": "gw"})[0],
                         snapshot.workloads_in("foo", {"app": "app"})[0])
         assert _names(index.for_workload(gateway)) == gateway_policies, flag
@@ -606,5 +605,5 @@ spec:
   targetRefs: [{kind: Service, group: example.com, name: api}]
 """
     snapshot = snapshot_from_yaml(cluster)
-    index = AuthorizationPolicies(snapshot, read_control_plane(snapshot))
+    index = build_cluster(snapshot).authorizations
     assert _names(index.for_service(ServiceRef("foo", "api"))) == ["foo/core"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from preflight.istio.control_plane import read_control_plane
+from preflight.istio.cluster import build_cluster
 from preflight.istio.peer_authentication import MtlsMode, PeerAuthentications
 from preflight.snapshot.interface import Workload
 from tests.support import snapshot_from_yaml
@@ -28,7 +28,7 @@ spec:
 
 def _setup(policies: str) -> tuple[PeerAuthentications, Workload, Workload]:
     snapshot = snapshot_from_yaml(WORKLOADS + "---\n" + policies if policies else WORKLOADS)
-    index = PeerAuthentications(snapshot, read_control_plane(snapshot))
+    index = build_cluster(snapshot).peer_authentications
     api = snapshot.workloads_in("payments")[0]
     web = snapshot.workloads_in("shop")[0]
     return index, api, web
@@ -182,7 +182,7 @@ spec:
   portLevelMtls: {"9090": {mode: DISABLE}}
 """
     )
-    index = PeerAuthentications(snapshot, read_control_plane(snapshot))
+    index = build_cluster(snapshot).peer_authentications
     api = snapshot.workloads_in("payments", {"app": "api"})[0]
     worker = snapshot.workloads_in("payments", {"app": "worker"})[0]
     for _ in range(2):  # asked twice: answers computed once and kept must not leak between workloads or ports

@@ -1,5 +1,4 @@
-from preflight.istio.control_plane import read_control_plane
-from preflight.istio.scoping import Scope
+from preflight.istio.cluster import build_cluster
 from preflight.snapshot.interface import ServiceRef
 from tests.support import snapshot_from_yaml
 
@@ -46,7 +45,7 @@ def resource(api_version: str, kind: str, namespace: str, spec: str = "") -> str
 
 def services(extra: str) -> list[str]:
     snapshot = snapshot_from_yaml(CLUSTER + "---\n" + extra)
-    scope = Scope(snapshot, read_control_plane(snapshot))
+    scope = build_cluster(snapshot).scope
     resource = next(o for o in snapshot.objects if o.name == "subject")
     return [str(s) for s in scope.services_for(resource)]
 
@@ -115,5 +114,5 @@ def test_external_hosts_name_no_service() -> None:
 
 def test_meshed_services_are_those_with_an_injected_workload() -> None:
     snapshot = snapshot_from_yaml(CLUSTER)
-    scope = Scope(snapshot, read_control_plane(snapshot))
+    scope = build_cluster(snapshot).scope
     assert scope.meshed_services == (ServiceRef("shop", "api"), ServiceRef("shop", "web"))

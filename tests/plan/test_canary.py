@@ -1,9 +1,10 @@
 from dataclasses import replace
 
-from preflight.engine.engine import CheckOptions, run_check
+from preflight.engine.engine import CheckOptions
 from preflight.engine.interface import Report
-from preflight.istio.control_plane import read_control_plane
+from preflight.istio.cluster import build_cluster
 from preflight.kb.loader import load_knowledge_base
+from preflight.pipeline import run_check
 from preflight.plan.canary import canary_plan
 from preflight.plan.interface import CanaryPlan, Risk
 from preflight.plan.owners import owning_teams
@@ -69,7 +70,7 @@ def plan_for(text: str) -> tuple[Report, CanaryPlan]:
     kb = load_knowledge_base()
     report = run_check(snapshot, kb, CheckOptions(target=parse_version("1.22.0"), timestamp=False))
     report = replace(report, teams=owning_teams(snapshot))
-    return report, canary_plan(snapshot, report, read_control_plane(snapshot))
+    return report, canary_plan(build_cluster(snapshot), report)
 
 
 def test_teams_come_from_the_label_then_owner_annotation() -> None:

@@ -5,7 +5,7 @@ from collections.abc import Iterable
 import pytest
 
 from preflight.engine.interface import Finding
-from preflight.istio.control_plane import read_control_plane
+from preflight.istio.cluster import build_cluster
 from preflight.istio.revisions import read_revision_tags
 from preflight.kb.interface import Severity
 from preflight.platform.dataplane import check_data_plane, within_skew
@@ -74,10 +74,8 @@ spec: {containers: [{name: app, image: app:1}]}
 
 def _assess(text: str = CLUSTER, target: str = "1.24"):  # type: ignore[no-untyped-def]
     snapshot = snapshot_from_yaml(text)
-    control_plane = read_control_plane(snapshot)
-    return check_data_plane(
-        snapshot, control_plane, read_revision_tags(snapshot), parse_version(target), bundled_facts()
-    )
+    tags = read_revision_tags(snapshot)
+    return check_data_plane(build_cluster(snapshot), tags, parse_version(target), bundled_facts())
 
 
 def _by_check(findings: Iterable[Finding], check: str, phase: str) -> dict[ObjectRef, Finding]:

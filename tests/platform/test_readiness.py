@@ -4,7 +4,7 @@ import json
 from datetime import date
 
 from preflight.formats.json_format import platform_to_json
-from preflight.istio.control_plane import read_control_plane
+from preflight.istio.cluster import build_cluster
 from preflight.platform import assess_platform
 from preflight.platform.interface import CHECKS, Verdict
 from preflight.versions import parse_version, upgrade_path
@@ -54,7 +54,7 @@ spec:
 def _assess(kubernetes: str | None = None):  # type: ignore[no-untyped-def]
     snapshot = snapshot_from_yaml(CLUSTER)
     path = upgrade_path(parse_version("1.22.3"), parse_version("1.24"), KNOWN_MINORS)
-    return assess_platform(snapshot, read_control_plane(snapshot), path, date(2025, 1, 15), kubernetes)
+    return assess_platform(build_cluster(snapshot), path, date(2025, 1, 15), kubernetes)
 
 
 def test_every_section_is_filled_from_one_snapshot() -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from preflight.formats.json_format import edges_to_json
 from preflight.istio.authz import Decision
-from preflight.istio.control_plane import read_control_plane
+from preflight.istio.cluster import build_cluster
 from preflight.istio.service_registry import WildcardServiceEntryHosts
 from preflight.kb.interface import KBEntry, Mitigation, Severity, Upstream
 from preflight.simulate.interface import ChangeKind, SimulationResult
@@ -117,7 +117,7 @@ def edge(
 
 def run(extra_yaml: str, edges: list[Edge], entries: list[KBEntry] | None = None, **options: Any) -> SimulationResult:
     snapshot = snapshot_from_yaml(CLUSTER + ("---\n" + extra_yaml if extra_yaml else ""))
-    return simulate(snapshot, read_control_plane(snapshot), entries or [], edges, True, **options)
+    return simulate(build_cluster(snapshot), entries or [], edges, True, **options)
 
 
 ALLOW_WEB_ONLY = """

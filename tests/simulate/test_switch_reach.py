@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from preflight.istio.control_plane import read_control_plane
+from preflight.istio.cluster import build_cluster
 from preflight.simulate.semantics import SWITCHES, Semantics, Switch
 from preflight.simulate.simulator import Simulation
 from preflight.simulate.world import World
@@ -79,7 +79,7 @@ def _undeclared_reads() -> tuple[list[str], set[str]]:
     undeclared: list[str] = []
     read: set[str] = set()
     for name, snapshot, edges in _scenarios():
-        simulation = Simulation(World(snapshot, read_control_plane(snapshot)), _RecordingSemantics(), switching)
+        simulation = Simulation(World(build_cluster(snapshot)), _RecordingSemantics(), switching)
         assert set(simulation.differing) == set(SWITCHES)
         for call in edges:
             _READS.clear()

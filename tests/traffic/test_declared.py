@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from preflight.istio.cluster import build_cluster
 from preflight.traffic.declared import PARTIAL_COVERAGE_NOTE, declared_traffic
 from preflight.traffic.interface import Origin, Source
 from tests.support import snapshot_from_yaml
@@ -92,7 +93,7 @@ spec:
   rules: [{from: [{source: {namespaces: [ops]}}]}]
 """
     )
-    traffic = declared_traffic(snapshot)
+    traffic = declared_traffic(build_cluster(snapshot))
     assert traffic.partial is True and traffic.notes == (PARTIAL_COVERAGE_NOTE,)
     by_source = {str(e.source): e for e in traffic.edges}
     assert set(by_source) == {"shop/web", "legacy/cron"}
@@ -119,7 +120,7 @@ spec:
   rules: [{from: [{source: {principals: ["cluster.local/ns/batch/sa/nightly", "*"]}}]}]
 """
     )
-    [edge] = declared_traffic(snapshot).edges
+    [edge] = declared_traffic(build_cluster(snapshot)).edges
     assert edge.source.namespace == "batch" and edge.source.workload is None
     assert edge.source.principal == "spiffe://cluster.local/ns/batch/sa/nightly"
 
@@ -155,7 +156,7 @@ spec:
   tcp: [{route: [{destination: {host: cart.shop.svc.cluster.local}}]}]
 """
     )
-    edges = declared_traffic(snapshot).edges
+    edges = declared_traffic(build_cluster(snapshot)).edges
     described = sorted((str(e.source), str(e.destination), e.protocol) for e in edges)
     assert described == [
         ("istio-system/ingress", "api.partner.example", "http"),
@@ -169,7 +170,7 @@ spec:
 
 
 def test_a_snapshot_without_policies_or_routes_declares_nothing() -> None:
-    traffic = declared_traffic(snapshot_from_yaml(MESH))
+    traffic = declared_traffic(build_cluster(snapshot_from_yaml(MESH)))
     assert traffic.edges == () and traffic.partial is True
 
 
@@ -192,14 +193,14 @@ def test_callers_by_principal_and_namespace_match_a_scan_of_every_workload() -> 
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from preflight.istio.control_plane import read_control_plane
+    from preflight.istio.cluster import build_cluster
     from preflight.istio.identity import parse_identity, principal_matches, spiffe_id
     from preflight.istio.matching import value_matches
     from preflight.traffic.declared import _Declared
 
     identities = [(ns, sa) for ns in ("shop", "shops", "pay", "p") for sa in ("web", "web-v2", "api", "default")]
     snapshot = snapshot_from_yaml(_workloads_yaml(identities[::2] + identities[1::3]))
-    finder = _Declared(snapshot, read_control_plane(snapshot))
+    finder = _Declared(build_cluster(snapshot))
     principal_patterns = st.one_of(
         st.sampled_from(["*", "", " ", "spiffe://*", "cluster.local/ns/shop/sa/web", "cluster.local/ns/gone/sa/x",
                          "*/sa/web", "*web", "cluster.local/ns/shop*", "cluster.local/ns/shop/*", "*-v2", "**",
@@ -213,7 +214,7 @@ def test_callers_by_principal_and_namespace_match_a_scan_of_every_workload() -> 
         found = [
             finder.source_of(w)
             for w in snapshot.workloads
-            if principal_matches(pattern, spiffe_id(finder.trust_domain, w.namespace, w.service_account))
+            if principal_matches(pattern, spiffe_id(finder.cluster.trust_domain, w.namespace, w.service_account))
         ]
         identity = parse_identity(pattern)
         if not found and identity is not None:

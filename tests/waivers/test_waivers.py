@@ -3,10 +3,11 @@ from pathlib import Path
 
 import pytest
 
-from preflight.engine.engine import CheckOptions, run_check
+from preflight.engine.engine import CheckOptions
 from preflight.engine.interface import Report
 from preflight.errors import InputError
 from preflight.kb.loader import load_knowledge_base
+from preflight.pipeline import run_check
 from preflight.snapshot.loader import LoadOptions, load_snapshot
 from preflight.versions import parse_version
 from preflight.waivers.loader import parse_waivers, review
