@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import replace
 
-from preflight.gc_pause import collector_paused
 from preflight.istio.authz import Decision
 from preflight.istio.cluster import Cluster
 from preflight.istio.hosts import service_fqdn
@@ -71,10 +70,9 @@ def simulate(
     after_semantics = before_semantics.with_entries(switching)
     simulation = Simulation(world, before_semantics, switching)
     watching = [(e.id, watch) for e in entries_on_path if (watch := watch_of(e)) is not None and e.id not in kept]
-    with collector_paused():
-        outcomes = [simulation.outcome(edge) for edge in edges]
-        if watching:
-            outcomes = [_watched(outcome, watching) for outcome in outcomes]
+    outcomes = [simulation.outcome(edge) for edge in edges]
+    if watching:
+        outcomes = [_watched(outcome, watching) for outcome in outcomes]
     notes = []
     if kept & {e.id for e in entries_on_path if switch_of(e) is not None}:
         notes.append(
