@@ -5,31 +5,27 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
 from functools import partial
 
 import click
 
 from preflight import pipeline, progress
 from preflight.detectors import registry
-from preflight.engine.clusters import cluster_names
 from preflight.engine.engine import CheckOptions
 from preflight.engine.interface import Report
 from preflight.errors import ExitCode, UsageError, VersionError
 from preflight.formats.interface import FORMATS, output_format, piecewise_renderer, renderer
 from preflight.formats.safety import safe_terminal_text
 from preflight.kb.audit import audit, to_json, to_table
-from preflight.kb.interface import GATE_FAIL, Severity
+from preflight.kb.interface import GATE_FAIL
 from preflight.kb.istio_source import IstioRepo
 from preflight.kb.loader import load_knowledge_base
 from preflight.kb.settings import build_lifetimes, bundled_lifetimes, dump_lifetimes, named_by_mitigations
 from preflight.output import write_all_atomic, write_atomic
-from preflight.plan.owners import DEFAULT_OWNER_LABEL
+from preflight.pipeline_options import PipelineArguments, pipeline_options
 from preflight.resources import demo_cluster_dir, demo_traffic_file
-from preflight.snapshot.loader import LoadOptions
 from preflight.versions import parse_requested_version, parse_version
 
-SEVERITIES = [s.value for s in Severity]
 # The bundled cluster runs 1.18; 1.22 crosses the changes it was built to show (1.19 to 1.22).
 DEMO_TARGET = "1.22"
 
@@ -49,17 +45,7 @@ def gate_exit_code(report: Report, include_mitigated: bool) -> int:
 
 
 @click.command("check", epilog="Exit codes: 0 passed, 1 gate failed, 2 bad input or usage, 3 internal error.")
-@click.argument("paths", nargs=-1, type=click.Path())
-@click.option(
-    "--snapshot",
-    "snapshots",
-    multiple=True,
-    type=click.Path(),
-    help="Snapshot file or directory (repeatable; same as PATHS).",
-)
-@click.option("--from", "source", metavar="VERSION", help="Current Istio version; detected from istiod when omitted.")
-@click.option("--to", "target", metavar="VERSION", required=True, help="Target Istio version.")
-@click.option("--kb", "kb_dirs", multiple=True, type=click.Path(), help="Extra knowledge-base directory (repeatable).")
+@pipeline_options
 @click.option(
     "--format",
     "format_name",
@@ -73,108 +59,22 @@ def gate_exit_code(report: Report, include_mitigated: bool) -> int:
     metavar="FILE",
     help="Write the report here (repeatable; format from extension).",
 )
-@click.option(
-    "--fail-on",
-    type=click.Choice(SEVERITIES),
-    default="high",
-    show_default=True,
-    help="Fail when an affected finding is at or above this severity.",
-)
 @click.option("--fail-on-mitigated", is_flag=True, help="Count mitigated findings towards --fail-on too.")
 @click.option(
     "--fail-on-field-reports",
     is_flag=True,
     help="Count unconfirmed field reports (status field-report, which inform by default) towards --fail-on too.",
 )
-@click.option(
-    "--default-namespace", default="default", show_default=True, help="Namespace for namespaced objects without one."
-)
 @click.option("--no-timestamp", is_flag=True, help="Leave the generation time out (byte-identical reports).")
 @click.option("--quiet", is_flag=True, help="No progress lines on stderr (shown only on a terminal anyway).")
-@click.option(
-    "--waivers",
-    "waivers_file",
-    type=click.Path(),
-    metavar="FILE",
-    help="YAML file of accepted findings (change, resource, reason, ticket, expires); waived findings pass the gate.",
-)
-@click.option(
-    "--owner-label",
-    default=DEFAULT_OWNER_LABEL,
-    show_default=True,
-    help="Namespace label or annotation naming the owning team (falls back to 'owner', then the namespace).",
-)
-@click.option(
-    "--kubernetes-version",
-    metavar="VERSION",
-    help="Kubernetes server version (e.g. 1.29); overrides the version recorded in the snapshot.",
-)
-@click.option(
-    "--report-date",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    help="Judge the support window on this day instead of today (YYYY-MM-DD).",
-)
-@click.option(
-    "--traffic",
-    "traffic_files",
-    multiple=True,
-    type=click.Path(),
-    metavar="FILE",
-    help="Observed traffic: Prometheus query result, Kiali graph or CSV/YAML edge list (repeatable).",
-)
-@click.option(
-    "--values",
-    "values_files",
-    multiple=True,
-    type=click.Path(),
-    metavar="FILE",
-    help="Helm values of the istiod/base/gateway charts (repeatable): install inputs read for mitigations.",
-)
-@click.option(
-    "--cluster-names",
-    "cluster_names_option",
-    metavar="A,B",
-    help="One name per snapshot: check each snapshot as its own cluster and report them together.",
-)
-@click.option(
-    "--allow-incomplete",
-    is_flag=True,
-    help="Report even when the snapshot's manifest says some kinds could not be exported (forbidden).",
-)
-@click.option(
-    "--allow-empty",
-    is_flag=True,
-    help="Report even when the snapshot holds no workloads, Services or Istio resources (otherwise exit 2).",
-)
-@click.option(
-    "--allow-invalid-names",
-    is_flag=True,
-    help="Load names, namespaces and labels that Kubernetes would refuse (hand-edited files); refused by default.",
-)
 def check_command(
-    paths: tuple[str, ...],
-    snapshots: tuple[str, ...],
-    source: str | None,
-    target: str,
-    kb_dirs: tuple[str, ...],
+    pipeline_arguments: PipelineArguments,
     format_name: str | None,
     outputs: tuple[str, ...],
-    fail_on: str,
     fail_on_mitigated: bool,
     fail_on_field_reports: bool,
-    default_namespace: str,
     no_timestamp: bool,
     quiet: bool,
-    waivers_file: str | None,
-    owner_label: str,
-    kubernetes_version: str | None,
-    report_date: datetime | None,
-    traffic_files: tuple[str, ...],
-    values_files: tuple[str, ...],
-    cluster_names_option: str | None,
-    allow_incomplete: bool,
-    allow_empty: bool,
-    allow_invalid_names: bool,
 ) -> int:
     """Report which services an upgrade to --to changes, from a snapshot of the cluster.
 
@@ -182,39 +82,12 @@ def check_command(
     helm-template output, or - for stdin.
     """
     progress.set_quiet(quiet)
-    inputs = [*paths, *snapshots]
-    if not inputs:
-        raise UsageError("give at least one snapshot file or directory (or - for stdin)")
     for path in outputs:
         output_format(path, format_name)  # a mismatch is refused before any work is done
-    kb = load_knowledge_base(kb_dirs)
-    options = CheckOptions(
-        target=parse_requested_version(target, "--to"),
-        source=parse_requested_version(source, "--from") if source else None,
-        fail_on=Severity(fail_on),
-        fail_on_field_reports=fail_on_field_reports,
-        timestamp=not no_timestamp,
-        kubernetes_version=kubernetes_version,
-        report_date=report_date.date() if report_date else None,
-        allow_incomplete=allow_incomplete,
-        allow_empty=allow_empty,
-    )
+    inputs = pipeline_arguments.check_inputs(fail_on_field_reports=fail_on_field_reports, timestamp=not no_timestamp)
     # The report holds all it renders: the parsed cluster is gone once ``run`` returns, so
     # rendering a large report does not add to the run's peak memory.
-    report = pipeline.run(
-        pipeline.CheckInputs(
-            snapshots=inputs,
-            kb=kb,
-            options=options,
-            load=LoadOptions(
-                default_namespace=default_namespace, values_files=values_files, allow_invalid_names=allow_invalid_names
-            ),
-            traffic_files=traffic_files,
-            cluster_names=cluster_names(cluster_names_option, inputs),
-            owner_label=owner_label,
-            waivers_file=waivers_file,
-        )
-    ).report
+    report = pipeline.run(inputs).report
     if outputs:
         write_all_atomic(_render_outputs(report, outputs, format_name))
     else:
