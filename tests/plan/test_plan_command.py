@@ -98,3 +98,111 @@ def test_cluster_names_give_one_plan_per_cluster_agreeing_with_check(tmp_path: P
         agree(plans[name], check, name)
     assert "1.21-externalname-alias" in planned_changes(plans["east"])["payments"]
     assert "1.21-externalname-alias" not in planned_changes(plans["west"])["payments"]
+
+
+# Each option below decides what the pipeline finds; plan takes it from check's own option list
+# (preflight.pipeline_options). Every case is one where the option changes the result, so a plan
+# that dropped or rewired it would disagree with the check.
+
+CONTROL_PLANE_NOTE = "Mesh-wide findings move with the control plane, not with a namespace: "
+INCOMPLETE_MANIFEST = """
+---
+apiVersion: preflight/v1
+kind: SnapshotManifest
+complete: false
+forbidden:
+- {resource: authorizationpolicies.security.istio.io, namespace: payments, message: forbidden}
+"""
+
+
+def refusal(*arguments: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(arguments))
+    return result.exit_code, result.stderr
+
+
+def control_plane_changes(plan: dict[str, Any]) -> list[str]:
+    """The findings the plan moves with the control plane (no namespace), as its note names them."""
+    for note in plan["notes"]:
+        if note.startswith(CONTROL_PLANE_NOTE):
+            return sorted(note.removeprefix(CONTROL_PLANE_NOTE).split(", "))
+    return []
+
+
+def agree_on_control_plane(plan: dict[str, Any], check: dict[str, Any]) -> None:
+    expected = sorted({
+        f["change"] for f in check["findings"]
+        if f["status"] == "affected" and not f["services"] and not f["resource"]["namespace"]
+    })
+    assert expected
+    assert control_plane_changes(plan) == expected
+
+
+def test_default_namespace_places_objects_for_the_plan_as_for_the_check(tmp_path: Path) -> None:
+    cluster = tmp_path / "cluster.yaml"
+    cluster.write_text(EXTERNAL_NAME.replace("name: legacy, namespace: payments", "name: legacy"))
+    common = (str(cluster), "--from", "1.20.0", "--to", "1.21", "--format", "json")
+    assert "1.21-externalname-alias" not in planned_changes(invoke("plan", *common))["payments"]
+    given = (*common, "--default-namespace", "payments")
+    plan = invoke("plan", *given)
+    assert "1.21-externalname-alias" in planned_changes(plan)["payments"]
+    agree(plan, invoke("check", *given))
+
+
+def test_kubernetes_version_reaches_the_plan_as_it_reaches_the_check(tmp_path: Path) -> None:
+    cluster = tmp_path / "cluster.yaml"
+    cluster.write_text(EXTERNAL_NAME)
+    common = (str(cluster), "--from", "1.20.0", "--to", "1.21", "--format", "json")
+    assert "platform-kubernetes-version-unknown" in control_plane_changes(invoke("plan", *common))
+    given = (*common, "--kubernetes-version", "1.20")  # older than any Kubernetes Istio 1.21 supports
+    plan = invoke("plan", *given)
+    assert "platform-kubernetes-version" in control_plane_changes(plan)
+    assert "platform-kubernetes-version-unknown" not in control_plane_changes(plan)
+    agree_on_control_plane(plan, invoke("check", *given))
+
+
+def test_report_date_reaches_the_plan_as_it_reaches_the_check(tmp_path: Path) -> None:
+    cluster = tmp_path / "cluster.yaml"
+    cluster.write_text(EXTERNAL_NAME)
+    common = (str(cluster), "--from", "1.20.0", "--to", "1.21", "--format", "json")
+    assert "platform-support-target" in control_plane_changes(invoke("plan", *common))
+    given = (*common, "--report-date", "2024-01-15")  # before 1.21 was released, while 1.20 was supported
+    plan = invoke("plan", *given)
+    assert "platform-support-target" not in control_plane_changes(plan)
+    agree_on_control_plane(plan, invoke("check", *given))
+
+
+def test_allow_incomplete_is_needed_by_the_plan_as_by_the_check(tmp_path: Path) -> None:
+    cluster = tmp_path / "cluster.yaml"
+    cluster.write_text(EXTERNAL_NAME + INCOMPLETE_MANIFEST)
+    common = (str(cluster), "--from", "1.20.0", "--to", "1.21")
+    plan_code, plan_error = refusal("plan", *common)
+    check_code, check_error = refusal("check", *common, "--quiet")
+    assert plan_code == check_code == 2
+    assert "--allow-incomplete" in plan_error and plan_error == check_error
+    given = (*common, "--format", "json", "--allow-incomplete")
+    plan = invoke("plan", *given)
+    assert "1.21-externalname-alias" in planned_changes(plan)["payments"]
+    agree(plan, invoke("check", *given))
+
+
+def test_allow_invalid_names_is_needed_by_the_plan_as_by_the_check(tmp_path: Path) -> None:
+    cluster = tmp_path / "cluster.yaml"
+    cluster.write_text(EXTERNAL_NAME.replace("name: legacy,", "name: Legacy_Billing,"))
+    common = (str(cluster), "--from", "1.20.0", "--to", "1.21")
+    plan_code, plan_error = refusal("plan", *common)
+    check_code, check_error = refusal("check", *common, "--quiet")
+    assert plan_code == check_code == 2
+    assert "Legacy_Billing" in plan_error and plan_error == check_error
+    given = (*common, "--format", "json", "--allow-invalid-names")
+    plan = invoke("plan", *given)
+    assert "1.21-externalname-alias" in planned_changes(plan)["payments"]
+    agree(plan, invoke("check", *given))
+
+
+def test_snapshot_option_is_a_path_for_the_plan_as_for_the_check(tmp_path: Path) -> None:
+    cluster = tmp_path / "cluster.yaml"
+    cluster.write_text(EXTERNAL_NAME)
+    versions = ("--from", "1.20.0", "--to", "1.21", "--format", "json")
+    plan = invoke("plan", "--snapshot", str(cluster), *versions)
+    assert plan == invoke("plan", str(cluster), *versions)
+    agree(plan, invoke("check", "--snapshot", str(cluster), *versions))
