@@ -206,3 +206,15 @@ def test_snapshot_option_is_a_path_for_the_plan_as_for_the_check(tmp_path: Path)
     plan = invoke("plan", "--snapshot", str(cluster), *versions)
     assert plan == invoke("plan", str(cluster), *versions)
     agree(plan, invoke("check", "--snapshot", str(cluster), *versions))
+
+
+# check's options that shape only its own report or gate; every other option of check decides the
+# findings and must reach the plan too. A new check option lands here only on purpose.
+CHECK_ONLY = {"--fail-on-mitigated", "--fail-on-field-reports", "--no-timestamp", "--quiet"}
+
+
+def test_plan_takes_every_option_of_check_but_its_report_and_gate_ones() -> None:
+    def options(command: str) -> set[str]:
+        return {name for parameter in main.commands[command].params for name in parameter.opts}
+
+    assert options("check") - options("plan") == CHECK_ONLY
