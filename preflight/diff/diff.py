@@ -20,6 +20,7 @@ from typing import Any
 from deepdiff import DeepDiff
 
 from preflight import safe_json
+from preflight.bounded_read import read_bounded
 from preflight.errors import InputError, Location
 from preflight.formats.markdown_format import cell_text, code_span
 
@@ -47,9 +48,14 @@ class ReportDiff:
     changed: tuple[ChangedFinding, ...]
 
 
+# A JSON report of 20,000 services is about 0.5 GiB; a device or a pipe says nothing of its size.
+MAX_REPORT_BYTES = 2 * 1024 * 1024 * 1024
+
+
 def read_report(path: str) -> Mapping[str, Any]:
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with Path(path).open("rb") as stream:
+            text = read_bounded(stream, path, MAX_REPORT_BYTES).decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(f"cannot read report: {getattr(error, 'strerror', None) or error}", Location(path)) from None
     document = safe_json.parse(path, text, what="JSON report")

@@ -21,6 +21,7 @@ from typing import IO, Any
 import yaml
 
 from preflight import progress, safe_json
+from preflight.bounded_read import NUL_IN_TEXT, UTF16_MARKS, read_bounded
 from preflight.errors import InputError, Location
 from preflight.safe_yaml import BoundedLoader, NeedsFullLoader, documents_from_events
 from preflight.snapshot.build_files import (
@@ -242,38 +243,15 @@ def _read_file(path: Path) -> bytes:
         raise InputError(_unreadable(path, error), Location(str(path))) from None
 
 
-_READ_CHUNK = 1024 * 1024
-_UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
-NUL_IN_TEXT = "holds a NUL byte: not YAML or JSON text"
-
-
 def _read_bounded(stream: IO[bytes], name: str) -> bytes:
-    """At most ``MAX_FILE_BYTES`` of ``stream``, stopping at the first NUL byte.
-
-    A size from ``stat`` means nothing for a device or a pipe (``/dev/zero`` reports 0 and never
-    ends). YAML and JSON text never holds a raw NUL, so one ends the read at once with its line.
-    """
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        chunk = stream.read(_READ_CHUNK)
-        if not chunk:
-            return b"".join(chunks)
-        nul = chunk.find(b"\x00")
-        if nul >= 0 and not (chunks[0] if chunks else chunk).startswith(_UTF16_MARKS):  # refused as not UTF-8 once read
-            line = sum(piece.count(b"\n") for piece in chunks) + chunk.count(b"\n", 0, nul) + 1
-            raise InputError(NUL_IN_TEXT, Location(name, line))
-        size += len(chunk)
-        if size > MAX_FILE_BYTES:
-            raise InputError(f"input is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB", Location(name))
-        chunks.append(chunk)
+    return read_bounded(stream, name, MAX_FILE_BYTES)
 
 
 def _decode(name: str, data: bytes) -> str:
     if len(data) > MAX_FILE_BYTES:
         raise InputError(f"input is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB", Location(name))
     nul = data.find(b"\x00")
-    if nul >= 0 and not data.startswith(_UTF16_MARKS):  # UTF-16 is refused as not UTF-8, below
+    if nul >= 0 and not data.startswith(UTF16_MARKS):  # UTF-16 is refused as not UTF-8, below
         raise InputError(NUL_IN_TEXT, Location(name, data.count(b"\n", 0, nul) + 1))
     try:
         return data.decode("utf-8-sig")

@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from preflight import safe_json, safe_yaml
+from preflight.bounded_read import read_bounded
 from preflight.errors import InputError, Location
 
 MAX_TRAFFIC_BYTES = 512 * 1024 * 1024
@@ -19,9 +20,8 @@ def read_text(path: str) -> str:
     try:
         if file.is_dir():
             raise InputError("is a directory, expected a traffic file", Location(path))
-        if file.stat().st_size > MAX_TRAFFIC_BYTES:
-            raise InputError(f"file is larger than {MAX_TRAFFIC_BYTES // (1024 * 1024)} MiB", Location(path))
-        data = file.read_bytes()
+        with file.open("rb") as stream:
+            data = read_bounded(stream, path, MAX_TRAFFIC_BYTES)
     except FileNotFoundError:
         raise InputError("no such file", Location(path)) from None
     except OSError as error:

@@ -110,6 +110,23 @@ def test_dev_zero_as_a_snapshot_is_a_quick_clear_error() -> None:
     assert result.stderr.strip() == "preflight: error: /dev/zero:1: holds a NUL byte: not YAML or JSON text"
 
 
+def test_dev_zero_as_traffic_data_is_a_quick_clear_error() -> None:
+    # Traffic data once trusted the file's size, which /dev/zero reports as 0: the read never ended.
+    result = run("check", str(demo_cluster_dir()), "--traffic", "/dev/zero", *VERSIONS, timeout=30)
+    assert result.returncode == 2
+    assert result.stderr.strip() == "preflight: error: /dev/zero:1: holds a NUL byte: not YAML or JSON text"
+
+
+def test_dev_zero_as_a_report_to_diff_is_a_quick_clear_error(tmp_path: Path) -> None:
+    report = tmp_path / "report.json"
+    written = run("check", str(demo_cluster_dir()), *VERSIONS, "--output", str(report))
+    assert written.returncode in (0, 1), written.stderr
+    result = run("diff", "/dev/zero", str(report), timeout=30)
+    assert result.returncode == 2
+    assert "/dev/zero:1: holds a NUL byte" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
 def test_a_closed_stdin_is_bad_input_not_a_crash() -> None:
     # `<&-` closes descriptor 0, as a CI step with no input can; Python then has no sys.stdin at all.
     result = subprocess.run(
