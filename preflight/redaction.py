@@ -9,8 +9,16 @@ The rules follow the shapes detect-secrets and gitleaks look for (provider token
 private-key blocks, credentials in URLs, ``password=`` assignments, bearer and basic
 authorization). detect-secrets itself was measured at about 330 µs per string, and it
 reports findings rather than spans to replace; a large snapshot has millions of strings,
-so the rules are a few compiled expressions behind one quick combined search instead.
-Each rule replaces only the secret part, so the text around it stays readable.
+so the rules are a few compiled expressions instead. Each rule replaces only the secret
+part, so the text around it stays readable.
+
+Speed matters because a finished report (tens of MB of JSON) is searched whole. Python's
+``re`` only skips ahead quickly when an expression starts with a literal; an expression that
+starts with an alternation, a character class or ``^`` is tried at every position. So a rule
+may carry a quick ``hint`` (a literal-led expression every match contains) and may be
+searched as ``parts``, alternatives that each start well and are merged back into exactly
+the matches the whole expression gives (``_leftmost_matches``). The rules' behaviour is
+pinned to the previous, plain implementation by tests/hardening/test_redaction_equivalence.py.
 """
 
 from __future__ import annotations
@@ -18,16 +26,20 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 REDACTED = "<redacted>"
 SHORTEST_CREDENTIAL = 8  # "://a:b@h": nothing shorter matches any rule
 
-# Words that make the value assigned to them a credential (``db_password=x``, ``apiKey: y``).
+# Words that make the value assigned to them a credential (``db_password=x``, ``apiKey: y``):
+# password, passwd, pwd, passphrase, secret, token, api key, access key, private key, client
+# secret, credential(s), auth token. Written as a prefix tree, so that most positions fail on
+# their first character; no word is a prefix of another, so at any position at most one word
+# matches and the order of the branches does not change what matches.
 _SECRET_WORDS = (
-    r"password|passwd|pwd|passphrase|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|"
-    r"client[_-]?secret|credentials?|auth[_-]?token"
+    r"(?:p(?:ass(?:word|wd|phrase)|wd|rivate[_-]?key)|secret|token|"
+    r"a(?:pi[_-]?key|ccess[_-]?key|uth[_-]?token)|c(?:lient[_-]?secret|redentials?))"
 )
 
 
@@ -45,6 +57,11 @@ class Rule:
     # The match must not continue a word ("xAKIA..." is not a key id). Checked after matching,
     # because a leading \b keeps the regex engine from skipping ahead to the literal prefix.
     word_start: bool = False
+    # Something every match contains, quick to search for: when it is absent the rule cannot match.
+    hint: re.Pattern[str] | None = None
+    # ``pattern`` split into alternatives, each quick to search, with the secret in the same
+    # group; listed in the order ``pattern`` tries them (see ``_leftmost_matches``).
+    parts: tuple[re.Pattern[str], ...] = ()
 
 
 def _is_basic_credentials(encoded: str) -> bool:
@@ -58,6 +75,16 @@ def _is_basic_credentials(encoded: str) -> bool:
 def _is_bearer_token(token: str) -> bool:
     # "Bearer authentication" is prose; a token has a digit or is too long to be a word.
     return len(token) >= 24 or any(character.isdigit() for character in token)
+
+
+# "password=x" anywhere, '"password": "x"' (a quoted key), "password: x" only at the start of a
+# line (YAML; in a rendered report the line may start after an escaped newline): in prose a
+# colon after "token" introduces a sentence, not a value. Searched as three parts: the one
+# expression is slow, because its ``^`` branch makes the engine try every position.
+_ASSIGNED_KEY = rf"{_SECRET_WORDS}(?:[\"']?[ \t]*=|[\"'][ \t]*:)"
+_LINE_START_KEY = rf"(?m:^)[ \t-]*[a-z0-9_.-]*{_SECRET_WORDS}[ \t]*:"
+_ESCAPED_LINE_START_KEY = rf"(?:\\n|&#10;)[ \t-]*[a-z0-9_.-]*{_SECRET_WORDS}[ \t]*:"
+_ASSIGNED_VALUE = r"[ \t]*[\"']?([^\s\"'&,;<>`|\\]{3,})"
 
 
 def _token(name: str, expression: str) -> Rule:
@@ -80,7 +107,10 @@ RULES: tuple[Rule, ...] = (
     _token("GitHub token", r"(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})"),
     _token("GitLab token", r"gl(?:pat|ptt|dt|rt|cbt|oas)-[A-Za-z0-9_-]{20,}"),
     _token("Slack token", r"xox[abposr]-[A-Za-z0-9-]{10,}"),
-    _token("Stripe key", r"[sr]k_(?:live|test)_[A-Za-z0-9]{16,}"),
+    Rule(
+        "Stripe key", re.compile(r"[sr]k_(?:live|test)_[A-Za-z0-9]{16,}"), word_start=True,
+        hint=re.compile(r"k_(?:live|test)_"),
+    ),
     _token("Google API key", r"AIza[0-9A-Za-z_-]{35}"),
     _token("Google OAuth token", r"ya29\.[0-9A-Za-z_-]{20,}"),
     _token("npm token", r"npm_[A-Za-z0-9]{36}"),
@@ -99,16 +129,13 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "credential assignment",
-        # "password=x" anywhere, '"password": "x"' (a quoted key), "password: x" only at the start
-        # of a line (YAML; in a rendered report the line may start after an escaped newline): in
-        # prose a colon after "token" introduces a sentence, not a value.
-        re.compile(
-            rf"(?:(?:{_SECRET_WORDS})[\"']?[ \t]*=|(?:{_SECRET_WORDS})[\"'][ \t]*:|"
-            rf"(?:(?m:^)|\\n|&#10;)[ \t-]*[a-z0-9_.-]*(?:{_SECRET_WORDS})[ \t]*:)"
-            r"[ \t]*[\"']?([^\s\"'&,;<>`|\\]{3,})"
-        ),
+        re.compile(rf"(?:{_ASSIGNED_KEY}|{_LINE_START_KEY}|{_ESCAPED_LINE_START_KEY}){_ASSIGNED_VALUE}"),
         secret_group=1,
         any_case=True,
+        parts=tuple(
+            re.compile(f"{key}{_ASSIGNED_VALUE}")
+            for key in (_ASSIGNED_KEY, _LINE_START_KEY, _ESCAPED_LINE_START_KEY)
+        ),
     ),
 )
 
@@ -118,8 +145,12 @@ _DIGEST = re.compile(r"sha(?:256|384|512):[0-9a-f]{64,128}(?![0-9a-f])")
 # A run starts after a non-base64 character, or after a JSON escape (``\\n``): a rendered JSON
 # report is redacted as text too, and must keep its escape sequences whole.
 _BASE64_RUN = re.compile(r"(?:(?<![A-Za-z0-9+/\\])|(?<=\\[nrt]))[A-Za-z0-9+/]{64,}={0,2}")
-_ANY_BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{64}")  # the quick test; lookbehinds slow a search down
-_ANY_CASE_SENSITIVE = re.compile("|".join(f"(?:{rule.pattern.pattern})" for rule in RULES if not rule.any_case))
+# The quick test for a run: every base64 character becomes "a" and every other byte a space
+# (UTF-8 writes a non-ASCII character as bytes >= 0x80 only, none of them base64), then one
+# substring search; a regular expression would be tried at every position of the text.
+_BASE64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+_BASE64_TO_A = bytes(ord("a") if byte in _BASE64_ALPHABET else ord(" ") for byte in range(256))
+_SHORTEST_RUN = b"a" * 64
 _ANY_CASE_RULES = tuple(rule for rule in RULES if rule.any_case)
 _CASE_SENSITIVE_RULES = tuple(rule for rule in RULES if not rule.any_case)
 _WORD = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
@@ -152,16 +183,15 @@ def _secret_spans(text: str) -> list[tuple[int, int]]:
     if len(text) < SHORTEST_CREDENTIAL:
         return []
     found: list[tuple[int, int]] = []
-    if _ANY_CASE_SENSITIVE.search(text) is not None:
-        for rule in _CASE_SENSITIVE_RULES:
-            found += _rule_spans(rule, text, text)
+    for rule in _CASE_SENSITIVE_RULES:
+        found += _rule_spans(rule, text, text)
     if "=" in text or ":" in text:
         lowered = text.lower()
         # lower() keeps positions for ASCII; the rare text it lengthens is searched as it is.
         searched = lowered if len(lowered) == len(text) else text
         for rule in _ANY_CASE_RULES:
             found += _rule_spans(rule, searched, text)
-    if _ANY_BASE64_RUN.search(text) is not None:
+    if _SHORTEST_RUN in text.encode("utf-8", "replace").translate(_BASE64_TO_A):
         digests = [match.span() for match in _DIGEST.finditer(text)]
         found += [
             match.span()
@@ -185,9 +215,36 @@ def _after_escape(text: str, start: int) -> bool:
     return start >= 2 and text[start - 2] == "\\" and text[start - 1] in "nrt"
 
 
+def _leftmost_matches(parts: tuple[re.Pattern[str], ...], text: str) -> Iterator[re.Match[str]]:
+    """What ``finditer`` of the alternation of ``parts`` gives: at each step the leftmost match
+    of any part, the earliest-listed part on a tie (the branch an alternation tries first), and
+    the next search from where that match ends.
+
+    A part's match found earlier stays the leftmost one from a later position as long as it
+    starts at or after it. ``search(text, position)`` sees the whole text, so ``^`` and
+    lookbehinds behave as in ``finditer``. No part matches the empty string.
+    """
+    pending: list[re.Match[str] | None] = [part.search(text) for part in parts]
+    while True:
+        chosen: re.Match[str] | None = None
+        for match in pending:
+            if match is not None and (chosen is None or match.start() < chosen.start()):
+                chosen = match
+        if chosen is None:
+            return
+        yield chosen
+        position = chosen.end()
+        for index, match in enumerate(pending):
+            if match is not None and match.start() < position:
+                pending[index] = parts[index].search(text, position)
+
+
 def _rule_spans(rule: Rule, searched: str, text: str) -> list[tuple[int, int]]:
+    if rule.hint is not None and rule.hint.search(searched) is None:
+        return []
+    matches = _leftmost_matches(rule.parts, searched) if rule.parts else rule.pattern.finditer(searched)
     spans = []
-    for match in rule.pattern.finditer(searched):
+    for match in matches:
         start = match.start()
         if rule.word_start and start > 0 and searched[start - 1] in _WORD and not _after_escape(searched, start):
             continue

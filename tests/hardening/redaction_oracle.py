@@ -1,0 +1,205 @@
+"""The redaction rules as they were before they were made quick: the oracle the new ones must agree with.
+
+A verbatim copy of ``preflight/redaction.py`` at the commit before the speed-up (straight
+per-rule ``finditer`` behind one combined case-sensitive search). Do not "fix" it: its only
+job is to say what the shipped rules caught, so that every later speed-up keeps catching
+exactly that. The original module docstring follows.
+
+The one rule set for credential-looking text, used on every string that can reach an output.
+
+Load-time redaction (``preflight.snapshot.redact``) applies it to the snapshot's free text;
+every rendered report and every error or summary line on the terminal passes through it
+again (``preflight.formats.safety``), so a label value, a waiver reason, a KB overlay text
+or kubectl's stderr cannot carry a credential out either.
+
+The rules follow the shapes detect-secrets and gitleaks look for (provider token prefixes,
+private-key blocks, credentials in URLs, ``password=`` assignments, bearer and basic
+authorization). detect-secrets itself was measured at about 330 µs per string, and it
+reports findings rather than spans to replace; a large snapshot has millions of strings,
+so the rules are a few compiled expressions behind one quick combined search instead.
+Each rule replaces only the secret part, so the text around it stays readable.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+REDACTED = "<redacted>"
+SHORTEST_CREDENTIAL = 8  # "://a:b@h": nothing shorter matches any rule
+
+# Words that make the value assigned to them a credential (``db_password=x``, ``apiKey: y``).
+_SECRET_WORDS = (
+    r"password|passwd|pwd|passphrase|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|"
+    r"client[_-]?secret|credentials?|auth[_-]?token"
+)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A credential shape: the expression, and which of its groups is the secret (0 = all of it)."""
+
+    name: str
+    pattern: re.Pattern[str]
+    secret_group: int = 0
+    # Says whether a match really is a secret when the expression alone cannot (basic auth).
+    confirm: Callable[[str], bool] | None = None
+    # Matched on the lower-cased text: a case-insensitive search costs several times a plain one.
+    any_case: bool = False
+    # The match must not continue a word ("xAKIA..." is not a key id). Checked after matching,
+    # because a leading \b keeps the regex engine from skipping ahead to the literal prefix.
+    word_start: bool = False
+
+
+def _is_basic_credentials(encoded: str) -> bool:
+    try:
+        decoded = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return b":" in decoded
+
+
+def _is_bearer_token(token: str) -> bool:
+    # "Bearer authentication" is prose; a token has a digit or is too long to be a word.
+    return len(token) >= 24 or any(character.isdigit() for character in token)
+
+
+def _token(name: str, expression: str) -> Rule:
+    return Rule(name, re.compile(expression), word_start=True)
+
+
+RULES: tuple[Rule, ...] = (
+    # The body stops at a quote, '<', '-' or a backslash other than an escaped newline: in a
+    # rendered JSON string or HTML element a block without its END line must not swallow the
+    # markup after it, nor half an escape sequence.
+    Rule(
+        "private key or certificate block",
+        re.compile(
+            r"-----BEGIN [A-Z0-9 ]*(?:PRIVATE KEY(?: BLOCK)?|CERTIFICATE)-----(?:[^\"'<>\\-]|\\[nrt])*"
+            r"(?:-----END [A-Z0-9 ]*-----)?"
+        ),
+    ),
+    _token("JSON web token", r"eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}(?:\.[A-Za-z0-9_-]+)?"),
+    _token("AWS access key id", r"(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}(?![A-Za-z0-9])"),
+    _token("GitHub token", r"(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})"),
+    _token("GitLab token", r"gl(?:pat|ptt|dt|rt|cbt|oas)-[A-Za-z0-9_-]{20,}"),
+    _token("Slack token", r"xox[abposr]-[A-Za-z0-9-]{10,}"),
+    _token("Stripe key", r"[sr]k_(?:live|test)_[A-Za-z0-9]{16,}"),
+    _token("Google API key", r"AIza[0-9A-Za-z_-]{35}"),
+    _token("Google OAuth token", r"ya29\.[0-9A-Za-z_-]{20,}"),
+    _token("npm token", r"npm_[A-Za-z0-9]{36}"),
+    Rule("password in a URL", re.compile(r"://[^/\s:@\"'<>]+:([^/\s@\"'<>]+)@"), secret_group=1),
+    Rule(
+        "credential in a URL query",
+        re.compile(r"[?&;](?:access_token|token|api_key|apikey|key|sig|signature|password|secret|auth|code)="
+                   r"([^\s&#\"'<>]+)"),
+        secret_group=1,
+        any_case=True,
+    ),
+    Rule("bearer token", re.compile(r"Bearer\s+([A-Za-z0-9._~+/-]{8,}=*)"), 1, _is_bearer_token, word_start=True),
+    Rule(
+        "basic authorization",
+        re.compile(r"Basic\s+([A-Za-z0-9+/]{8,}={0,2})"), 1, _is_basic_credentials, word_start=True,
+    ),
+    Rule(
+        "credential assignment",
+        # "password=x" anywhere, '"password": "x"' (a quoted key), "password: x" only at the start
+        # of a line (YAML; in a rendered report the line may start after an escaped newline): in
+        # prose a colon after "token" introduces a sentence, not a value.
+        re.compile(
+            rf"(?:(?:{_SECRET_WORDS})[\"']?[ \t]*=|(?:{_SECRET_WORDS})[\"'][ \t]*:|"
+            rf"(?:(?m:^)|\\n|&#10;)[ \t-]*[a-z0-9_.-]*(?:{_SECRET_WORDS})[ \t]*:)"
+            r"[ \t]*[\"']?([^\s\"'&,;<>`|\\]{3,})"
+        ),
+        secret_group=1,
+        any_case=True,
+    ),
+)
+
+# Image and content digests are long hex runs, but public identifiers rather than keys.
+_DIGEST = re.compile(r"sha(?:256|384|512):[0-9a-f]{64,128}(?![0-9a-f])")
+# Long unbroken base64 runs are keys or certificates more often than anything else.
+# A run starts after a non-base64 character, or after a JSON escape (``\\n``): a rendered JSON
+# report is redacted as text too, and must keep its escape sequences whole.
+_BASE64_RUN = re.compile(r"(?:(?<![A-Za-z0-9+/\\])|(?<=\\[nrt]))[A-Za-z0-9+/]{64,}={0,2}")
+_ANY_BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{64}")  # the quick test; lookbehinds slow a search down
+_ANY_CASE_SENSITIVE = re.compile("|".join(f"(?:{rule.pattern.pattern})" for rule in RULES if not rule.any_case))
+_ANY_CASE_RULES = tuple(rule for rule in RULES if rule.any_case)
+_CASE_SENSITIVE_RULES = tuple(rule for rule in RULES if not rule.any_case)
+_WORD = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+
+
+def contains_credential(text: str) -> bool:
+    """True when some rule (or a long base64 run that is not a digest) matches ``text``."""
+    return bool(_secret_spans(text))
+
+
+def redact_credentials_in_text(text: str, marker: str = REDACTED) -> str:
+    """``text`` with each credential-looking part replaced by ``marker``; unchanged (the same object) if none.
+
+    ``marker`` lets an output put the marker in its own syntax (``&lt;redacted&gt;`` in HTML and XML).
+    """
+    spans = _secret_spans(text)
+    if not spans:
+        return text
+    pieces: list[str] = []
+    position = 0
+    for start, end in spans:
+        pieces += (text[position:start], marker)
+        position = end
+    pieces.append(text[position:])
+    return "".join(pieces)
+
+
+def _secret_spans(text: str) -> list[tuple[int, int]]:
+    """Where the secrets in ``text`` are: sorted, overlapping matches merged."""
+    if len(text) < SHORTEST_CREDENTIAL:
+        return []
+    found: list[tuple[int, int]] = []
+    if _ANY_CASE_SENSITIVE.search(text) is not None:
+        for rule in _CASE_SENSITIVE_RULES:
+            found += _rule_spans(rule, text, text)
+    if "=" in text or ":" in text:
+        lowered = text.lower()
+        # lower() keeps positions for ASCII; the rare text it lengthens is searched as it is.
+        searched = lowered if len(lowered) == len(text) else text
+        for rule in _ANY_CASE_RULES:
+            found += _rule_spans(rule, searched, text)
+    if _ANY_BASE64_RUN.search(text) is not None:
+        digests = [match.span() for match in _DIGEST.finditer(text)]
+        found += [
+            match.span()
+            for match in _BASE64_RUN.finditer(text)
+            if not any(start <= match.start() < end for start, end in digests)
+        ]
+    if not found:
+        return []
+    found.sort()
+    merged = [found[0]]
+    for start, end in found[1:]:
+        if start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _after_escape(text: str, start: int) -> bool:
+    # In a rendered JSON report a token can follow an escaped newline or tab ("...\\nAKIA...").
+    return start >= 2 and text[start - 2] == "\\" and text[start - 1] in "nrt"
+
+
+def _rule_spans(rule: Rule, searched: str, text: str) -> list[tuple[int, int]]:
+    spans = []
+    for match in rule.pattern.finditer(searched):
+        start = match.start()
+        if rule.word_start and start > 0 and searched[start - 1] in _WORD and not _after_escape(searched, start):
+            continue
+        secret_start, secret_end = match.span(rule.secret_group)
+        if rule.confirm is not None and not rule.confirm(text[secret_start:secret_end]):
+            continue
+        spans.append((secret_start, secret_end))
+    return spans
