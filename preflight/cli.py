@@ -9,6 +9,7 @@ Exit codes (also in ``preflight --help``):
 
 from __future__ import annotations
 
+import importlib
 import signal
 import sys
 import threading
@@ -21,10 +22,8 @@ import click
 
 from preflight import __version__
 from preflight.errors import ExitCode, PreflightError
-from preflight.export.command import snapshot_command
 from preflight.formats.safety import safe_terminal_line
 from preflight.gc_pause import collector_paused
-from preflight.traffic.export import traffic
 
 EXIT_CODES_HELP = """\b
 Exit codes:
@@ -87,7 +86,34 @@ class PreflightGroup(click.Group):
         sys.exit(int(result) if isinstance(result, int) else 0)
 
 
-@click.group(cls=PreflightGroup, epilog=EXIT_CODES_HELP)
+# Commands ``check`` never runs, imported only when they are the one asked for: the cluster exporter,
+# the Prometheus client, the report diff (deepdiff) and the plan command together cost about as much start-up
+# time as everything ``check`` needs. Names are "module:attribute"; the help lists them all the same.
+LAZY_COMMANDS: dict[str, str] = {
+    "diff": "preflight.diff.command:diff_command",
+    "plan": "preflight.plan.command:plan_command",
+    "snapshot": "preflight.export.command:snapshot_command",
+    "traffic": "preflight.traffic.export:traffic",
+}
+
+
+class LazyPreflightGroup(PreflightGroup):
+    """The top-level group: registered commands as usual, plus ``LAZY_COMMANDS`` imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in LAZY_COMMANDS:
+            module_name, attribute = LAZY_COMMANDS[cmd_name].split(":")
+            command = getattr(importlib.import_module(module_name), attribute)
+            if not isinstance(command, click.Command):
+                raise TypeError(f"{LAZY_COMMANDS[cmd_name]} is not a click command")
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyPreflightGroup, epilog=EXIT_CODES_HELP)
 @click.version_option(__version__, prog_name="preflight")
 def main() -> None:
     """Istio Preflight: which of your services an Istio upgrade changes, and why."""
@@ -95,9 +121,6 @@ def main() -> None:
 
 def register(command: click.Command | Callable[..., Any]) -> None:
     main.add_command(command)  # type: ignore[arg-type]
-
-
-register(traffic)
 
 
 def _register_builtin_commands() -> None:
@@ -108,15 +131,3 @@ def _register_builtin_commands() -> None:
 
 
 _register_builtin_commands()
-
-
-def _register_report_commands() -> None:
-    from preflight.diff.command import diff_command
-    from preflight.plan.command import plan_command
-
-    register(plan_command)
-    register(diff_command)
-
-
-_register_report_commands()
-register(snapshot_command)

@@ -7,6 +7,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+import click
 from click.testing import CliRunner
 
 from preflight.cli import main
@@ -215,6 +216,8 @@ CHECK_ONLY = {"--fail-on-mitigated", "--fail-on-field-reports", "--no-timestamp"
 
 def test_plan_takes_every_option_of_check_but_its_report_and_gate_ones() -> None:
     def options(command: str) -> set[str]:
-        return {name for parameter in main.commands[command].params for name in parameter.opts}
+        found = main.get_command(click.Context(main), command)
+        assert found is not None
+        return {name for parameter in found.params for name in parameter.opts}
 
     assert options("check") - options("plan") == CHECK_ONLY
