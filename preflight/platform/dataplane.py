@@ -39,12 +39,10 @@ from dataclasses import dataclass
 from preflight.engine.finding import Finding
 from preflight.istio.cluster import Cluster
 from preflight.istio.revisions import InjectedProxy, RevisionTag, injected_proxy, resolve_revision
-from preflight.istio.selectors import matches_labels
 from preflight.kb.interface import Severity
 from preflight.platform.facts import PlatformFacts
 from preflight.platform.interface import DataPlaneReadiness, ProxyGroup, SkewPhase, Verdict, platform_finding
-from preflight.snapshot.interface import ObjectRef, ServiceRef, SourceRef, Workload, string_map
-from preflight.snapshot.model import Snapshot
+from preflight.snapshot.interface import ObjectRef, ServiceRef, SourceRef, Workload
 from preflight.versions import IstioVersion
 
 UNKNOWN = "unknown"
@@ -190,7 +188,7 @@ def _injected_pods(cluster: Cluster, tags: tuple[RevisionTag, ...]) -> Iterable[
             revision=resolved,
             control_plane=istiod.version if istiod is not None else None,
             owner=_owner(pod),
-            services=_services_of_pod(snapshot, pod),
+            services=snapshot.services_of_pod(pod),
         )
 
 
@@ -208,15 +206,6 @@ def _owner(pod: Workload) -> ObjectRef:
             if kind and name:
                 return ObjectRef(kind, pod.namespace, name)
     return pod.ref
-
-
-def _services_of_pod(snapshot: Snapshot, pod: Workload) -> tuple[ServiceRef, ...]:
-    found: list[ServiceRef] = []
-    for service in snapshot.services_by_namespace.get(pod.namespace, ()):
-        selector = string_map(snapshot.services[service].spec.get("selector"))
-        if selector and matches_labels(selector, pod.pod_labels):
-            found.append(service)
-    return tuple(sorted(found))
 
 
 def _groups(pods: list[_Pod]) -> tuple[ProxyGroup, ...]:

@@ -140,6 +140,26 @@ class Snapshot:
     def services_of_workload(self, workload: Workload) -> tuple[ServiceRef, ...]:
         return self._services_of_workload.get(workload.ref, ())
 
+    @cached_property
+    def _services_of_pod(self) -> Mapping[ObjectRef, tuple[ServiceRef, ...]]:
+        pods_by_namespace: dict[str, list[Workload]] = defaultdict(list)
+        for pod in self.pods:
+            pods_by_namespace[pod.namespace].append(pod)
+        indexes = {ns: LabelIndex((pod, pod.pod_labels) for pod in pods) for ns, pods in pods_by_namespace.items()}
+        joined: dict[ObjectRef, list[ServiceRef]] = defaultdict(list)
+        for service, obj in self.services.items():
+            index = indexes.get(service.namespace)
+            selector = string_map(obj.spec.get("selector"))
+            if index is None or not selector:
+                continue  # a selector-less Service selects no pods
+            for pod in index.select(selector):
+                joined[pod.ref].append(service)
+        return {ref: tuple(sorted(services)) for ref, services in joined.items()}
+
+    def services_of_pod(self, pod: Workload) -> tuple[ServiceRef, ...]:
+        """The Services whose selector picks this exported Pod (of ``pods``), sorted."""
+        return self._services_of_pod.get(pod.ref, ())
+
     def objects_in(self, kind: str, namespace: str) -> Iterator[K8sObject]:
         return (o for o in self.of_kind(kind) if o.namespace == namespace)
 
