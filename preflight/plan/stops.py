@@ -48,10 +48,14 @@ def upgrade_stops(report: Report, revision_name: Callable[[str], str]) -> tuple[
     source, target = parse_version(report.source_version), parse_version(report.target_version)
     versions = stop_versions(source, target)
     arriving: dict[int, list[Finding]] = {index: [] for index in range(len(versions))}
+    # Where a finding arrives depends only on its change; a change has thousands of findings in a large mesh.
+    stop_of_change: dict[str, int | None] = {}
     for finding in report.findings:
         if finding.status is not FindingStatus.AFFECTED:
             continue
-        index = _arrives_at(report, finding, versions)
+        if finding.change not in stop_of_change:
+            stop_of_change[finding.change] = _arrives_at(report, finding.change, versions)
+        index = stop_of_change[finding.change]
         if index is not None:
             arriving[index].append(finding)
     stops = []
@@ -73,9 +77,9 @@ def upgrade_stops(report: Report, revision_name: Callable[[str], str]) -> tuple[
     return tuple(stops)
 
 
-def _arrives_at(report: Report, finding: Finding, versions: list[IstioVersion]) -> int | None:
-    entry = report.entries.get(finding.change)
-    if entry is None or finding.change in report.platform_entries:
+def _arrives_at(report: Report, change: str, versions: list[IstioVersion]) -> int | None:
+    entry = report.entries.get(change)
+    if entry is None or change in report.platform_entries:
         return None
     lines = entry.release_lines
     for index, version in enumerate(versions):
