@@ -32,7 +32,7 @@ def detect(context: DetectorContext, params: Mapping[str, Any]) -> Iterator[Hit]
         found = matching(workload.pod_annotations)
         if found:
             yield Hit(workload.ref, f"{workload.ref} pod template sets {', '.join(found)}")
-    for obj in snapshot.objects:
+    for obj in snapshot.annotated_with(keys):
         if obj.kind in WORKLOAD_KINDS:
             continue
         found = matching(obj.annotations)

@@ -160,6 +160,19 @@ class Snapshot:
         """The Services whose selector picks this exported Pod (of ``pods``), sorted."""
         return self._services_of_pod.get(pod.ref, ())
 
+    @cached_property
+    def _annotated(self) -> Mapping[str, tuple[int, ...]]:
+        positions: dict[str, list[int]] = defaultdict(list)
+        for position, obj in enumerate(self.objects):
+            for key in obj.annotations:
+                positions[key].append(position)
+        return {key: tuple(found) for key, found in positions.items()}
+
+    def annotated_with(self, keys: Iterable[str]) -> list[K8sObject]:
+        """Objects (of ``objects``, in its order) whose own annotations hold any of ``keys``."""
+        positions = sorted({position for key in keys for position in self._annotated.get(key, ())})
+        return [self.objects[position] for position in positions]
+
     def objects_in(self, kind: str, namespace: str) -> Iterator[K8sObject]:
         return (o for o in self.of_kind(kind) if o.namespace == namespace)
 

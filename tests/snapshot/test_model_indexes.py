@@ -75,3 +75,29 @@ def test_a_pod_in_two_services_lists_both_and_a_selector_less_service_none() -> 
     snapshot = snapshot_from_yaml("\n---\n".join(json.dumps(d) for d in documents))
     (pod,) = snapshot.pods
     assert [str(s) for s in snapshot.services_of_pod(pod)] == ["shop/svc-0", "shop/svc-1"]
+
+
+_ANNOTATION_KEYS = st.sampled_from(["a.io/x", "a.io/y", "b.io/z"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    objects=st.lists(
+        st.tuples(
+            st.sampled_from(["Service", "ConfigMap", "Namespace"]),
+            st.dictionaries(_ANNOTATION_KEYS, st.one_of(st.none(), st.sampled_from(["", "1", "on"])), max_size=3),
+        ),
+        max_size=8,
+    ),
+    keys=st.lists(_ANNOTATION_KEYS, max_size=3),
+)
+def test_annotated_with_matches_a_scan_of_every_object(
+    objects: list[tuple[str, dict[str, str | None]]], keys: list[str]
+) -> None:
+    documents = [
+        {"apiVersion": "v1", "kind": kind, "metadata": {"name": f"o-{n}", "namespace": "shop", "annotations": notes}}
+        for n, (kind, notes) in enumerate(objects)
+    ]
+    snapshot = snapshot_from_yaml("\n---\n".join(json.dumps(d) for d in documents) or "{}")
+    expected = [obj for obj in snapshot.objects if any(key in obj.annotations for key in keys)]
+    assert snapshot.annotated_with(keys) == expected
