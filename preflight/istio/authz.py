@@ -583,7 +583,7 @@ class PolicyView:
     on the request attributes those policies read.
     """
 
-    __slots__ = ("_allow", "_custom", "_deny", "_dry_run", "_memo", "_reader", "_view")
+    __slots__ = ("_allow", "_custom", "_deny", "_distinct", "_dry_run", "_memo", "_reader", "_view")
 
     def __init__(self, policies: Sequence[_CompiledPolicy], http: bool, enforcer: Enforcer) -> None:
         self._view = view = _View(http, enforcer)
@@ -601,13 +601,17 @@ class PolicyView:
         used = [*self._allow, *self._deny, *self._custom, *self._dry_run]
         self._reader = _reader(name for p in used for name in p.compiled(view).reads)
         self._memo: dict[Any, AuthzDecision] = {}
+        # Requests the policies tell apart often still end in equal decisions (every caller a rule
+        # admits): those are one object, so what callers build on a decision can be shared too.
+        self._distinct: dict[AuthzDecision, AuthzDecision] = {}
 
     def evaluate(self, request: Request) -> AuthzDecision:
         """The decision for ``request``, which must be of this view's kind."""
         key = self._reader(request)
         found = self._memo.get(key)
         if found is None:
-            found = self._memo[key] = self._decide(request)
+            decided = self._decide(request)
+            found = self._memo[key] = self._distinct.setdefault(decided, decided)
         return found
 
     def _decide(self, request: Request) -> AuthzDecision:

@@ -6,6 +6,8 @@ import textwrap
 from dataclasses import replace
 
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from preflight.istio.authz import (
     Decision,
@@ -607,3 +609,50 @@ spec:
     snapshot = snapshot_from_yaml(cluster)
     index = build_cluster(snapshot).authorizations
     assert _names(index.for_service(ServiceRef("foo", "api"))) == ["foo/core"]
+
+
+_SHARED_POLICIES = [
+    policy(
+        """
+        action: ALLOW
+        rules:
+        - from: [{source: {principals: ["cluster.local/ns/shop/sa/checkout", "cluster.local/ns/pay/*"]}}]
+          to: [{operation: {ports: ["8080"]}}]
+        - from: [{source: {namespaces: ["payments"]}}]
+          to: [{operation: {methods: [GET]}}]
+        """,
+        "allow-callers",
+    ),
+    policy('action: DENY\nrules: [{to: [{operation: {paths: ["/admin/*"]}}]}]', "deny-admin"),
+    policy('action: ALLOW\nrules: [{from: [{source: {notNamespaces: ["shop"]}}]}]', "dry", annotations={
+        "istio.io/dry-run": "true"}),
+]
+_CALLERS = st.sampled_from([
+    None, CHECKOUT, "cluster.local/ns/shop/sa/web", "cluster.local/ns/pay/sa/api", "cluster.local/ns/payments/sa/a",
+    "cluster.local/ns/payments/sa/b", "spiffe://cluster.local/ns/payments/sa/c",
+])
+_REQUESTS = st.builds(
+    Request,
+    http=st.booleans(),
+    mtls=st.sampled_from([True, False, None]),
+    principal=_CALLERS,
+    port=st.sampled_from([None, 8080, 9090]),
+    method=st.sampled_from([None, "GET", "POST"]),
+    path=st.sampled_from([None, "/admin/x", "/api"]),
+    enforcer=st.sampled_from(list(Enforcer)),
+)
+
+
+@given(st.lists(_REQUESTS, min_size=1, max_size=30))
+@settings(max_examples=60, deadline=None)
+def test_memoised_decisions_equal_a_fresh_evaluation_and_equal_ones_are_one_object(requests: list[Request]) -> None:
+    shared = PolicySet.of(_SHARED_POLICIES)
+    decided = []
+    for request in requests:
+        memoised = shared.evaluate(request)
+        assert memoised == PolicySet.of(_SHARED_POLICIES).evaluate(request)  # a fresh set remembers nothing
+        decided.append((request.http, request.enforcer, memoised))
+    for http, enforcer, first in decided:
+        for other_http, other_enforcer, second in decided:
+            if (http, enforcer) == (other_http, other_enforcer) and first == second:
+                assert first is second
