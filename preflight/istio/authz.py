@@ -52,7 +52,7 @@ from typing import Any, NamedTuple
 
 from preflight.istio.authorization import is_dry_run, policy_action
 from preflight.istio.control_plane import ControlPlane
-from preflight.istio.identity import parse_identity, principal_matches
+from preflight.istio.identity import SPIFFE_SCHEME, parse_identity
 from preflight.istio.injection import mesh_membership
 from preflight.istio.matching import value_matches
 from preflight.istio.scoping import GATEWAY_NAME_LABEL, Scope, is_gateway_target, target_refs
@@ -271,6 +271,10 @@ class _Check:
     label: str = ""  # the field a negation names
     ports: frozenset[int] = frozenset()
     unknowable: str = ""  # the reason, for fields traffic data cannot evaluate
+    # Principal and namespace values split once: those without a wildcard are one set look-up
+    # (principals without their spiffe:// scheme, as ``principal_matches`` compares them).
+    exact: frozenset[str] = frozenset()
+    patterns: tuple[str, ...] = ()
 
     @property
     def reads(self) -> tuple[str, ...]:
@@ -294,7 +298,8 @@ def _principal(check: _Check, request: Request) -> _Answer:
         return Match.NO, "caller reaches the workload without mTLS: no principal"
     if request.mtls is None or request.principal is None:
         return _IDENTITY_UNKNOWN
-    if any(principal_matches(v, request.principal) for v in check.values):
+    principal = request.principal.removeprefix(SPIFFE_SCHEME)
+    if principal in check.exact or any(value_matches(v, principal) for v in check.patterns):
         return _YES
     return Match.NO, f"requires principal {check.joined}; caller is {request.principal}"
 
@@ -306,7 +311,7 @@ def _namespace(check: _Check, request: Request) -> _Answer:
         return _IDENTITY_UNKNOWN
     identity = parse_identity(request.principal)
     namespace = identity.namespace if identity else ""
-    if any(value_matches(v, namespace) for v in check.values):
+    if namespace in check.exact or any(value_matches(v, namespace) for v in check.patterns):
         return _YES
     return Match.NO, f"requires namespace {check.joined}; caller is in {namespace or 'no namespace'}"
 
@@ -368,7 +373,15 @@ _CONDITION_KINDS = {"source.principal": "principal", "source.namespace": "namesp
 
 
 def _new_check(kind: str, values: list[str], negated: bool = False, label: str = "", what: str = "") -> _Check:
+    compared: list[str] = []
+    if kind == "principal":
+        compared = [v.removeprefix(SPIFFE_SCHEME) for v in values]
+    elif kind == "namespace":
+        compared = values
+    wildcard = tuple(v for v in compared if v.startswith("*") or v.endswith("*"))
     return _Check(
+        exact=frozenset(compared).difference(wildcard),
+        patterns=wildcard,
         kind=kind,
         answerer=_ANSWERS[kind],
         values=tuple(values),
@@ -517,11 +530,13 @@ class _CompiledView:
 class _CompiledPolicy:
     """One policy's rules compiled per view, its matches memoised on the attributes they read."""
 
-    __slots__ = ("_views", "policy")
+    __slots__ = ("_admitted", "_views", "policy")
 
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
         self._views: dict[_View, _CompiledView] = {}
+        # A match by rule N says nothing about the request: one object per rule, whoever it admits.
+        self._admitted: dict[int, PolicyMatch] = {}
 
     def compiled(self, view: _View) -> _CompiledView:
         found = self._views.get(view)
@@ -549,7 +564,10 @@ class _CompiledPolicy:
         for index, rule in enumerate(rules):
             match, reason = rule.answer(request)
             if match is Match.YES:
-                return PolicyMatch(policy, Match.YES, index, ())
+                found = self._admitted.get(index)
+                if found is None:
+                    found = self._admitted[index] = PolicyMatch(policy, Match.YES, index, ())
+                return found
             if match is Match.UNKNOWN and maybe is None:
                 maybe = index
             if reason:
