@@ -800,10 +800,43 @@ class AuthorizationPolicies:
             {ref: tuple(sorted(items, key=lambda p: p.ref)) for ref, items in by_service.items()},
         )
 
+    def compiled(self) -> CompiledPolicies:
+        """Every workload's and service's policies compiled, with memos as long-lived as the result.
+
+        Workloads with the same policies share one compiled set and its memo. A simulation holds
+        its own, so the memoised decisions of its callers are freed with it.
+        """
+        by_workload, by_service = self._indexes
+        return CompiledPolicies(by_workload, by_service)
+
     @cached_property
-    def _policy_sets(self) -> tuple[Mapping[ObjectRef, PolicySet], Mapping[ServiceRef, PolicySet]]:
-        # Keyed by the identity of the index's Policy objects, which live as long as the index:
-        # workloads with the same policies share one compiled set and its memo.
+    def _compiled(self) -> CompiledPolicies:
+        return self.compiled()
+
+    def policy_set_for_workload(self, workload: Workload) -> PolicySet:
+        """``for_workload`` compiled, shared by every workload with the same policies."""
+        return self._compiled.for_workload(workload)
+
+    def policy_set_for_service(self, service: ServiceRef) -> PolicySet:
+        """``for_service`` compiled, shared by every service with the same policies."""
+        return self._compiled.for_service(service)
+
+    def for_workload(self, workload: Workload) -> tuple[Policy, ...]:
+        """Policies its sidecar, gateway or ztunnel enforces (selector, namespace, root, Gateway)."""
+        return self._indexes[0].get(workload.ref, ())
+
+    def for_service(self, service: ServiceRef) -> tuple[Policy, ...]:
+        """Policies attached to a Service with ``targetRef(s)``: enforced by its waypoint."""
+        return self._indexes[1].get(service, ())
+
+
+class CompiledPolicies:
+    """Policy sets by workload and by service (waypoint), compiled once and shared by equal policy lists."""
+
+    __slots__ = ("_by_service", "_by_workload", "_none")
+
+    def __init__(self, by_workload: Mapping[ObjectRef, _Policies], by_service: Mapping[ServiceRef, _Policies]) -> None:
+        # Keyed by the identity of the index's Policy objects, which live as long as the index.
         compiled: dict[int, _CompiledPolicy] = {}
         shared: dict[tuple[int, ...], PolicySet] = {}
 
@@ -814,31 +847,15 @@ class AuthorizationPolicies:
                 found = shared[key] = PolicySet([compiled.setdefault(id(p), _CompiledPolicy(p)) for p in policies])
             return found
 
-        by_workload, by_service = self._indexes
-        return (
-            {ref: policy_set(policies) for ref, policies in by_workload.items()},
-            {ref: policy_set(policies) for ref, policies in by_service.items()},
-        )
+        self._by_workload = {ref: policy_set(policies) for ref, policies in by_workload.items()}
+        self._by_service = {ref: policy_set(policies) for ref, policies in by_service.items()}
+        self._none = PolicySet(())
 
-    @cached_property
-    def _no_policies(self) -> PolicySet:
-        return PolicySet(())
+    def for_workload(self, workload: Workload) -> PolicySet:
+        return self._by_workload.get(workload.ref, self._none)
 
-    def policy_set_for_workload(self, workload: Workload) -> PolicySet:
-        """``for_workload`` compiled, shared by every workload with the same policies."""
-        return self._policy_sets[0].get(workload.ref, self._no_policies)
-
-    def policy_set_for_service(self, service: ServiceRef) -> PolicySet:
-        """``for_service`` compiled, shared by every service with the same policies."""
-        return self._policy_sets[1].get(service, self._no_policies)
-
-    def for_workload(self, workload: Workload) -> tuple[Policy, ...]:
-        """Policies its sidecar, gateway or ztunnel enforces (selector, namespace, root, Gateway)."""
-        return self._indexes[0].get(workload.ref, ())
-
-    def for_service(self, service: ServiceRef) -> tuple[Policy, ...]:
-        """Policies attached to a Service with ``targetRef(s)``: enforced by its waypoint."""
-        return self._indexes[1].get(service, ())
+    def for_service(self, service: ServiceRef) -> PolicySet:
+        return self._by_service.get(service, self._none)
 
 
 def extension_provider_protocols(mesh_config: Mapping[str, Any]) -> Mapping[str, str]:

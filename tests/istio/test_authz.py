@@ -432,6 +432,10 @@ spec:
     batch = snapshot.workloads_in("payments", {"app": "batch"})[0]
     assert index.policy_set_for_workload(worker) is index.policy_set_for_workload(batch)
     assert index.policy_set_for_service(ServiceRef("payments", "nothing")).policies == ()
+    own = index.compiled()  # a simulation's own sets: the same policies, shared alike, a memo of their own
+    assert own.for_workload(worker) is own.for_workload(batch) is not index.policy_set_for_workload(worker)
+    assert own.for_workload(worker).policies == index.for_workload(worker)
+    assert own.for_workload(web := snapshot.workloads_in("shop")[0]).policies == index.for_workload(web)
 
 
 GATEWAYS = """
