@@ -42,7 +42,7 @@ or its node's ztunnel:
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum, StrEnum
@@ -524,16 +524,24 @@ class _CompiledView:
     rules: tuple[_Rule, ...]
     reads: frozenset[str]
     reader: Callable[[Request], Any]
-    memo: dict[Any, PolicyMatch]
+    memo: dict[Any, PolicyMatch] | None  # None: not memoised (see ``_CompiledPolicy.shared``)
 
 
 class _CompiledPolicy:
-    """One policy's rules compiled per view, its matches memoised on the attributes they read."""
+    """One policy's rules compiled per view, its matches memoised on the attributes they read.
 
-    __slots__ = ("_admitted", "_views", "policy")
+    ``shared``: whether more than one policy set holds the policy. A policy set memoises its own
+    decisions, so the policy's memo only pays where others meet the same request: always for
+    rules that do not read the caller's identity, and for those that do only when the policy is
+    shared (a caller meets a policy of its destination's set alone once per request). Skipping
+    that memo keeps one entry per caller and destination out of memory; it changes no answer.
+    """
 
-    def __init__(self, policy: Policy) -> None:
+    __slots__ = ("_admitted", "_views", "policy", "shared")
+
+    def __init__(self, policy: Policy, shared: bool = True) -> None:
         self.policy = policy
+        self.shared = shared
         self._views: dict[_View, _CompiledView] = {}
         # A match by rule N says nothing about the request: one object per rule, whoever it admits.
         self._admitted: dict[int, PolicyMatch] = {}
@@ -544,15 +552,19 @@ class _CompiledPolicy:
             rules = tuple(_compile_rule(rule, self.policy.action, view) for rule in self.policy.rules)
             reads = frozenset(name for rule in rules for part in rule.parts for alt in part for c in alt
                               for name in c.reads)
-            found = self._views[view] = _CompiledView(rules, reads, _reader(reads), {})
+            memo: dict[Any, PolicyMatch] | None = {} if self.shared or "principal" not in reads else None
+            found = self._views[view] = _CompiledView(rules, reads, _reader(reads), memo)
         return found
 
     def match(self, request: Request, view: _View) -> PolicyMatch:
         compiled = self.compiled(view)
+        memo = compiled.memo
+        if memo is None:
+            return self._match(compiled.rules, request)
         key = compiled.reader(request)
-        found = compiled.memo.get(key)
+        found = memo.get(key)
         if found is None:
-            found = compiled.memo[key] = self._match(compiled.rules, request)
+            found = memo[key] = self._match(compiled.rules, request)
         return found
 
     def _match(self, rules: tuple[_Rule, ...], request: Request) -> PolicyMatch:
@@ -837,6 +849,8 @@ class CompiledPolicies:
 
     def __init__(self, by_workload: Mapping[ObjectRef, _Policies], by_service: Mapping[ServiceRef, _Policies]) -> None:
         # Keyed by the identity of the index's Policy objects, which live as long as the index.
+        lists = {tuple(id(p) for p in policies): policies for policies in (*by_workload.values(), *by_service.values())}
+        holders = Counter(key for listed in lists for key in listed)
         compiled: dict[int, _CompiledPolicy] = {}
         shared: dict[tuple[int, ...], PolicySet] = {}
 
@@ -844,7 +858,9 @@ class CompiledPolicies:
             key = tuple(id(p) for p in policies)
             found = shared.get(key)
             if found is None:
-                found = shared[key] = PolicySet([compiled.setdefault(id(p), _CompiledPolicy(p)) for p in policies])
+                found = shared[key] = PolicySet([
+                    compiled.setdefault(id(p), _CompiledPolicy(p, shared=holders[id(p)] > 1)) for p in policies
+                ])
             return found
 
         self._by_workload = {ref: policy_set(policies) for ref, policies in by_workload.items()}

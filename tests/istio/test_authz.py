@@ -15,6 +15,7 @@ from preflight.istio.authz import (
     Policy,
     PolicySet,
     Request,
+    _CompiledPolicy,
     evaluate,
     path_matches,
 )
@@ -651,10 +652,12 @@ _REQUESTS = st.builds(
 @settings(max_examples=60, deadline=None)
 def test_memoised_decisions_equal_a_fresh_evaluation_and_equal_ones_are_one_object(requests: list[Request]) -> None:
     shared = PolicySet.of(_SHARED_POLICIES)
+    own = PolicySet([_CompiledPolicy(p, shared=False) for p in _SHARED_POLICIES])  # no memo of identity rules
     decided = []
     for request in requests:
         memoised = shared.evaluate(request)
         assert memoised == PolicySet.of(_SHARED_POLICIES).evaluate(request)  # a fresh set remembers nothing
+        assert own.evaluate(request) == memoised
         decided.append((request.http, request.enforcer, memoised))
     for http, enforcer, first in decided:
         for other_http, other_enforcer, second in decided:
