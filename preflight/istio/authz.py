@@ -42,7 +42,7 @@ or its node's ztunnel:
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum, StrEnum
@@ -52,7 +52,7 @@ from typing import Any, NamedTuple
 
 from preflight.istio.authorization import is_dry_run, policy_action
 from preflight.istio.control_plane import ControlPlane
-from preflight.istio.identity import parse_identity, principal_matches
+from preflight.istio.identity import SPIFFE_SCHEME, parse_identity
 from preflight.istio.injection import mesh_membership
 from preflight.istio.matching import value_matches
 from preflight.istio.scoping import GATEWAY_NAME_LABEL, Scope, is_gateway_target, target_refs
@@ -271,6 +271,10 @@ class _Check:
     label: str = ""  # the field a negation names
     ports: frozenset[int] = frozenset()
     unknowable: str = ""  # the reason, for fields traffic data cannot evaluate
+    # Principal and namespace values split once: those without a wildcard are one set look-up
+    # (principals without their spiffe:// scheme, as ``principal_matches`` compares them).
+    exact: frozenset[str] = frozenset()
+    patterns: tuple[str, ...] = ()
 
     @property
     def reads(self) -> tuple[str, ...]:
@@ -294,7 +298,8 @@ def _principal(check: _Check, request: Request) -> _Answer:
         return Match.NO, "caller reaches the workload without mTLS: no principal"
     if request.mtls is None or request.principal is None:
         return _IDENTITY_UNKNOWN
-    if any(principal_matches(v, request.principal) for v in check.values):
+    principal = request.principal.removeprefix(SPIFFE_SCHEME)
+    if principal in check.exact or any(value_matches(v, principal) for v in check.patterns):
         return _YES
     return Match.NO, f"requires principal {check.joined}; caller is {request.principal}"
 
@@ -306,7 +311,7 @@ def _namespace(check: _Check, request: Request) -> _Answer:
         return _IDENTITY_UNKNOWN
     identity = parse_identity(request.principal)
     namespace = identity.namespace if identity else ""
-    if any(value_matches(v, namespace) for v in check.values):
+    if namespace in check.exact or any(value_matches(v, namespace) for v in check.patterns):
         return _YES
     return Match.NO, f"requires namespace {check.joined}; caller is in {namespace or 'no namespace'}"
 
@@ -368,7 +373,15 @@ _CONDITION_KINDS = {"source.principal": "principal", "source.namespace": "namesp
 
 
 def _new_check(kind: str, values: list[str], negated: bool = False, label: str = "", what: str = "") -> _Check:
+    compared: list[str] = []
+    if kind == "principal":
+        compared = [v.removeprefix(SPIFFE_SCHEME) for v in values]
+    elif kind == "namespace":
+        compared = values
+    wildcard = tuple(v for v in compared if v.startswith("*") or v.endswith("*"))
     return _Check(
+        exact=frozenset(compared).difference(wildcard),
+        patterns=wildcard,
         kind=kind,
         answerer=_ANSWERS[kind],
         values=tuple(values),
@@ -511,17 +524,27 @@ class _CompiledView:
     rules: tuple[_Rule, ...]
     reads: frozenset[str]
     reader: Callable[[Request], Any]
-    memo: dict[Any, PolicyMatch]
+    memo: dict[Any, PolicyMatch] | None  # None: not memoised (see ``_CompiledPolicy.shared``)
 
 
 class _CompiledPolicy:
-    """One policy's rules compiled per view, its matches memoised on the attributes they read."""
+    """One policy's rules compiled per view, its matches memoised on the attributes they read.
 
-    __slots__ = ("_views", "policy")
+    ``shared``: whether more than one policy set holds the policy. A policy set memoises its own
+    decisions, so the policy's memo only pays where others meet the same request: always for
+    rules that do not read the caller's identity, and for those that do only when the policy is
+    shared (a caller meets a policy of its destination's set alone once per request). Skipping
+    that memo keeps one entry per caller and destination out of memory; it changes no answer.
+    """
 
-    def __init__(self, policy: Policy) -> None:
+    __slots__ = ("_admitted", "_views", "policy", "shared")
+
+    def __init__(self, policy: Policy, shared: bool = True) -> None:
         self.policy = policy
+        self.shared = shared
         self._views: dict[_View, _CompiledView] = {}
+        # A match by rule N says nothing about the request: one object per rule, whoever it admits.
+        self._admitted: dict[int, PolicyMatch] = {}
 
     def compiled(self, view: _View) -> _CompiledView:
         found = self._views.get(view)
@@ -529,15 +552,19 @@ class _CompiledPolicy:
             rules = tuple(_compile_rule(rule, self.policy.action, view) for rule in self.policy.rules)
             reads = frozenset(name for rule in rules for part in rule.parts for alt in part for c in alt
                               for name in c.reads)
-            found = self._views[view] = _CompiledView(rules, reads, _reader(reads), {})
+            memo: dict[Any, PolicyMatch] | None = {} if self.shared or "principal" not in reads else None
+            found = self._views[view] = _CompiledView(rules, reads, _reader(reads), memo)
         return found
 
     def match(self, request: Request, view: _View) -> PolicyMatch:
         compiled = self.compiled(view)
+        memo = compiled.memo
+        if memo is None:
+            return self._match(compiled.rules, request)
         key = compiled.reader(request)
-        found = compiled.memo.get(key)
+        found = memo.get(key)
         if found is None:
-            found = compiled.memo[key] = self._match(compiled.rules, request)
+            found = memo[key] = self._match(compiled.rules, request)
         return found
 
     def _match(self, rules: tuple[_Rule, ...], request: Request) -> PolicyMatch:
@@ -549,7 +576,10 @@ class _CompiledPolicy:
         for index, rule in enumerate(rules):
             match, reason = rule.answer(request)
             if match is Match.YES:
-                return PolicyMatch(policy, Match.YES, index, ())
+                found = self._admitted.get(index)
+                if found is None:
+                    found = self._admitted[index] = PolicyMatch(policy, Match.YES, index, ())
+                return found
             if match is Match.UNKNOWN and maybe is None:
                 maybe = index
             if reason:
@@ -583,7 +613,7 @@ class PolicyView:
     on the request attributes those policies read.
     """
 
-    __slots__ = ("_allow", "_custom", "_deny", "_dry_run", "_memo", "_reader", "_view")
+    __slots__ = ("_allow", "_custom", "_deny", "_distinct", "_dry_run", "_memo", "_reader", "_view")
 
     def __init__(self, policies: Sequence[_CompiledPolicy], http: bool, enforcer: Enforcer) -> None:
         self._view = view = _View(http, enforcer)
@@ -601,13 +631,17 @@ class PolicyView:
         used = [*self._allow, *self._deny, *self._custom, *self._dry_run]
         self._reader = _reader(name for p in used for name in p.compiled(view).reads)
         self._memo: dict[Any, AuthzDecision] = {}
+        # Requests the policies tell apart often still end in equal decisions (every caller a rule
+        # admits): those are one object, so what callers build on a decision can be shared too.
+        self._distinct: dict[AuthzDecision, AuthzDecision] = {}
 
     def evaluate(self, request: Request) -> AuthzDecision:
         """The decision for ``request``, which must be of this view's kind."""
         key = self._reader(request)
         found = self._memo.get(key)
         if found is None:
-            found = self._memo[key] = self._decide(request)
+            decided = self._decide(request)
+            found = self._memo[key] = self._distinct.setdefault(decided, decided)
         return found
 
     def _decide(self, request: Request) -> AuthzDecision:
@@ -778,37 +812,26 @@ class AuthorizationPolicies:
             {ref: tuple(sorted(items, key=lambda p: p.ref)) for ref, items in by_service.items()},
         )
 
-    @cached_property
-    def _policy_sets(self) -> tuple[Mapping[ObjectRef, PolicySet], Mapping[ServiceRef, PolicySet]]:
-        # Keyed by the identity of the index's Policy objects, which live as long as the index:
-        # workloads with the same policies share one compiled set and its memo.
-        compiled: dict[int, _CompiledPolicy] = {}
-        shared: dict[tuple[int, ...], PolicySet] = {}
+    def compiled(self) -> CompiledPolicies:
+        """Every workload's and service's policies compiled, with memos as long-lived as the result.
 
-        def policy_set(policies: _Policies) -> PolicySet:
-            key = tuple(id(p) for p in policies)
-            found = shared.get(key)
-            if found is None:
-                found = shared[key] = PolicySet([compiled.setdefault(id(p), _CompiledPolicy(p)) for p in policies])
-            return found
-
+        Workloads with the same policies share one compiled set and its memo. A simulation holds
+        its own, so the memoised decisions of its callers are freed with it.
+        """
         by_workload, by_service = self._indexes
-        return (
-            {ref: policy_set(policies) for ref, policies in by_workload.items()},
-            {ref: policy_set(policies) for ref, policies in by_service.items()},
-        )
+        return CompiledPolicies(by_workload, by_service)
 
     @cached_property
-    def _no_policies(self) -> PolicySet:
-        return PolicySet(())
+    def _compiled(self) -> CompiledPolicies:
+        return self.compiled()
 
     def policy_set_for_workload(self, workload: Workload) -> PolicySet:
         """``for_workload`` compiled, shared by every workload with the same policies."""
-        return self._policy_sets[0].get(workload.ref, self._no_policies)
+        return self._compiled.for_workload(workload)
 
     def policy_set_for_service(self, service: ServiceRef) -> PolicySet:
         """``for_service`` compiled, shared by every service with the same policies."""
-        return self._policy_sets[1].get(service, self._no_policies)
+        return self._compiled.for_service(service)
 
     def for_workload(self, workload: Workload) -> tuple[Policy, ...]:
         """Policies its sidecar, gateway or ztunnel enforces (selector, namespace, root, Gateway)."""
@@ -817,6 +840,38 @@ class AuthorizationPolicies:
     def for_service(self, service: ServiceRef) -> tuple[Policy, ...]:
         """Policies attached to a Service with ``targetRef(s)``: enforced by its waypoint."""
         return self._indexes[1].get(service, ())
+
+
+class CompiledPolicies:
+    """Policy sets by workload and by service (waypoint), compiled once and shared by equal policy lists."""
+
+    __slots__ = ("_by_service", "_by_workload", "_none")
+
+    def __init__(self, by_workload: Mapping[ObjectRef, _Policies], by_service: Mapping[ServiceRef, _Policies]) -> None:
+        # Keyed by the identity of the index's Policy objects, which live as long as the index.
+        lists = {tuple(id(p) for p in policies): policies for policies in (*by_workload.values(), *by_service.values())}
+        holders = Counter(key for listed in lists for key in listed)
+        compiled: dict[int, _CompiledPolicy] = {}
+        shared: dict[tuple[int, ...], PolicySet] = {}
+
+        def policy_set(policies: _Policies) -> PolicySet:
+            key = tuple(id(p) for p in policies)
+            found = shared.get(key)
+            if found is None:
+                found = shared[key] = PolicySet([
+                    compiled.setdefault(id(p), _CompiledPolicy(p, shared=holders[id(p)] > 1)) for p in policies
+                ])
+            return found
+
+        self._by_workload = {ref: policy_set(policies) for ref, policies in by_workload.items()}
+        self._by_service = {ref: policy_set(policies) for ref, policies in by_service.items()}
+        self._none = PolicySet(())
+
+    def for_workload(self, workload: Workload) -> PolicySet:
+        return self._by_workload.get(workload.ref, self._none)
+
+    def for_service(self, service: ServiceRef) -> PolicySet:
+        return self._by_service.get(service, self._none)
 
 
 def extension_provider_protocols(mesh_config: Mapping[str, Any]) -> Mapping[str, str]:

@@ -108,9 +108,9 @@ def _arrival(world: World, target: Target, workload: Workload) -> Arrival:
     if mode == "ambient":
         enforcer = Enforcer.WAYPOINT if world.uses_waypoint(target.service) else Enforcer.ZTUNNEL
     if enforcer is Enforcer.WAYPOINT and target.service is not None:
-        policies = world.authz.policy_set_for_service(target.service)
+        policies = world.policies.for_service(target.service)
     else:
-        policies = world.authz.policy_set_for_workload(workload)
+        policies = world.policies.for_workload(workload)
     allow_policies: frozenset[ObjectRef] = frozenset()
     if mode != "none":
         allow_policies = frozenset(p.ref for p in policies.policies if p.action == "ALLOW" and not p.dry_run)

@@ -55,6 +55,8 @@ class World:
         self.cluster = cluster
         self.scope = cluster.scope
         self.authz = cluster.authorizations
+        # The simulation's own compiled policies: their memo of every caller's decision goes with it.
+        self.policies = cluster.authorizations.compiled()
         self.peers = cluster.peer_authentications
         default_export = control_plane.mesh_config.get("defaultDestinationRuleExportTo")
         self.destination_rules = DestinationRules(

@@ -103,21 +103,29 @@ class _Declared:
             if policy_action(policy) != "ALLOW":
                 continue
             destinations = self.policy_destinations(policy)
+            evidence = (_evidence(policy),)  # one tuple shared by every edge the policy declares
             for rule in list_at(policy.spec, "rules"):
                 if not isinstance(rule, Mapping):
                     continue
                 callers = self.rule_callers(rule)
-                for source, destination in itertools.product(callers, destinations):
-                    for method, path, port in _operations(rule):
+                # What differs per edge is only the caller: the rule's operations and the destinations
+                # they narrow are worked out once per rule, and their objects shared by its edges.
+                reached = [
+                    (_with_target_port(destination, port), method, path, "http" if method or path else "unknown")
+                    for destination in destinations
+                    for method, path, port in _operations(rule)
+                ]
+                for source in callers:
+                    for destination, method, path, protocol in reached:
                         yield Edge(
                             source=source,
-                            destination=_with_target_port(destination, port),
-                            protocol="http" if method or path else "unknown",
+                            destination=destination,
+                            protocol=protocol,
                             requests=0,
                             method=method,
                             path=path,
                             origin=Origin.DECLARED,
-                            evidence=(_evidence(policy),),
+                            evidence=evidence,
                         )
 
     def policy_destinations(self, policy: K8sObject) -> list[Destination]:

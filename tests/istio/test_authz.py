@@ -6,6 +6,8 @@ import textwrap
 from dataclasses import replace
 
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from preflight.istio.authz import (
     Decision,
@@ -13,6 +15,7 @@ from preflight.istio.authz import (
     Policy,
     PolicySet,
     Request,
+    _CompiledPolicy,
     evaluate,
     path_matches,
 )
@@ -430,6 +433,10 @@ spec:
     batch = snapshot.workloads_in("payments", {"app": "batch"})[0]
     assert index.policy_set_for_workload(worker) is index.policy_set_for_workload(batch)
     assert index.policy_set_for_service(ServiceRef("payments", "nothing")).policies == ()
+    own = index.compiled()  # a simulation's own sets: the same policies, shared alike, a memo of their own
+    assert own.for_workload(worker) is own.for_workload(batch) is not index.policy_set_for_workload(worker)
+    assert own.for_workload(worker).policies == index.for_workload(worker)
+    assert own.for_workload(web := snapshot.workloads_in("shop")[0]).policies == index.for_workload(web)
 
 
 GATEWAYS = """
@@ -607,3 +614,52 @@ spec:
     snapshot = snapshot_from_yaml(cluster)
     index = build_cluster(snapshot).authorizations
     assert _names(index.for_service(ServiceRef("foo", "api"))) == ["foo/core"]
+
+
+_SHARED_POLICIES = [
+    policy(
+        """
+        action: ALLOW
+        rules:
+        - from: [{source: {principals: ["cluster.local/ns/shop/sa/checkout", "cluster.local/ns/pay/*"]}}]
+          to: [{operation: {ports: ["8080"]}}]
+        - from: [{source: {namespaces: ["payments"]}}]
+          to: [{operation: {methods: [GET]}}]
+        """,
+        "allow-callers",
+    ),
+    policy('action: DENY\nrules: [{to: [{operation: {paths: ["/admin/*"]}}]}]', "deny-admin"),
+    policy('action: ALLOW\nrules: [{from: [{source: {notNamespaces: ["shop"]}}]}]', "dry", annotations={
+        "istio.io/dry-run": "true"}),
+]
+_CALLERS = st.sampled_from([
+    None, CHECKOUT, "cluster.local/ns/shop/sa/web", "cluster.local/ns/pay/sa/api", "cluster.local/ns/payments/sa/a",
+    "cluster.local/ns/payments/sa/b", "spiffe://cluster.local/ns/payments/sa/c",
+])
+_REQUESTS = st.builds(
+    Request,
+    http=st.booleans(),
+    mtls=st.sampled_from([True, False, None]),
+    principal=_CALLERS,
+    port=st.sampled_from([None, 8080, 9090]),
+    method=st.sampled_from([None, "GET", "POST"]),
+    path=st.sampled_from([None, "/admin/x", "/api"]),
+    enforcer=st.sampled_from(list(Enforcer)),
+)
+
+
+@given(st.lists(_REQUESTS, min_size=1, max_size=30))
+@settings(max_examples=60, deadline=None)
+def test_memoised_decisions_equal_a_fresh_evaluation_and_equal_ones_are_one_object(requests: list[Request]) -> None:
+    shared = PolicySet.of(_SHARED_POLICIES)
+    own = PolicySet([_CompiledPolicy(p, shared=False) for p in _SHARED_POLICIES])  # no memo of identity rules
+    decided = []
+    for request in requests:
+        memoised = shared.evaluate(request)
+        assert memoised == PolicySet.of(_SHARED_POLICIES).evaluate(request)  # a fresh set remembers nothing
+        assert own.evaluate(request) == memoised
+        decided.append((request.http, request.enforcer, memoised))
+    for http, enforcer, first in decided:
+        for other_http, other_enforcer, second in decided:
+            if (http, enforcer) == (other_http, other_enforcer) and first == second:
+                assert first is second

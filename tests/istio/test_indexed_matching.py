@@ -5,6 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from preflight.istio.authz import Match, Request, rule_match
 from preflight.istio.hosts import HostSet, ServiceHosts, matches, resolve_short_name, service_fqdn
 from preflight.istio.identity import PrincipalIndex, principal_matches, spiffe_id
 from preflight.istio.matching import ValueIndex, value_matches
@@ -127,3 +128,21 @@ def test_host_set_matches_a_scan(hosts: list[str], names: list[str]) -> None:
     assert bool(host_set) == bool(hosts)
     for name in names:
         assert host_set.matches_any(name) == any(matches(name, host) for host in hosts), (name, hosts)
+
+
+@settings(max_examples=200)
+@given(st.data())
+def test_compiled_principal_and_namespace_checks_match_a_scan(data: st.DataObject) -> None:
+    identities = data.draw(st.lists(_IDENTITIES, min_size=1, max_size=6))
+    written = [i.removeprefix("spiffe://") for i in identities]
+    principals = [data.draw(_patterns(written)) for _ in range(data.draw(st.integers(1, 4)))]
+    principals = [("spiffe://" + p if data.draw(st.booleans()) else p) for p in principals]
+    namespaces = [data.draw(_patterns(["shop", "shops", "pay"])) for _ in range(data.draw(st.integers(1, 3)))]
+    caller = data.draw(st.one_of(st.sampled_from(identities), _IDENTITIES))
+    request = Request(http=False, mtls=True, principal=caller.removeprefix("spiffe://"))
+    by_principal = rule_match({"from": [{"source": {"principals": principals}}]}, "ALLOW", request)[0]
+    expected = any(principal_matches(p, caller) for p in principals)
+    assert (by_principal is Match.YES) is expected, (principals, caller)
+    by_namespace = rule_match({"from": [{"source": {"namespaces": namespaces}}]}, "ALLOW", request)[0]
+    namespace = caller.split("/ns/", 1)[1].split("/", 1)[0]
+    assert (by_namespace is Match.YES) is any(value_matches(n, namespace) for n in namespaces), (namespaces, caller)
