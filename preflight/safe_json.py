@@ -33,8 +33,17 @@ class _DuplicateKey(Exception):
         self.key = key
 
 
+# The decoder shares equal keys but builds a new string for every value; a snapshot repeats the
+# same short values (namespaces, names, labels, image tags) tens of thousands of times, so they are
+# shared too, as the YAML reader shares them. Longer values are rarely repeated.
+_SHARED_VALUE_MAX = 64
+
+
 def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    mapping = dict(pairs)
+    intern = sys.intern
+    mapping = {
+        key: intern(value) if type(value) is str and len(value) <= _SHARED_VALUE_MAX else value for key, value in pairs
+    }
     if len(mapping) != len(pairs):
         seen: set[str] = set()
         for key, _ in pairs:
