@@ -184,6 +184,23 @@ def redact_credentials_in_text(text: str, marker: str = REDACTED) -> str:
     return "".join(pieces)
 
 
+_CREDENTIAL_NAME_AT_END = re.compile(rf"{_SECRET_WORDS}\Z")
+_VALUE_START = re.compile(r"[^\s\"'&,;<>`|\\]{3,}")
+
+
+def redact_value_assigned_to(key: str, value: str, marker: str = REDACTED) -> str:
+    """``value`` as the value of a mapping key ``key``: its first word replaced by ``marker`` when
+    ``key`` ends in a credential name (``db_password``, ``apiKey``), as the assignment rule finds
+    ``"db_password": "x"`` in encoded JSON. Redaction by value sees key and value apart, so this
+    is how it keeps what searching the encoded text finds across the two."""
+    if _CREDENTIAL_NAME_AT_END.search(key.lower()) is None:
+        return value
+    found = _VALUE_START.match(value)
+    if found is None:
+        return value
+    return marker + value[found.end():]
+
+
 def _secret_spans(text: str) -> list[tuple[int, int]]:
     """Where the secrets in ``text`` are: sorted, overlapping matches merged."""
     if len(text) < SHORTEST_CREDENTIAL:
