@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator
 from enum import Enum
 from typing import Any
 
-from preflight.redaction import REDACTED, redact_credentials_in_text, redact_value_assigned_to
+from preflight.redaction import REDACTED, names_credential, redact_credentials_in_text, redact_value_assigned_to
 
 _MARKUP_MARKER = REDACTED.replace("<", "&lt;").replace(">", "&gt;")
 _MARKER = {
@@ -89,7 +89,7 @@ class JsonGuard:
         walked: dict[int, Any] = {}
         seen = self._seen
         text = self.text
-        names_credential = self._keys
+        credential_keys = self._keys
 
         def walk(item: Any) -> Any:
             kind = type(item)
@@ -101,7 +101,7 @@ class JsonGuard:
                 if done is None:
                     done = walked[id(item)] = {
                         (seen.get(key) or text(key) if type(key) is str else self._key(key)): (
-                            self._assigned(key, entry) if names_credential.get(key) else walk(entry)
+                            self._assigned(key, entry) if credential_keys.get(key) else walk(entry)
                         )
                         for key, entry in self._known_keys(item).items()
                     }
@@ -122,7 +122,7 @@ class JsonGuard:
         keys = self._keys
         for key in mapping:
             if type(key) is str and key not in keys:
-                keys[key] = redact_value_assigned_to(key, "xxx", "") != "xxx"
+                keys[key] = names_credential(key)
         return mapping
 
     def _other(self, item: Any, walk: Callable[[Any], Any]) -> Any:
@@ -146,13 +146,13 @@ class JsonGuard:
     def _assigned(self, key: Any, item: Any) -> Any:
         if not isinstance(key, str):
             return self.value(item)
-        names_credential = self._keys.get(key)
-        if names_credential is None:
-            names_credential = self._keys[key] = redact_value_assigned_to(key, "xxx", "") != "xxx"
-        if not names_credential or isinstance(item, (dict, list, tuple)):
+        credential = self._keys.get(key)
+        if credential is None:
+            credential = self._keys[key] = names_credential(key)
+        if not credential or isinstance(item, (dict, list, tuple)):
             return self.value(item)
         if isinstance(item, str):
-            return redact_value_assigned_to(key, self.text(item), self._marker)
+            return redact_value_assigned_to(key, item, self._marker)
         if isinstance(item, (int, float)) and not isinstance(item, bool) and len(str(item)) >= 3:
             # A number assigned to a credential name (a PIN): the text pass wrote the bare marker
             # in its place, which is not JSON; the marker as a string keeps the report parseable.
