@@ -99,12 +99,23 @@ class JsonGuard:
             if kind is dict:
                 done = walked.get(id(item))
                 if done is None:
-                    done = walked[id(item)] = {
-                        (seen.get(key) or text(key) if type(key) is str else self._key(key)): (
-                            self._assigned(key, entry) if credential_keys.get(key) else walk(entry)
-                        )
-                        for key, entry in self._known_keys(item).items()
-                    }
+                    done = walked[id(item)] = {}
+                    for key, entry in item.items():
+                        if type(key) is not str:
+                            done[self._key(key)] = self._assigned(key, entry)
+                            continue
+                        credential = credential_keys.get(key)
+                        if credential is None:
+                            credential = credential_keys[key] = names_credential(key)
+                        if credential:
+                            entry = self._assigned(key, entry)
+                        elif type(entry) is str:  # most entries: a string seen before
+                            found = seen.get(entry)
+                            entry = text(entry) if found is None else found
+                        else:
+                            entry = walk(entry)
+                        found = seen.get(key)
+                        done[text(key) if found is None else found] = entry
                 return done
             if kind is list or kind is tuple:
                 done = walked.get(id(item))
@@ -116,14 +127,6 @@ class JsonGuard:
             return self._other(item, walk)
 
         return walk(value)
-
-    def _known_keys(self, mapping: dict[Any, Any]) -> dict[Any, Any]:
-        """``mapping``, each of its string keys classified (names a credential or not) beforehand."""
-        keys = self._keys
-        for key in mapping:
-            if type(key) is str and key not in keys:
-                keys[key] = names_credential(key)
-        return mapping
 
     def _other(self, item: Any, walk: Callable[[Any], Any]) -> Any:
         if isinstance(item, str):
