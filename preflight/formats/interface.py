@@ -15,6 +15,7 @@ Renderer = Callable[[Report], str]
 __all__ = [
     "FORMATS",
     "Renderer",
+    "encoded_renderer",
     "format_for_path",
     "format_named_by_path",
     "output_format",
@@ -64,6 +65,17 @@ def piecewise_renderer(name: str) -> Callable[[Report], Iterable[str]]:
     if name in _REDACTED_BY_VALUE:
         return pieces  # type: ignore[no-any-return]
     return lambda report: safe_pieces(name, pieces(report))
+
+
+def encoded_renderer(name: str) -> Callable[[Report], Iterable[str | bytes]]:
+    """``piecewise_renderer``, except that a format redacted by value which has ``render_encoded``
+    (JSON) gives its encoder's bytes as they are, never decoded to text on the way to the file."""
+    pieces = piecewise_renderer(name)
+    module = importlib.import_module(f"preflight.formats.{name}_format")
+    encoded = getattr(module, "render_encoded", None)
+    if name not in _REDACTED_BY_VALUE or encoded is None:
+        return pieces
+    return encoded  # type: ignore[no-any-return]
 
 
 def format_for_path(path: str) -> str:

@@ -38,7 +38,12 @@ def render(report: Report) -> str:
 
 def render_pieces(report: Report) -> Iterator[str]:
     """``render``'s text piece by piece, for writing the report as it is encoded."""
-    return (chunk.decode("utf-8") for chunk in chunks(report, JsonGuard()))
+    return (chunk.decode("utf-8") for chunk in render_encoded(report))
+
+
+def render_encoded(report: Report) -> Iterator[bytes]:
+    """``render_pieces`` as the encoder gives them, UTF-8 bytes, for a writer that takes bytes."""
+    return chunks(report, JsonGuard())
 
 
 def chunks(report: Report, guard: JsonGuard | None = None) -> Iterator[bytes]:
