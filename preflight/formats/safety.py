@@ -91,7 +91,10 @@ class JsonGuard:
         text = self.text
         credential_keys = self._keys
 
-        def walk(item: Any) -> Any:
+        # ``walk`` is handed itself rather than calling itself by name: a function that refers to
+        # itself through its closure is a cycle, which the paused collector would never free, and
+        # with it every copy made in the call.
+        def walk(item: Any, walk: Any) -> Any:
             kind = type(item)
             if kind is str:
                 found = seen.get(item)
@@ -113,20 +116,20 @@ class JsonGuard:
                             found = seen.get(entry)
                             entry = text(entry) if found is None else found
                         else:
-                            entry = walk(entry)
+                            entry = walk(entry, walk)
                         found = seen.get(key)
                         done[text(key) if found is None else found] = entry
                 return done
             if kind is list or kind is tuple:
                 done = walked.get(id(item))
                 if done is None:
-                    done = walked[id(item)] = [walk(entry) for entry in item]
+                    done = walked[id(item)] = [walk(entry, walk) for entry in item]
                 return done
             if item is None or kind is int or kind is float or kind is bool:
                 return item
-            return self._other(item, walk)
+            return self._other(item, lambda entry: walk(entry, walk))
 
-        return walk(value)
+        return walk(value, walk)
 
     def _other(self, item: Any, walk: Callable[[Any], Any]) -> Any:
         if isinstance(item, str):

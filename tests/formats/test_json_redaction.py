@@ -181,3 +181,16 @@ def test_raw_controls_become_escapes_as_the_text_pass_writes_them(text: str) -> 
     by_text = re.sub("[\x7f-\x9f]", lambda match: f"\\u{ord(match.group(0)):04x}", encoded)  # safe_text's step
     assert JsonGuard.encoded(encoded.encode()).decode() == by_text
     assert json.loads(by_text) == text
+
+
+def test_the_guard_leaves_no_cycle_for_the_paused_collector() -> None:
+    """The CLI pauses the collector: a cycle left by a walk would keep every copy it made."""
+    import gc
+
+    gc.collect()
+    gc.disable()
+    try:
+        JsonGuard().value({"edges": [{"before": {"why": ["a"]}, "after": ("b", 1, None)}]})
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
