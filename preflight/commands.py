@@ -14,7 +14,7 @@ from preflight.detectors import registry
 from preflight.engine.engine import CheckOptions
 from preflight.engine.interface import Report
 from preflight.errors import ExitCode, UsageError, VersionError
-from preflight.formats.interface import FORMATS, output_format, piecewise_renderer, renderer
+from preflight.formats.interface import FORMATS, encoded_renderer, output_format, renderer
 from preflight.formats.safety import safe_terminal_text
 from preflight.kb.audit import audit, to_json, to_table
 from preflight.kb.interface import GATE_FAIL
@@ -32,11 +32,11 @@ DEMO_TARGET = "1.22"
 
 def _render_outputs(
     report: Report, outputs: Sequence[str], format_name: str | None
-) -> list[tuple[str, Callable[[], Iterable[str]]]]:
+) -> list[tuple[str, Callable[[], Iterable[str | bytes]]]]:
     """Every (path, its text piece by piece) to write: all written, or none (``write_all_atomic``)."""
-    rendered: list[tuple[str, Callable[[], Iterable[str]]]] = []
+    rendered: list[tuple[str, Callable[[], Iterable[str | bytes]]]] = []
     for path in outputs:
-        rendered.append((path, partial(piecewise_renderer(output_format(path, format_name)), report)))
+        rendered.append((path, partial(encoded_renderer(output_format(path, format_name)), report)))
     return rendered
 
 

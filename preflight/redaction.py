@@ -172,7 +172,10 @@ def redact_credentials_in_text(text: str, marker: str = REDACTED) -> str:
 
     ``marker`` lets an output put the marker in its own syntax (``&lt;redacted&gt;`` in HTML and XML).
     """
-    spans = _secret_spans(text)
+    return _replaced(text, _secret_spans(text), marker)
+
+
+def _replaced(text: str, spans: list[tuple[int, int]], marker: str) -> str:
     if not spans:
         return text
     pieces: list[str] = []
@@ -182,6 +185,26 @@ def redact_credentials_in_text(text: str, marker: str = REDACTED) -> str:
         position = end
     pieces.append(text[position:])
     return "".join(pieces)
+
+
+_CREDENTIAL_NAME_AT_END = re.compile(rf"{_SECRET_WORDS}\Z")
+_VALUE_START = re.compile(r"[^\s\"'&,;<>`|\\]{3,}")
+
+
+def names_credential(key: str) -> bool:
+    """Whether a mapping key ends in a credential name (``db_password``, ``apiKey``)."""
+    return _CREDENTIAL_NAME_AT_END.search(key.lower()) is not None
+
+
+def redact_value_assigned_to(key: str, value: str, marker: str = REDACTED) -> str:
+    """``value`` redacted as the value of a mapping key ``key``: its first word is a secret too when
+    ``key`` names a credential, as the assignment rule finds ``"db_password": "x"`` in encoded JSON.
+    Redaction by value sees key and value apart, so this is how it keeps what searching the encoded
+    text finds across the two (merged with the value's own secrets, as that search merges them)."""
+    found = _VALUE_START.match(value) if names_credential(key) else None
+    if found is None:
+        return redact_credentials_in_text(value, marker)
+    return _replaced(value, _merged([*_secret_spans(value), found.span()]), marker)
 
 
 def _secret_spans(text: str) -> list[tuple[int, int]]:
@@ -205,6 +228,10 @@ def _secret_spans(text: str) -> list[tuple[int, int]]:
             for match in _BASE64_RUN.finditer(text)
             if not any(start <= match.start() < end for start, end in digests)
         ]
+    return _merged(found)
+
+
+def _merged(found: list[tuple[int, int]]) -> list[tuple[int, int]]:
     if not found:
         return []
     found.sort()

@@ -7,6 +7,7 @@ prints whole; the inline script only adds free-text search and sortable columns.
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -376,5 +377,9 @@ def _edge_bars(breaking: Mapping[str, list[dict[str, Any]]]) -> list[Bar]:
     return sorted((b for b in bars if b.total), key=lambda b: (-b.total, b.label))
 
 
+# ``\w`` is exactly ``str.isalnum`` or "_": every other character but "-" and "." becomes "-".
+_NOT_SLUG = re.compile(r"[^\w.-]")
+
+
 def _slug(text: Any) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "-" for c in str(text)).strip("-").lower()
+    return _NOT_SLUG.sub("-", str(text)).strip("-").lower()

@@ -9,7 +9,7 @@ What a KB entry says (title, mitigation, remediation, upstream, caveats) is writ
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
 from itertools import islice
 from typing import Any
@@ -19,6 +19,7 @@ import orjson
 from preflight.engine.interface import ChangeOutcome, ClusterReport, Finding, FindingStatus, Report
 from preflight.engine.mesh_wide import MeshWideChange
 from preflight.footprint.interface import MeshFootprint
+from preflight.formats.safety import JsonGuard
 from preflight.kb.interface import KBEntry
 from preflight.plan.interface import CanaryPlan
 from preflight.platform.interface import PlatformReadiness, ReleaseSupport
@@ -30,31 +31,44 @@ SCHEMA = "preflight/v1"
 
 
 def render(report: Report) -> str:
-    # Decoding piece by piece, then joining, copies the report once less than decoding it whole.
+    """The report, redacted (``safety.JsonGuard``). Decoding piece by piece, then joining, copies
+    the report once less than decoding it whole."""
     return "".join(list(render_pieces(report)))
 
 
 def render_pieces(report: Report) -> Iterator[str]:
     """``render``'s text piece by piece, for writing the report as it is encoded."""
-    return (chunk.decode("utf-8") for chunk in chunks(report))
+    return (chunk.decode("utf-8") for chunk in render_encoded(report))
 
 
-def chunks(report: Report) -> Iterator[bytes]:
+def render_encoded(report: Report) -> Iterator[bytes]:
+    """``render_pieces`` as the encoder gives them, UTF-8 bytes, for a writer that takes bytes."""
+    return chunks(report, JsonGuard())
+
+
+def chunks(report: Report, guard: JsonGuard | None = None) -> Iterator[bytes]:
     """The report's bytes piece by piece, exactly as ``render`` joins them, for writing as it goes.
 
     orjson writes the same two-space layout as ``json.dumps(indent=2)`` an order of magnitude
     faster. The long lists (services, findings, edges) are encoded a batch at a time, from
     dicts built only for that batch, and indented to their depth: on a large cluster the
-    whole document as dicts was larger than the snapshot it came from.
+    whole document as dicts was larger than the snapshot it came from. With a ``guard``, all
+    that is encoded passes it first, every key and value (redaction), and the bytes after.
     """
+
+    def encoded(value: Any, option: int = _OPTIONS) -> bytes:
+        if guard is None:
+            return orjson.dumps(value, option=option)
+        return guard.encoded(orjson.dumps(guard.value(value), option=option))
+
     items = list(_document(report, streamed=True).items())
     yield b"{\n"
     for index, (key, value) in enumerate(items):
-        yield b"  " + orjson.dumps(key) + b": "
+        yield b"  " + encoded(key, 0) + b": "
         if isinstance(value, _Lazy) or (isinstance(value, list) and len(value) > _BATCH):
-            yield from _list_chunks(value)
+            yield from _list_chunks(value, encoded)
         else:
-            yield _indented(orjson.dumps(value, option=_OPTIONS), 1)
+            yield _indented(encoded(value), 1)
         yield b",\n" if index < len(items) - 1 else b"\n"
     yield b"}\n"
 
@@ -73,14 +87,18 @@ class _Lazy:
         return iter(self.items)
 
 
-def _list_chunks(values: Iterable[Any]) -> Iterator[bytes]:
+def _plain(value: Any) -> bytes:
+    return orjson.dumps(value, option=_OPTIONS)
+
+
+def _list_chunks(values: Iterable[Any], encoded: Callable[[Any], bytes] = _plain) -> Iterator[bytes]:
     """A list two spaces deep, as orjson would indent it in place: its items four spaces in."""
     iterator = iter(values)
     first = True
     while batch := list(islice(iterator, _BATCH)):
-        encoded = orjson.dumps(batch, option=_OPTIONS)
+        encoded_batch = encoded(batch)
         # b"[\n  item,\n  item\n]": keep the items, indent every line one level deeper.
-        yield (b"[\n    " if first else b",\n    ") + _indented(encoded[4:-2], 1)
+        yield (b"[\n    " if first else b",\n    ") + _indented(encoded_batch[4:-2], 1)
         first = False
     yield b"[]" if first else b"\n  ]"
 

@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 
 from preflight.engine.interface import FINDINGS_LABEL, SERVICE_FINDINGS_LABEL, Finding, FindingStatus, Report
+from preflight.formats.safety import JsonGuard
 from preflight.kb.interface import Severity
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -27,9 +28,11 @@ _SECURITY_SEVERITY = {Severity.CRITICAL: "9.5", Severity.HIGH: "8.0", Severity.M
 
 
 def render(report: Report) -> str:
-    # orjson writes what json.dumps(indent=2, ensure_ascii=False) writes, an order of magnitude faster.
-    encoded = orjson.dumps(to_document(report), option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
-    return encoded.decode("utf-8")
+    """The log, redacted by value (``safety.JsonGuard``). orjson writes what
+    ``json.dumps(indent=2, ensure_ascii=False)`` writes, an order of magnitude faster."""
+    guard = JsonGuard()
+    encoded = orjson.dumps(guard.value(to_document(report)), option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+    return guard.encoded(encoded).decode("utf-8")
 
 
 def _level_and_kind(report: Report, finding: Finding) -> tuple[str, str]:
