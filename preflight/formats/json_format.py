@@ -25,6 +25,7 @@ from preflight.plan.interface import CanaryPlan
 from preflight.platform.interface import PlatformReadiness, ReleaseSupport
 from preflight.simulate.interface import EdgeDecision, SimulationResult
 from preflight.snapshot.interface import ObjectRef
+from preflight.traffic.interface import Destination, Source
 from preflight.waivers.interface import Waiver, WaiverReview
 
 SCHEMA = "preflight/v1"
@@ -327,6 +328,10 @@ def edge_items(result: SimulationResult, batch: int = _EDGE_BATCH) -> Iterator[d
     stays flat however many edges there are.
     """
     sides: dict[int, dict[str, Any]] = {}  # by decision; the result holds every decision, so ids stay unique
+    # A caller has many edges and a destination many callers: their forms are shared the same way,
+    # by value, so the redaction guard walks each once per batch.
+    sources: dict[Source, dict[str, Any]] = {}
+    destinations: dict[Destination, dict[str, Any]] = {}
 
     def side_json(side: EdgeDecision) -> dict[str, Any]:
         found = sides.get(id(side))
@@ -337,17 +342,20 @@ def edge_items(result: SimulationResult, batch: int = _EDGE_BATCH) -> Iterator[d
     for position, outcome in enumerate(result.outcomes):
         if position % batch == 0:
             sides.clear()
+            sources.clear()
+            destinations.clear()
         edge = outcome.edge
         src, dst = edge.source, edge.destination
+        source = sources.get(src)
+        if source is None:
+            source = sources[src] = {"namespace": src.namespace, "workload": src.workload, "principal": src.principal}
+        destination = destinations.get(dst)
+        if destination is None:
+            destination = destinations[dst] = _destination_json(dst)
         item: dict[str, Any] = {
             "id": outcome.id,
-            "source": {"namespace": src.namespace, "workload": src.workload, "principal": src.principal},
-            "destination": {
-                "namespace": dst.namespace,
-                "service": dst.service,
-                "workload": dst.workload,
-                "port": dst.service_port if dst.service_port is not None else dst.target_port,
-            },
+            "source": source,
+            "destination": destination,
             "protocol": edge.protocol,
             "mtls": edge.mtls.value,
             "requests": edge.requests,
@@ -355,8 +363,6 @@ def edge_items(result: SimulationResult, batch: int = _EDGE_BATCH) -> Iterator[d
             "before": side_json(outcome.before),
             "after": side_json(outcome.after),
         }
-        if dst.host and not dst.service:
-            item["destination"]["host"] = dst.host
         if edge.method or edge.path:
             item["request"] = {"method": edge.method, "path": edge.path}
         if outcome.changed:
@@ -365,6 +371,18 @@ def edge_items(result: SimulationResult, batch: int = _EDGE_BATCH) -> Iterator[d
         if outcome.watch:
             item["watch"] = list(outcome.watch)
         yield item
+
+
+def _destination_json(dst: Destination) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "namespace": dst.namespace,
+        "service": dst.service,
+        "workload": dst.workload,
+        "port": dst.service_port if dst.service_port is not None else dst.target_port,
+    }
+    if dst.host and not dst.service:
+        data["host"] = dst.host
+    return data
 
 
 def _side_json(side: EdgeDecision) -> dict[str, Any]:
