@@ -163,7 +163,7 @@ class PolicyMatch:
     policy: Policy
     match: Match
     rule: int | None  # the first matching rule (or the first that may match when unknown)
-    reasons: tuple[str, ...]  # why rules did not match, or what is unknown
+    reasons: tuple[str, ...]  # why rules did not match, or what is unknown; for a match, what its proxy ignored
 
 
 @dataclass(frozen=True, slots=True)
@@ -427,6 +427,9 @@ _Part = tuple[tuple[_Check, ...], ...]
 class _Rule:
     fixed: _Answer | None  # the answer whatever the request (not a mapping, or an ALLOW rule it cannot match)
     parts: tuple[_Part, ...] = ()
+    # What the enforcing proxy ignores of a DENY, AUDIT or CUSTOM rule: when such a rule matches,
+    # the decision says so, or a deny of every path would read as a deny of the paths listed.
+    ignored: str = ""
 
     def answer(self, request: Request) -> _Answer:
         if self.fixed is not None:
@@ -445,6 +448,7 @@ def _compile_rule(rule: Any, action: str, view: _View) -> _Rule:
         return _Rule((Match.NO, "rule is not a mapping"))
     never = _Rule((Match.NO, _l7_reason(view.enforcer))) if action == "ALLOW" else None
     parts: list[_Part] = []
+    dropped: list[str] = []
     for section, list_key, inner in (("source", "from", "source"), ("operation", "to", "operation")):
         entries = [e for e in list_at(rule, list_key) if isinstance(e, Mapping)]
         if not entries:
@@ -460,6 +464,7 @@ def _compile_rule(rule: Any, action: str, view: _View) -> _Rule:
                 if _is_l7_only(section, str(key), view.http, view.enforcer):
                     if never is not None:
                         return never
+                    dropped.append(str(key))
                     continue  # dropped: the rule matches more
                 checks.append(_field_check(str(key), values))
             alternatives.append(tuple(checks))
@@ -470,9 +475,19 @@ def _compile_rule(rule: Any, action: str, view: _View) -> _Rule:
         if _is_l7_only("when", str(condition.get("key", "")), view.http, view.enforcer):
             if never is not None:
                 return never
+            dropped.append(f"when {condition.get('key', '')}")
             continue
         parts.append((_condition_checks(condition),))
-    return _Rule(None, tuple(parts))
+    return _Rule(None, tuple(parts), _ignored_reason(view, dropped))
+
+
+def _ignored_reason(view: _View, dropped: list[str]) -> str:
+    if not dropped:
+        return ""
+    fields = ", ".join(dict.fromkeys(dropped))
+    if view.enforcer is Enforcer.ZTUNNEL:
+        return f"ztunnel cannot enforce its {fields}, so it matches without them"
+    return f"its {fields} cannot apply to TCP traffic, so it matches without them"
 
 
 def _combine_all(results: Sequence[_Answer]) -> _Answer:
@@ -543,8 +558,9 @@ class _CompiledPolicy:
         self.policy = policy
         self.shared = shared
         self._views: dict[_View, _CompiledView] = {}
-        # A match by rule N says nothing about the request: one object per rule, whoever it admits.
-        self._admitted: dict[int, PolicyMatch] = {}
+        # A match by rule N says nothing about the request: one object per rule, whoever it admits
+        # (per what the view's proxy ignores of the rule, which the match reports).
+        self._admitted: dict[tuple[int, str], PolicyMatch] = {}
 
     def compiled(self, view: _View) -> _CompiledView:
         found = self._views.get(view)
@@ -576,9 +592,10 @@ class _CompiledPolicy:
         for index, rule in enumerate(rules):
             match, reason = rule.answer(request)
             if match is Match.YES:
-                found = self._admitted.get(index)
+                found = self._admitted.get((index, rule.ignored))
                 if found is None:
-                    found = self._admitted[index] = PolicyMatch(policy, Match.YES, index, ())
+                    notes = (rule.ignored,) if rule.ignored else ()
+                    found = self._admitted[index, rule.ignored] = PolicyMatch(policy, Match.YES, index, notes)
                 return found
             if match is Match.UNKNOWN and maybe is None:
                 maybe = index
@@ -599,6 +616,12 @@ def policy_match(policy: Policy, request: Request) -> PolicyMatch:
 def _label(match: PolicyMatch) -> str:
     rule = f" rule {match.rule}" if match.rule is not None else ""
     return f"{match.policy.action} policy {match.policy.name}{rule}"
+
+
+def _matched(match: PolicyMatch, verb: str = "matches") -> str:
+    """A matching rule's reason; a matching rule's reasons say only what its proxy ignored of it."""
+    ignored = f" ({'; '.join(match.reasons)})" if match.reasons else ""
+    return f"{_label(match)} {verb}{ignored}"
 
 
 def evaluate(policies: Sequence[Policy], request: Request) -> AuthzDecision:
@@ -718,7 +741,7 @@ def _deny_layer(
     for policy in policies:
         match = policy.match(request, view)
         if match.match is Match.YES:
-            return AuthzDecision(Decision.DENY, match.policy.ref, match.rule, (f"{_label(match)} matches",))
+            return AuthzDecision(Decision.DENY, match.policy.ref, match.rule, (_matched(match),))
         matches.append(match)
     maybe = [m for m in matches if m.match is Match.UNKNOWN]
     if not maybe or allow.decision is Decision.DENY:
@@ -745,7 +768,7 @@ def _dry_run_notes(policies: list[_CompiledPolicy], request: Request, view: _Vie
     for policy in policies:
         match = policy.match(request, view)
         if match.match is Match.YES:
-            yield f"dry-run {_label(match)} would match (not enforced)"
+            yield f"dry-run {_matched(match, 'would match')} (not enforced)"
         elif match.match is Match.UNKNOWN:
             yield f"dry-run {_label(match)} may match (not enforced)"
 

@@ -143,7 +143,33 @@ def test_allow_policy_with_http_fields_never_matches_tcp_traffic() -> None:
 def test_deny_policy_drops_http_only_fields_for_tcp_and_denies_more() -> None:
     deny_post = policy("action: DENY\nrules: [{to: [{operation: {methods: [POST]}}]}]", "deny-post")
     assert evaluate([deny_post], HTTP_FROM_CHECKOUT).decision is Decision.ALLOW  # a GET
-    assert evaluate([deny_post], TCP_FROM_CHECKOUT).decision is Decision.DENY
+    decision = evaluate([deny_post], TCP_FROM_CHECKOUT)
+    assert decision.decision is Decision.DENY
+    # The reason says the listed methods were not what matched (istio.io, "Configure DENY
+    # authorization policy for a TCP workload": the HTTP-only fields are ignored on TCP).
+    assert decision.reasons == (
+        "DENY policy payments/deny-post rule 0 matches"
+        " (its methods cannot apply to TCP traffic, so it matches without them)",
+    )
+
+
+def test_deny_rule_matching_on_its_own_fields_reports_nothing_ignored() -> None:
+    deny_get = policy("action: DENY\nrules: [{to: [{operation: {methods: [GET]}}]}]", "deny-get")
+    assert evaluate([deny_get], HTTP_FROM_CHECKOUT).reasons == ("DENY policy payments/deny-get rule 0 matches",)
+
+
+def test_one_rule_matched_at_two_proxies_reports_what_each_ignored() -> None:
+    # The same compiled policy meets an HTTP request at a sidecar and one at a ztunnel; the
+    # match of rule 0 is shared per rule, and must not carry one proxy's note to the other.
+    deny_admin = policy('action: DENY\nrules: [{to: [{operation: {paths: ["/admin/*"]}}]}]', "deny-admin")
+    policies = PolicySet.of([deny_admin])
+    at_sidecar = replace(HTTP_FROM_CHECKOUT, path="/admin/users")
+    at_ztunnel = replace(HTTP_FROM_CHECKOUT, path=None, enforcer=Enforcer.ZTUNNEL)
+    assert policies.evaluate(at_sidecar).reasons == ("DENY policy payments/deny-admin rule 0 matches",)
+    assert policies.evaluate(at_ztunnel).reasons == (
+        "DENY policy payments/deny-admin rule 0 matches (ztunnel cannot enforce its paths, so it matches without them)",
+    )
+    assert policies.evaluate(at_sidecar).reasons == ("DENY policy payments/deny-admin rule 0 matches",)
 
 
 def test_principal_absent_without_mtls() -> None:
