@@ -8,7 +8,7 @@ from pathlib import Path
 
 from preflight.engine.interface import Report
 from preflight.errors import UsageError
-from preflight.formats.safety import safe_pieces, safe_text
+from preflight.formats.safety import REDACTED_BY_VALUE, safe_pieces, safe_text
 
 Renderer = Callable[[Report], str]
 
@@ -37,11 +37,6 @@ _EXTENSIONS = {
 }
 
 
-# Formats whose ``render`` redacts every string by value before encoding (``safety.JsonGuard``):
-# the same promise as ``safe_text`` on the finished text, at a fraction of its cost on a large report.
-_REDACTED_BY_VALUE = frozenset({"json", "sarif"})
-
-
 def renderer(name: str) -> Renderer:
     """A format's ``render``, its text passed through ``safety.safe_text`` (redaction, control bytes)
     unless it redacts by value itself."""
@@ -49,7 +44,7 @@ def renderer(name: str) -> Renderer:
         raise UsageError(f"unknown format '{name}' (choose from {', '.join(FORMATS)})")
     module = importlib.import_module(f"preflight.formats.{name}_format")
     render: Renderer = module.render
-    if name in _REDACTED_BY_VALUE:
+    if name in REDACTED_BY_VALUE:
         return render
     return lambda report: safe_text(name, render(report))
 
@@ -62,7 +57,7 @@ def piecewise_renderer(name: str) -> Callable[[Report], Iterable[str]]:
     pieces = getattr(module, "render_pieces", None)
     if pieces is None:
         return lambda report: (render(report),)
-    if name in _REDACTED_BY_VALUE:
+    if name in REDACTED_BY_VALUE:
         return pieces  # type: ignore[no-any-return]
     return lambda report: safe_pieces(name, pieces(report))
 
@@ -70,12 +65,11 @@ def piecewise_renderer(name: str) -> Callable[[Report], Iterable[str]]:
 def encoded_renderer(name: str) -> Callable[[Report], Iterable[str | bytes]]:
     """``piecewise_renderer``, except that a format redacted by value which has ``render_encoded``
     (JSON) gives its encoder's bytes as they are, never decoded to text on the way to the file."""
-    pieces = piecewise_renderer(name)
-    module = importlib.import_module(f"preflight.formats.{name}_format")
-    encoded = getattr(module, "render_encoded", None)
-    if name not in _REDACTED_BY_VALUE or encoded is None:
-        return pieces
-    return encoded  # type: ignore[no-any-return]
+    if name in REDACTED_BY_VALUE:
+        encoded = getattr(importlib.import_module(f"preflight.formats.{name}_format"), "render_encoded", None)
+        if encoded is not None:
+            return encoded  # type: ignore[no-any-return]
+    return piecewise_renderer(name)
 
 
 def format_for_path(path: str) -> str:

@@ -35,7 +35,8 @@ _MARKER = {
     "json": REDACTED,
     "sarif": REDACTED,
 }
-_JSON_FORMATS = frozenset({"json", "sarif"})
+# The JSON-family formats: their renderers redact every string by value (``JsonGuard``) before encoding.
+REDACTED_BY_VALUE = frozenset({"json", "sarif"})
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _C1_AND_DELETE = re.compile(r"[\x7f-\x9f]")
 
@@ -50,7 +51,7 @@ def escape_control(text: str) -> str:
 def safe_text(format_name: str, text: str) -> str:
     """``text`` of a report in ``format_name`` with credentials redacted and control bytes made inert."""
     text = redact_credentials_in_text(text, _MARKER[format_name])
-    if format_name in _JSON_FORMATS:
+    if format_name in REDACTED_BY_VALUE:
         if _C1_AND_DELETE.search(text) is None:
             return text
         return _C1_AND_DELETE.sub(lambda match: f"\\u{ord(match.group(0)):04x}", text)
@@ -111,7 +112,7 @@ class JsonGuard:
                         if credential is None:
                             credential = credential_keys[key] = names_credential(key)
                         if credential:
-                            entry = self._assigned(key, entry)
+                            entry = self._assigned_to_credential(key, entry)
                         elif type(entry) is str:  # most entries: a string seen before
                             found = seen.get(entry)
                             entry = text(entry) if found is None else found
@@ -155,7 +156,10 @@ class JsonGuard:
         credential = self._keys.get(key)
         if credential is None:
             credential = self._keys[key] = names_credential(key)
-        if not credential or isinstance(item, (dict, list, tuple)):
+        return self._assigned_to_credential(key, item) if credential else self.value(item)
+
+    def _assigned_to_credential(self, key: str, item: Any) -> Any:
+        if isinstance(item, (dict, list, tuple)):
             return self.value(item)
         if isinstance(item, str):
             return redact_value_assigned_to(key, item, self._marker)
