@@ -52,9 +52,9 @@ from typing import Any, NamedTuple
 
 from preflight.istio.authorization import is_dry_run, policy_action
 from preflight.istio.control_plane import ControlPlane
-from preflight.istio.identity import SPIFFE_SCHEME, parse_identity
+from preflight.istio.identity import PrincipalPatterns, parse_identity
 from preflight.istio.injection import mesh_membership
-from preflight.istio.matching import value_matches
+from preflight.istio.matching import ValuePatterns, value_matches
 from preflight.istio.scoping import GATEWAY_NAME_LABEL, Scope, is_gateway_target, target_refs
 from preflight.snapshot.interface import K8sObject, ObjectRef, ServiceRef, SourceRef, Workload, list_at
 from preflight.snapshot.model import Snapshot
@@ -259,6 +259,9 @@ class _View(NamedTuple):
     enforcer: Enforcer
 
 
+_NO_VALUES = ValuePatterns(())
+
+
 @dataclass(frozen=True, slots=True)
 class _Check:
     """One field or condition against its values; ``negated`` for ``not*`` fields and ``notValues``."""
@@ -271,10 +274,7 @@ class _Check:
     label: str = ""  # the field a negation names
     ports: frozenset[int] = frozenset()
     unknowable: str = ""  # the reason, for fields traffic data cannot evaluate
-    # Principal and namespace values split once: those without a wildcard are one set look-up
-    # (principals without their spiffe:// scheme, as ``principal_matches`` compares them).
-    exact: frozenset[str] = frozenset()
-    patterns: tuple[str, ...] = ()
+    identities: PrincipalPatterns | ValuePatterns = _NO_VALUES  # principal and namespace values, compiled
 
     @property
     def reads(self) -> tuple[str, ...]:
@@ -298,8 +298,7 @@ def _principal(check: _Check, request: Request) -> _Answer:
         return Match.NO, "caller reaches the workload without mTLS: no principal"
     if request.mtls is None or request.principal is None:
         return _IDENTITY_UNKNOWN
-    principal = request.principal.removeprefix(SPIFFE_SCHEME)
-    if principal in check.exact or any(value_matches(v, principal) for v in check.patterns):
+    if check.identities.matches(request.principal):
         return _YES
     return Match.NO, f"requires principal {check.joined}; caller is {request.principal}"
 
@@ -311,7 +310,7 @@ def _namespace(check: _Check, request: Request) -> _Answer:
         return _IDENTITY_UNKNOWN
     identity = parse_identity(request.principal)
     namespace = identity.namespace if identity else ""
-    if namespace in check.exact or any(value_matches(v, namespace) for v in check.patterns):
+    if check.identities.matches(namespace):
         return _YES
     return Match.NO, f"requires namespace {check.joined}; caller is in {namespace or 'no namespace'}"
 
@@ -373,15 +372,13 @@ _CONDITION_KINDS = {"source.principal": "principal", "source.namespace": "namesp
 
 
 def _new_check(kind: str, values: list[str], negated: bool = False, label: str = "", what: str = "") -> _Check:
-    compared: list[str] = []
+    identities: PrincipalPatterns | ValuePatterns = _NO_VALUES
     if kind == "principal":
-        compared = [v.removeprefix(SPIFFE_SCHEME) for v in values]
+        identities = PrincipalPatterns(values)
     elif kind == "namespace":
-        compared = values
-    wildcard = tuple(v for v in compared if v.startswith("*") or v.endswith("*"))
+        identities = ValuePatterns(values)
     return _Check(
-        exact=frozenset(compared).difference(wildcard),
-        patterns=wildcard,
+        identities=identities,
         kind=kind,
         answerer=_ANSWERS[kind],
         values=tuple(values),

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from preflight.istio.matching import ValueIndex, value_matches
+from preflight.istio.matching import ValueIndex, ValuePatterns, value_matches
 
 T = TypeVar("T")
 
@@ -64,6 +64,19 @@ def normalise_principal(value: str | None) -> str | None:
 def principal_matches(pattern: str, principal: str) -> bool:
     """Does an AuthorizationPolicy principal value match an identity (either form)?"""
     return value_matches(pattern.removeprefix(SPIFFE_SCHEME), principal.removeprefix(SPIFFE_SCHEME))
+
+
+class PrincipalPatterns:
+    """AuthorizationPolicy principal values compiled once: ``matches(identity)`` answers
+    ``any(principal_matches(v, identity) for v in values)``, either form on either side."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: Iterable[str]) -> None:
+        self._values = ValuePatterns(value.removeprefix(SPIFFE_SCHEME) for value in values)
+
+    def matches(self, principal: str) -> bool:
+        return self._values.matches(principal.removeprefix(SPIFFE_SCHEME))
 
 
 class PrincipalIndex(Generic[T]):

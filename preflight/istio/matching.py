@@ -25,6 +25,26 @@ def value_matches(pattern: str, value: str, ignore_case: bool = False) -> bool:
     return value == pattern
 
 
+def is_pattern(value: str) -> bool:
+    """Whether a match value has a wildcard (``*``, ``*suffix``, ``prefix*``) rather than naming one value."""
+    return value.startswith("*") or value.endswith("*")
+
+
+class ValuePatterns:
+    """Match values compiled once: ``matches(value)`` answers ``any(value_matches(v, value) for v in values)``,
+    with the values without a wildcard one set look-up (a rule may list hundreds of principals)."""
+
+    __slots__ = ("_exact", "_patterns")
+
+    def __init__(self, values: Iterable[str]) -> None:
+        listed = tuple(values)
+        self._patterns = tuple(v for v in listed if is_pattern(v))
+        self._exact = frozenset(listed).difference(self._patterns)
+
+    def matches(self, value: str) -> bool:
+        return value in self._exact or any(value_matches(pattern, value) for pattern in self._patterns)
+
+
 class ValueIndex(Generic[T]):
     """Items keyed by a string, found by an Istio match pattern without testing every key.
 

@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 
 from preflight.istio.authz import Match, Request, rule_match
 from preflight.istio.hosts import HostSet, ServiceHosts, matches, resolve_short_name, service_fqdn
-from preflight.istio.identity import PrincipalIndex, principal_matches, spiffe_id
-from preflight.istio.matching import ValueIndex, value_matches
+from preflight.istio.identity import PrincipalIndex, PrincipalPatterns, principal_matches, spiffe_id
+from preflight.istio.matching import ValueIndex, ValuePatterns, value_matches
 from preflight.istio.routing import SidecarVirtualServices, overlapping_virtual_services
 from preflight.snapshot.interface import ServiceRef
 from tests.support import snapshot_from_yaml
@@ -146,3 +146,26 @@ def test_compiled_principal_and_namespace_checks_match_a_scan(data: st.DataObjec
     by_namespace = rule_match({"from": [{"source": {"namespaces": namespaces}}]}, "ALLOW", request)[0]
     namespace = caller.split("/ns/", 1)[1].split("/", 1)[0]
     assert (by_namespace is Match.YES) is any(value_matches(n, namespace) for n in namespaces), (namespaces, caller)
+
+
+@settings(max_examples=300)
+@given(st.data())
+def test_compiled_values_match_a_scan(data: st.DataObject) -> None:
+    keys = data.draw(st.lists(_KEYS, max_size=6))
+    values = [data.draw(_patterns(keys)) for _ in range(data.draw(st.integers(0, 5)))]
+    compiled = ValuePatterns(values)
+    for key in [*keys, *data.draw(st.lists(_KEYS, max_size=4))]:
+        assert compiled.matches(key) == any(value_matches(v, key) for v in values), (values, key)
+
+
+@settings(max_examples=200)
+@given(st.data())
+def test_compiled_principals_match_a_scan_in_either_form(data: st.DataObject) -> None:
+    identities = data.draw(st.lists(_IDENTITIES, min_size=1, max_size=6))
+    written = [i.removeprefix("spiffe://") for i in identities]
+    values = [data.draw(_patterns(written)) for _ in range(data.draw(st.integers(0, 4)))]
+    values = [("spiffe://" + v if data.draw(st.booleans()) else v) for v in values]
+    compiled = PrincipalPatterns(values)
+    for identity in identities:
+        for form in (identity, identity.removeprefix("spiffe://")):
+            assert compiled.matches(form) == any(principal_matches(v, form) for v in values), (values, form)
