@@ -108,10 +108,7 @@ class Snapshot:
 
     @cached_property
     def _workload_index(self) -> Mapping[str, LabelIndex[Workload]]:
-        grouped: dict[str, list[Workload]] = defaultdict(list)
-        for workload in self.workloads:
-            grouped[workload.namespace].append(workload)
-        return {ns: LabelIndex((w, w.pod_labels) for w in items) for ns, items in grouped.items()}
+        return _label_indexes(self.workloads)
 
     def workloads_in(self, namespace: str, match_labels: Mapping[str, str] | None = None) -> list[Workload]:
         """Workloads of a namespace whose pod labels include ``match_labels`` (all when ``None``)."""
@@ -131,29 +128,27 @@ class Snapshot:
 
     @cached_property
     def _services_of_workload(self) -> Mapping[ObjectRef, tuple[ServiceRef, ...]]:
-        joined: dict[ObjectRef, list[ServiceRef]] = defaultdict(list)
-        for service in self.services:
-            for workload in self.workloads_of_service(service):
-                joined[workload.ref].append(service)
-        return {ref: tuple(sorted(services)) for ref, services in joined.items()}
+        return self._selected_by_services(self._workload_index)
 
     def services_of_workload(self, workload: Workload) -> tuple[ServiceRef, ...]:
         return self._services_of_workload.get(workload.ref, ())
 
     @cached_property
     def _services_of_pod(self) -> Mapping[ObjectRef, tuple[ServiceRef, ...]]:
-        pods_by_namespace: dict[str, list[Workload]] = defaultdict(list)
-        for pod in self.pods:
-            pods_by_namespace[pod.namespace].append(pod)
-        indexes = {ns: LabelIndex((pod, pod.pod_labels) for pod in pods) for ns, pods in pods_by_namespace.items()}
+        return self._selected_by_services(_label_indexes(self.pods))
+
+    def _selected_by_services(
+        self, indexes: Mapping[str, LabelIndex[Workload]]
+    ) -> Mapping[ObjectRef, tuple[ServiceRef, ...]]:
+        """For each indexed workload or pod, the Services whose selector picks it, sorted."""
         joined: dict[ObjectRef, list[ServiceRef]] = defaultdict(list)
         for service, obj in self.services.items():
             index = indexes.get(service.namespace)
             selector = string_map(obj.spec.get("selector"))
             if index is None or not selector:
                 continue  # a selector-less Service selects no pods
-            for pod in index.select(selector):
-                joined[pod.ref].append(service)
+            for selected in index.select(selector):
+                joined[selected.ref].append(service)
         return {ref: tuple(sorted(services)) for ref, services in joined.items()}
 
     def services_of_pod(self, pod: Workload) -> tuple[ServiceRef, ...]:
@@ -225,3 +220,11 @@ def _deployment_of_replicaset(replicaset: str, obj: K8sObject, present: set[tupl
     else:
         return False
     return ("Deployment", obj.namespace, deployment) in present
+
+
+def _label_indexes(workloads: Iterable[Workload]) -> Mapping[str, LabelIndex[Workload]]:
+    """Workloads (or pods) by namespace, each namespace's indexed by pod labels for selector look-ups."""
+    grouped: dict[str, list[Workload]] = defaultdict(list)
+    for workload in workloads:
+        grouped[workload.namespace].append(workload)
+    return {ns: LabelIndex((w, w.pod_labels) for w in items) for ns, items in grouped.items()}
