@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import total_ordering
+from functools import lru_cache, total_ordering
 
 import semver
 from packaging.version import InvalidVersion, Version
@@ -67,6 +67,18 @@ class IstioVersion:
 
 def parse_version(text: str) -> IstioVersion:
     """Parse ``1.21``, ``1.21.3``, ``v1.21.3``, ``1.21.3-distroless``, ``1.22.0-beta.1``."""
+    # The KB, the snapshot and the mitigation advice parse the same few hundred tags over and over,
+    # and a version is immutable. Only strings are remembered: a value read from a bad file (a list)
+    # must reach the parser's VersionError, not the cache's TypeError.
+    return _remembered(text) if type(text) is str else _parse(text)
+
+
+@lru_cache(maxsize=4096)
+def _remembered(text: str) -> IstioVersion:
+    return _parse(text)
+
+
+def _parse(text: str) -> IstioVersion:
     cleaned = str(text).strip()
     try:
         parsed = semver.Version.parse(cleaned.removeprefix("v"), optional_minor_and_patch=True)

@@ -184,3 +184,24 @@ def test_release_lines_must_be_one_full_version_per_minor_ascending(
 ) -> None:
     found = lines(*versions).problem()
     assert found is None if problem is None else (found is not None and problem in found)
+
+
+def test_remembered_versions_are_what_parsing_gives() -> None:
+    from preflight import versions
+
+    for text in ("1.21", "v1.21.3", "1.22.0-beta.1", "1.20.3-distroless", "1.24.0-abc123"):
+        assert parse_version(text) == versions._parse(text)
+        assert parse_version(text) is parse_version(text)
+
+
+@pytest.mark.parametrize("value", [["1.21"], {"version": "1.21"}, None])
+def test_a_value_that_is_not_text_is_still_a_version_error(value: object) -> None:
+    # Values read from a snapshot or KB file can be any YAML type; the memo must not turn them into a TypeError.
+    with pytest.raises(VersionError):
+        parse_version(value)  # type: ignore[arg-type]
+
+
+def test_garbage_is_refused_every_time_not_only_the_first() -> None:
+    for _ in range(2):
+        with pytest.raises(VersionError):
+            parse_version("latest")

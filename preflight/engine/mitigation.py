@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from typing import Any
 
 from preflight.errors import VersionError
@@ -259,20 +258,14 @@ def advice_at(entry: KBEntry, target: IstioVersion, lifetimes: SettingLifetimes 
     return replace(entry, mitigation=narrowed)
 
 
-# The advice of every entry walks the same release tags back; parse each once (versions are immutable).
-@lru_cache(maxsize=4096)
-def _tag_version(tag: str) -> IstioVersion:
-    return parse_version(tag)
-
-
 def _last_restoring(entry: KBEntry, profile: str, target: IstioVersion, facts: SettingLifetimes) -> str | None:
     tag = facts.tag_for(target)
     if tag is None:
         return None
     for earlier in reversed(facts.tags[: facts.tags.index(tag)]):
-        version = _tag_version(earlier)
+        version = parse_version(earlier)
         if restores(entry, profile, version, facts):
-            newest = facts.tag_for(_tag_version(version.minor_text))
+            newest = facts.tag_for(parse_version(version.minor_text))
             return version.minor_text if earlier == newest else earlier
     return None
 
