@@ -130,13 +130,18 @@ def test_host_set_matches_a_scan(hosts: list[str], names: list[str]) -> None:
         assert host_set.matches_any(name) == any(matches(name, host) for host in hosts), (name, hosts)
 
 
+def _principal_values(data: st.DataObject, identities: list[str], at_least: int) -> list[str]:
+    """Principal values as policies write them: patterns over the identities, some with the spiffe:// scheme."""
+    written = [i.removeprefix("spiffe://") for i in identities]
+    values = [data.draw(_patterns(written)) for _ in range(data.draw(st.integers(at_least, 4)))]
+    return [("spiffe://" + v if data.draw(st.booleans()) else v) for v in values]
+
+
 @settings(max_examples=200)
 @given(st.data())
 def test_compiled_principal_and_namespace_checks_match_a_scan(data: st.DataObject) -> None:
     identities = data.draw(st.lists(_IDENTITIES, min_size=1, max_size=6))
-    written = [i.removeprefix("spiffe://") for i in identities]
-    principals = [data.draw(_patterns(written)) for _ in range(data.draw(st.integers(1, 4)))]
-    principals = [("spiffe://" + p if data.draw(st.booleans()) else p) for p in principals]
+    principals = _principal_values(data, identities, at_least=1)
     namespaces = [data.draw(_patterns(["shop", "shops", "pay"])) for _ in range(data.draw(st.integers(1, 3)))]
     caller = data.draw(st.one_of(st.sampled_from(identities), _IDENTITIES))
     request = Request(http=False, mtls=True, principal=caller.removeprefix("spiffe://"))
@@ -162,9 +167,7 @@ def test_compiled_values_match_a_scan(data: st.DataObject) -> None:
 @given(st.data())
 def test_compiled_principals_match_a_scan_in_either_form(data: st.DataObject) -> None:
     identities = data.draw(st.lists(_IDENTITIES, min_size=1, max_size=6))
-    written = [i.removeprefix("spiffe://") for i in identities]
-    values = [data.draw(_patterns(written)) for _ in range(data.draw(st.integers(0, 4)))]
-    values = [("spiffe://" + v if data.draw(st.booleans()) else v) for v in values]
+    values = _principal_values(data, identities, at_least=0)
     compiled = PrincipalPatterns(values)
     for identity in identities:
         for form in (identity, identity.removeprefix("spiffe://")):
